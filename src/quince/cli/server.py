@@ -1,0 +1,29 @@
+"""`quince init` and `quince serve`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from quince.cli.runtime import console, prepare_database, settings
+from quince.web.app import create_app
+
+
+def init() -> None:
+    """Create or upgrade the database under QUINCE_VAR_DIR (and the Global root group)."""
+    config = settings()
+    asyncio.run(prepare_database(config))
+    console.print(f"Database ready at {config.resolved_database_url}", highlight=False)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Upgrade the database, then serve Quince with uvicorn."""
+    config = settings()
+    asyncio.run(prepare_database(config))
+    uvicorn.run(create_app(config), host=host, port=port, proxy_headers=False, log_level="info")

@@ -1,0 +1,45 @@
+"""Quince's configuration, read from QUINCE_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QUINCE_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Everything Quince writes lives here.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy async URL; default sqlite+aiosqlite under var_dir."
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The URL devices and people reach Quince at."
+    )
+    log_level: str = "INFO"
+    api_max_body_bytes: int = Field(1_048_576, ge=1024)
+    import_batch_size: int = Field(500, ge=1, le=10_000)
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'quince.db').resolve()}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+    def ensure_var_dir(self) -> None:
+        """Create var/ (and logs/) readable only by Quince's user."""
+        for path in (self.var_dir, self.log_dir):
+            path.mkdir(parents=True, exist_ok=True)
+            path.chmod(0o700)

@@ -1,0 +1,1 @@
+"""Pure rules of Quince: no I/O, no frameworks."""

@@ -1,0 +1,51 @@
+"""Rules for enrollment users' fields."""
+
+from __future__ import annotations
+
+import re
+
+from quince.domain.errors import InvalidInput
+
+USERNAME_MAX_LENGTH = 128
+EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 100
+_USERNAME = re.compile(r"[^\s\x00-\x1f\x7f/\\]+")
+# Deliberately simple: one @, no spaces, a dot in the domain. Mail servers decide the rest.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def username_key(username: str) -> str:
+    """Usernames are unique across the install, ignoring case."""
+    return username.casefold()
+
+
+def validate_username(username: str) -> str:
+    username = username.strip()
+    if not username:
+        raise InvalidInput("UserName", "The username must not be empty.")
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise InvalidInput("UserName", f"The username must be at most {USERNAME_MAX_LENGTH} characters.")
+    if not _USERNAME.fullmatch(username):
+        raise InvalidInput(
+            "UserName", "The username must not contain spaces, slashes or control characters."
+        )
+    return username
+
+
+def validate_email(value: str, field: str = "Email") -> str:
+    value = value.strip()
+    if len(value) > EMAIL_MAX_LENGTH:
+        raise InvalidInput(field, f"{field} must be at most {EMAIL_MAX_LENGTH} characters.")
+    if not _EMAIL.fullmatch(value):
+        raise InvalidInput(field, f"{field} {value!r} is not an email address (name@domain).")
+    return value
+
+
+def validate_person_name(value: str, field: str) -> str:
+    value = value.strip()
+    if len(value) > NAME_MAX_LENGTH:
+        raise InvalidInput(field, f"{field} must be at most {NAME_MAX_LENGTH} characters.")
+    if _CONTROL.search(value):
+        raise InvalidInput(field, f"{field} must not contain control characters.")
+    return value

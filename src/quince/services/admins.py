@@ -1,0 +1,178 @@
+"""Administrator accounts and REST API keys, and turning their credentials into a Scope."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+import time
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
+from quince.domain.users import username_key, validate_username
+from quince.services import org_groups, passwords
+from quince.services.scope import Scope
+from quince.store.models import AdminRow, ApiKeyRow, OrgGroupRow, utcnow
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    READ_ONLY = "read-only"
+
+
+class AuthenticationFailed(QuinceError):
+    """Credentials were missing or wrong; the message never says which part."""
+
+
+def parse_role(raw: str) -> Role:
+    for role in Role:
+        if raw.strip().casefold().replace("_", "-") == role.value:
+            return role
+    raise InvalidInput("Role", f"Role must be one of {', '.join(r.value for r in Role)}, not {raw!r}.")
+
+
+async def add_admin(
+    session: AsyncSession, scope: Scope, *, username: str, password: str, og_id: int, role: str
+) -> AdminRow:
+    scope.require_write()
+    username = validate_username(username)
+    parsed = parse_role(role)
+    og = await org_groups.get(session, scope, og_id)
+    exists = await session.scalar(select(AdminRow).where(AdminRow.username_key == username_key(username)))
+    if exists is not None:
+        raise Conflict(f"An admin named {username!r} already exists.")
+    row = AdminRow(
+        username=username, username_key=username_key(username),
+        password_hash=passwords.hash_password(password), role=parsed.value, og_id=og.id,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def list_admins(session: AsyncSession, scope: Scope) -> list[tuple[AdminRow, OrgGroupRow]]:
+    stmt = (
+        select(AdminRow, OrgGroupRow)
+        .join(OrgGroupRow, OrgGroupRow.id == AdminRow.og_id)
+        .where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
+        .order_by(AdminRow.username_key)
+    )
+    return [(a, o) for a, o in (await session.execute(stmt)).tuples()]
+
+
+async def remove_admin(session: AsyncSession, scope: Scope, username: str) -> None:
+    scope.require_write()
+    for admin, _og in await list_admins(session, scope):
+        if admin.username_key == username_key(username):
+            await session.delete(admin)
+            await session.flush()
+            return
+    raise NotFound("Admin", username)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return passwords.hash_password(secrets.token_urlsafe(16))
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_api_key(
+    session: AsyncSession, scope: Scope, *, og_id: int, name: str = ""
+) -> tuple[ApiKeyRow, str]:
+    """A new API key for an OG; the plain key is returned once and only its hash is stored."""
+    scope.require_write()
+    og = await org_groups.get(session, scope, og_id)
+    key = secrets.token_urlsafe(32)
+    row = ApiKeyRow(name=name[:100], key_hash=_key_hash(key), key_prefix=key[:6], og_id=og.id)
+    session.add(row)
+    await session.flush()
+    return row, key
+
+
+async def list_api_keys(session: AsyncSession, scope: Scope) -> list[tuple[ApiKeyRow, OrgGroupRow]]:
+    stmt = (
+        select(ApiKeyRow, OrgGroupRow)
+        .join(OrgGroupRow, OrgGroupRow.id == ApiKeyRow.og_id)
+        .where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
+        .order_by(ApiKeyRow.id)
+    )
+    return [(k, o) for k, o in (await session.execute(stmt)).tuples()]
+
+
+async def revoke_api_key(session: AsyncSession, scope: Scope, key_id: int) -> ApiKeyRow:
+    scope.require_write()
+    for key, _og in await list_api_keys(session, scope):
+        if key.id == key_id:
+            key.revoked_at = key.revoked_at or utcnow()
+            await session.flush()
+            return key
+    raise NotFound("API key", key_id)
+
+
+class VerifiedPasswords:
+    """Remembers recent successful argon2 checks for a minute, so each REST call does not pay
+    for a full password hash; a changed password hash or a new password misses the cache."""
+
+    def __init__(self, ttl_seconds: float = 60.0, max_entries: int = 1024) -> None:
+        self._secret = secrets.token_bytes(32)
+        self._seen: dict[bytes, float] = {}
+        self._ttl = ttl_seconds
+        self._max = max_entries
+
+    def _token(self, password_hash: str, password: str) -> bytes:
+        return hmac.digest(self._secret, f"{password_hash}\0{password}".encode(), "sha256")
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        token, now = self._token(password_hash, password), time.monotonic()
+        if self._seen.get(token, 0.0) > now:
+            return True
+        if not passwords.verify_password(password_hash, password):
+            return False
+        if len(self._seen) >= self._max:
+            self._seen = {k: t for k, t in self._seen.items() if t > now}
+            if len(self._seen) >= self._max:
+                self._seen.clear()
+        self._seen[token] = now + self._ttl
+        return True
+
+
+async def api_scope(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    tenant_code: str,
+    verified: VerifiedPasswords | None = None,
+) -> Scope:
+    """The scope of a REST call: the admin's subtree intersected with the API key's subtree."""
+    key = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == _key_hash(tenant_code)))
+    if key is None or key.revoked_at is not None:
+        raise AuthenticationFailed("The aw-tenant-code header does not identify an active API key.")
+    admin = await session.scalar(
+        select(AdminRow).where(AdminRow.username_key == username_key(username))
+    )
+    checker = verified or VerifiedPasswords(ttl_seconds=0)
+    if admin is None:
+        # Spend the same time as for a real account, so timing does not reveal who exists.
+        passwords.verify_password(_dummy_hash(), password)
+    if admin is None or not admin.active or not checker.verify(admin.password_hash, password):
+        raise AuthenticationFailed("The username or password is not correct.")
+    admin_og = await session.get(OrgGroupRow, admin.og_id)
+    key_og = await session.get(OrgGroupRow, key.og_id)
+    assert admin_og is not None and key_og is not None
+    if key_og.path.startswith(admin_og.path):
+        top = key_og
+    elif admin_og.path.startswith(key_og.path):
+        top = admin_og
+    else:
+        raise AuthenticationFailed("This API key belongs to an organization group outside your own.")
+    return Scope(
+        og_id=top.id, path=top.path, can_write=admin.role == Role.ADMINISTRATOR.value,
+        actor=f"admin {admin.username!r}",
+    )

@@ -1,0 +1,51 @@
+"""Where would this user's device enroll? The enrollment policy run on stored data, read-only."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.domain.enrollment_policy import (
+    EnrollingUser,
+    GroupMapping,
+    Outcome,
+    decide_enrollment_og,
+)
+from quince.services import users
+from quince.services.org_tree import load_overrides, load_tree
+from quince.services.scope import Scope
+from quince.store.models import (
+    EnrollmentUserRow,
+    UserGroupMappingRow,
+    UserGroupMemberRow,
+    UserGroupRow,
+)
+
+
+async def mappings_for(session: AsyncSession, user_id: int) -> list[GroupMapping]:
+    """Every mapping of every user group the user belongs to."""
+    stmt = (
+        select(UserGroupRow.id, UserGroupRow.name, UserGroupMappingRow.og_id, UserGroupMappingRow.rank)
+        .join(UserGroupMemberRow, UserGroupMemberRow.user_group_id == UserGroupRow.id)
+        .join(UserGroupMappingRow, UserGroupMappingRow.user_group_id == UserGroupRow.id)
+        .where(UserGroupMemberRow.user_id == user_id)
+    )
+    return [GroupMapping(*row) for row in (await session.execute(stmt)).tuples()]
+
+
+async def decide(session: AsyncSession, user: EnrollmentUserRow, group_id: str | None) -> Outcome:
+    """The enrollment decision for a stored user (the enrollment flow calls this too)."""
+    return decide_enrollment_og(
+        EnrollingUser(user.id, user.username, user.active, user.og_id),
+        await mappings_for(session, user.id),
+        group_id,
+        await load_tree(session),
+        await load_overrides(session),
+    )
+
+
+async def preview(
+    session: AsyncSession, scope: Scope, username: str, group_id: str | None
+) -> Outcome:
+    """The decision for `username` (who must be in scope), creating nothing."""
+    return await decide(session, await users.get_by_username(session, scope, username), group_id)

@@ -1,0 +1,294 @@
+"""Organization groups: create, read, search, rename, move and delete, within a caller's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.domain.errors import Conflict, GroupIdTaken, InvalidInput, NotFound, OrgGroupNotEmpty
+from quince.domain.og_settings import SETTINGS, Override, overrides_for_new_child
+from quince.domain.org_groups import (
+    ROOT_GROUP_ID,
+    OGType,
+    check_placement,
+    group_id_key,
+    validate_group_id,
+    validate_og_name,
+)
+from quince.services.org_tree import load_overrides, load_tree
+from quince.services.paging import Page, PageRequest, paginate
+from quince.services.scope import Scope
+from quince.store.models import (
+    AdminRow,
+    ApiKeyRow,
+    DeviceRow,
+    EnrollmentUserRow,
+    OGSettingRow,
+    OrgGroupRow,
+    UserGroupMappingRow,
+    UserGroupRow,
+)
+
+OrderBy = Literal["id", "name", "groupid", "type", "createdon"]
+_ORDER_COLUMNS = {
+    "id": OrgGroupRow.id,
+    "name": OrgGroupRow.name,
+    "groupid": OrgGroupRow.group_id_key,
+    "type": OrgGroupRow.type,
+    "createdon": OrgGroupRow.created_at,
+}
+
+
+@dataclass(frozen=True)
+class OGCounts:
+    users: int = 0
+    admins: int = 0
+    devices: int = 0
+
+
+async def ensure_root(session: AsyncSession) -> OrgGroupRow:
+    """Create the Global root OG holding every setting's default, if it is not there yet."""
+    root = await session.scalar(select(OrgGroupRow).where(OrgGroupRow.parent_id.is_(None)))
+    if root is not None:
+        return root
+    root = OrgGroupRow(
+        name="Global", group_id=ROOT_GROUP_ID, group_id_key=group_id_key(ROOT_GROUP_ID),
+        type=OGType.GLOBAL.value, parent_id=None, path="/",
+    )
+    session.add(root)
+    await session.flush()
+    root.path = f"/{root.id}/"
+    for key, definition in SETTINGS.items():
+        session.add(OGSettingRow(
+            og_id=root.id, key=key, value=definition.default,
+            child_permission=Override(definition.default).child_permission.value,
+        ))
+    await session.flush()
+    return root
+
+
+async def get(session: AsyncSession, scope: Scope, og_id: int) -> OrgGroupRow:
+    """The OG with this id; NotFound if it does not exist or lies outside the scope."""
+    row = await session.get(OrgGroupRow, og_id)
+    if row is None or not scope.covers(row.path):
+        raise NotFound("Organization group", og_id)
+    return row
+
+
+async def get_by_group_id(session: AsyncSession, scope: Scope, group_id: str) -> OrgGroupRow:
+    row = await session.scalar(
+        select(OrgGroupRow).where(OrgGroupRow.group_id_key == group_id_key(group_id))
+    )
+    if row is None or not scope.covers(row.path):
+        raise NotFound("Organization group with Group ID", group_id)
+    return row
+
+
+async def resolve_ref(session: AsyncSession, scope: Scope, ref: str | int) -> OrgGroupRow:
+    """An OG named by numeric id or by Group ID (what people type at the CLI)."""
+    if isinstance(ref, int) or ref.isdigit():
+        try:
+            return await get(session, scope, int(ref))
+        except NotFound:
+            if isinstance(ref, int):
+                raise
+    return await get_by_group_id(session, scope, str(ref))
+
+
+def _in_scope(stmt: Select[tuple[OrgGroupRow]], scope: Scope) -> Select[tuple[OrgGroupRow]]:
+    return stmt.where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
+
+
+async def search(
+    session: AsyncSession,
+    scope: Scope,
+    page: PageRequest,
+    *,
+    name: str | None = None,
+    og_type: str | None = None,
+    group_id: str | None = None,
+    order_by: str = "name",
+    descending: bool = False,
+) -> Page[OrgGroupRow]:
+    """OGs in scope: `name` matches part of the name, `group_id` is exact (any case)."""
+    column = _ORDER_COLUMNS.get(order_by.lower())
+    if column is None:
+        raise InvalidInput("orderby", f"orderby must be one of {', '.join(_ORDER_COLUMNS)}.")
+    stmt = _in_scope(select(OrgGroupRow), scope)
+    if name:
+        stmt = stmt.where(OrgGroupRow.name.icontains(name, autoescape=True))
+    if og_type:
+        stmt = stmt.where(func.lower(OrgGroupRow.type) == og_type.lower())
+    if group_id:
+        stmt = stmt.where(OrgGroupRow.group_id_key == group_id_key(group_id))
+    stmt = stmt.order_by(column.desc() if descending else column.asc(), OrgGroupRow.id)
+    return await paginate(session, stmt, page)
+
+
+async def counts(session: AsyncSession, og_ids: list[int]) -> dict[int, OGCounts]:
+    """How many users, admins and devices sit directly at each OG."""
+    found: dict[int, dict[str, int]] = {i: {} for i in og_ids}
+    for label, model in (("users", EnrollmentUserRow), ("admins", AdminRow), ("devices", DeviceRow)):
+        stmt = (
+            select(model.og_id, func.count())
+            .where(model.og_id.in_(og_ids))
+            .group_by(model.og_id)
+        )
+        for og_id, n in (await session.execute(stmt)).all():
+            found[og_id][label] = n
+    return {i: OGCounts(**c) for i, c in found.items()}
+
+
+async def _check_group_id_free(session: AsyncSession, group_id: str, own_id: int | None) -> None:
+    holder = await session.scalar(
+        select(OrgGroupRow).where(OrgGroupRow.group_id_key == group_id_key(group_id))
+    )
+    if holder is not None and holder.id != own_id:
+        raise GroupIdTaken(group_id, holder.name)
+
+
+async def create(
+    session: AsyncSession,
+    scope: Scope,
+    parent_id: int,
+    *,
+    name: str,
+    group_id: str,
+    og_type: str = OGType.CONTAINER.value,
+    country: str | None = None,
+    locale: str | None = None,
+) -> OrgGroupRow:
+    """A new OG below `parent_id`; starts with the overrides an OverrideOnly parent demands."""
+    scope.require_write()
+    parent = await get(session, scope, parent_id)
+    name = validate_og_name(name)
+    validate_group_id(group_id)
+    kind = _parse_type(og_type)
+    tree = await load_tree(session)
+    check_placement(tree, parent.id, kind)
+    await _check_group_id_free(session, group_id, None)
+    row = OrgGroupRow(
+        name=name, group_id=group_id, group_id_key=group_id_key(group_id), type=kind.value,
+        parent_id=parent.id, path=parent.path, country=country, locale=locale,
+    )
+    session.add(row)
+    await session.flush()
+    row.path = f"{parent.path}{row.id}/"
+    for key, override in overrides_for_new_child(tree, await load_overrides(session), parent.id).items():
+        session.add(OGSettingRow(
+            og_id=row.id, key=key, value=override.value,
+            child_permission=override.child_permission.value,
+        ))
+    await session.flush()
+    return row
+
+
+def _parse_type(raw: str) -> OGType:
+    for member in OGType:
+        if raw.strip().casefold() == member.value.casefold():
+            return member
+    allowed = ", ".join(m.value for m in OGType if m is not OGType.GLOBAL)
+    raise InvalidInput("LocationGroupType", f"LocationGroupType must be one of {allowed}, not {raw!r}.")
+
+
+async def holdings(session: AsyncSession, og_id: int) -> dict[str, int]:
+    """What an OG holds that stops it from being moved or deleted."""
+    checks = {
+        "child organization groups": select(func.count()).where(OrgGroupRow.parent_id == og_id),
+        "users": select(func.count()).where(EnrollmentUserRow.og_id == og_id),
+        "devices": select(func.count()).where(DeviceRow.og_id == og_id),
+        "admins": select(func.count()).where(AdminRow.og_id == og_id),
+        "API keys": select(func.count()).where(ApiKeyRow.og_id == og_id),
+        "user groups": select(func.count()).where(UserGroupRow.og_id == og_id),
+        "user-group mappings": select(func.count()).where(UserGroupMappingRow.og_id == og_id),
+    }
+    return {label: (await session.scalar(stmt)) or 0 for label, stmt in checks.items()}
+
+
+async def update(
+    session: AsyncSession,
+    scope: Scope,
+    og_id: int,
+    *,
+    name: str | None = None,
+    group_id: str | None = None,
+    og_type: str | None = None,
+    parent_id: int | None = None,
+    country: str | None = None,
+    locale: str | None = None,
+) -> OrgGroupRow:
+    """Change an OG's fields; moving it (a new parent) is only allowed while it holds nothing."""
+    scope.require_write()
+    row = await get(session, scope, og_id)
+    if name is not None:
+        row.name = validate_og_name(name)
+    if group_id is not None and group_id != row.group_id:
+        if row.parent_id is None:
+            raise Conflict("The Group ID of the root organization group cannot change.")
+        validate_group_id(group_id)
+        await _check_group_id_free(session, group_id, row.id)
+        row.group_id, row.group_id_key = group_id, group_id_key(group_id)
+    moving = parent_id is not None and parent_id != row.parent_id
+    new_type = _parse_type(og_type) if og_type is not None else OGType(row.type)
+    if moving or new_type.value != row.type:
+        await _move_or_retype(session, scope, row, parent_id if moving else row.parent_id, new_type)
+    if country is not None:
+        row.country = country
+    if locale is not None:
+        row.locale = locale
+    await session.flush()
+    return row
+
+
+async def _move_or_retype(
+    session: AsyncSession, scope: Scope, row: OrgGroupRow, parent_id: int | None, kind: OGType
+) -> None:
+    if row.parent_id is None or row.id == scope.og_id:
+        raise Conflict(
+            f"Organization group {row.name!r} is the top of your organization groups "
+            "and cannot be moved or retyped."
+        )
+    held = await holdings(session, row.id)
+    if any(held.values()):
+        raise OrgGroupNotEmpty(row.name, "move or retype", held)
+    assert parent_id is not None
+    parent = await get(session, scope, parent_id)
+    tree = await load_tree(session)
+    check_placement(tree, parent.id, kind)
+    row.parent_id, row.path, row.type = parent.id, f"{parent.path}{row.id}/", kind.value
+
+
+async def delete(session: AsyncSession, scope: Scope, og_id: int) -> None:
+    """Delete an OG that holds nothing; its own settings go with it."""
+    scope.require_write()
+    row = await get(session, scope, og_id)
+    if row.parent_id is None or row.id == scope.og_id:
+        raise Conflict(
+            f"Organization group {row.name!r} is the top of your organization groups "
+            "and cannot be deleted."
+        )
+    held = await holdings(session, row.id)
+    if any(held.values()):
+        raise OrgGroupNotEmpty(row.name, "delete", held)
+    await session.delete(row)
+    await session.flush()
+
+
+async def subtree(session: AsyncSession, scope: Scope, og_id: int) -> list[tuple[OrgGroupRow, int]]:
+    """The OG and all OGs below it, depth first, each with its level below og_id."""
+    top = await get(session, scope, og_id)
+    rows = {
+        r.id: r
+        for r in await session.scalars(
+            select(OrgGroupRow).where(OrgGroupRow.path.startswith(top.path, autoescape=True))
+        )
+    }
+    tree = await load_tree(session)
+    return [(rows[og.id], level) for og, level in tree.descendants(top.id)]
+
+
+async def parent_of(session: AsyncSession, row: OrgGroupRow) -> OrgGroupRow | None:
+    return None if row.parent_id is None else await session.get(OrgGroupRow, row.parent_id)

@@ -1,0 +1,35 @@
+"""Who is asking: the OG subtree a caller may see and whether it may change things."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.domain.errors import NotFound, ReadOnly
+from quince.store.models import OrgGroupRow
+
+
+@dataclass(frozen=True)
+class Scope:
+    og_id: int
+    path: str
+    can_write: bool
+    actor: str
+
+    def covers(self, path: str) -> bool:
+        """True when an OG with this materialized path lies in the caller's subtree."""
+        return path.startswith(self.path)
+
+    def require_write(self) -> None:
+        if not self.can_write:
+            raise ReadOnly(f"{self.actor} has a read-only role and cannot change anything.")
+
+
+async def operator_scope(session: AsyncSession, actor: str = "local operator") -> Scope:
+    """The whole install, writable: for the CLI, run by whoever holds the server's var/ dir."""
+    root = await session.scalar(select(OrgGroupRow).where(OrgGroupRow.parent_id.is_(None)))
+    if root is None:
+        raise NotFound("Organization group", "Global")
+    return Scope(og_id=root.id, path=root.path, can_write=True, actor=actor)

@@ -1,0 +1,197 @@
+"""SQLAlchemy models: the tables Quince stores. Migrations in store/migrations follow these."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class OrgGroupRow(Base):
+    __tablename__ = "organization_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(100))
+    group_id: Mapped[str] = mapped_column(String(64))
+    group_id_key: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True
+    )
+    # Materialized path "/1/4/9/": subtree checks and filters are one indexed prefix match.
+    path: Mapped[str] = mapped_column(String(1024), index=True)
+    country: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OGSettingRow(Base):
+    __tablename__ = "og_settings"
+
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[bool | str] = mapped_column(JSON)
+    child_permission: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class EnrollmentUserRow(Base):
+    __tablename__ = "enrollment_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    username: Mapped[str] = mapped_column(String(128))
+    username_key: Mapped[str] = mapped_column(String(128), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    managed_apple_id: Mapped[str] = mapped_column(String(254), index=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    og: Mapped[OrgGroupRow] = relationship(lazy="raise")
+
+
+class UserGroupRow(Base):
+    __tablename__ = "user_groups"
+    __table_args__ = (UniqueConstraint("og_id", "name_key", name="uq_user_groups_og_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    og: Mapped[OrgGroupRow] = relationship(lazy="raise")
+
+
+class UserGroupMemberRow(Base):
+    __tablename__ = "user_group_members"
+
+    user_group_id: Mapped[int] = mapped_column(
+        ForeignKey("user_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollment_users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class UserGroupMappingRow(Base):
+    __tablename__ = "user_group_mappings"
+    __table_args__ = (
+        UniqueConstraint("user_group_id", "og_id", name="uq_user_group_mappings_group_og"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_group_id: Mapped[int] = mapped_column(
+        ForeignKey("user_groups.id", ondelete="CASCADE"), index=True
+    )
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AdminRow(Base):
+    __tablename__ = "admins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    username: Mapped[str] = mapped_column(String(128))
+    username_key: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    # Keys are 256-bit random strings, so a plain SHA-256 is enough to store them safely.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(8))
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeviceRow(Base):
+    """A device record; issue 2 needs only what OG deletion checks, later issues add the rest."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True
+    )
+    enrollment_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollment_users.id", ondelete="RESTRICT"), index=True
+    )
+    udid: Mapped[str | None] = mapped_column(String(128), index=True)
+    enrollment_status: Mapped[str] = mapped_column(String(32))
+    ownership: Mapped[str] = mapped_column(String(16))
+    is_user_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    license_type_eligibility: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+Index("ix_enrollment_users_email", EnrollmentUserRow.email)

@@ -1,0 +1,98 @@
+"""The one place where errors become REST responses: `{errorCode, message, activityId}`."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from quince.domain.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidPlacement,
+    NotFound,
+    OutOfScope,
+    QuinceError,
+    ReadOnly,
+    SettingLocked,
+)
+from quince.domain.og_settings import UnknownSetting
+from quince.services.admins import AuthenticationFailed
+
+log = logging.getLogger("quince.api")
+
+# (HTTP status, Workspace ONE-style error code). Codes are Quince's own except 1013 and 5061-style
+# "not found", which mirror what Workspace ONE scripts already recognise.
+_MAPPING: list[tuple[type[QuinceError], int, int]] = [
+    (AuthenticationFailed, 401, 1013),
+    (ReadOnly, 403, 1003),
+    (OutOfScope, 403, 1004),
+    (NotFound, 404, 1005),
+    (SettingLocked, 409, 1022),
+    (Conflict, 409, 1020),
+    (UnknownSetting, 400, 1021),
+    (InvalidPlacement, 400, 1011),
+    (InvalidInput, 400, 1010),
+]
+
+
+def activity_id(request: Request) -> str:
+    """The id of this request, shared by the response and the log lines it causes."""
+    if not hasattr(request.state, "activity_id"):
+        request.state.activity_id = uuid.uuid4().hex
+    return str(request.state.activity_id)
+
+
+def error_response(request: Request, status: int, code: int, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Basic realm="Quince API"'} if status == 401 else None
+    return JSONResponse(
+        {"errorCode": code, "message": message, "activityId": activity_id(request)},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _classify(exc: QuinceError) -> tuple[int, int]:
+    for kind, status, code in _MAPPING:
+        if isinstance(exc, kind):
+            return status, code
+    return 400, 1000
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:10]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
+    return "The request is not valid: " + "; ".join(parts) + "."
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error type into the API's error body."""
+
+    @app.exception_handler(QuinceError)
+    async def _quince(request: Request, exc: QuinceError) -> JSONResponse:
+        status, code = _classify(exc)
+        log.info("api refused %s %s: %s %s", request.method, request.url.path, status, exc.message,
+                 extra={"activity_id": activity_id(request)})
+        return error_response(request, status, code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(request, 400, 1001, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(request, exc.status_code, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", extra={"activity_id": activity_id(request)})
+        return error_response(
+            request, 500, 1999,
+            "Quince could not complete the request; quote the activityId to your support team.",
+        )

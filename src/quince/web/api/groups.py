@@ -1,0 +1,113 @@
+"""/API/system/groups: organization groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.services import org_groups
+from quince.store.models import OrgGroupRow
+from quince.web.api.deps import Caller, Db, Paging, sort_descending
+from quince.web.api.schemas import (
+    IdValue,
+    LocationGroup,
+    LocationGroupCreate,
+    LocationGroupSearch,
+    LocationGroupUpdate,
+    Reference,
+    wire_time,
+)
+
+router = APIRouter(prefix="/API/system/groups", tags=["Organization groups"])
+
+
+def reference(row: OrgGroupRow) -> Reference:
+    return Reference(id=IdValue(value=row.id), name=row.name, uuid=row.uuid)
+
+
+async def present(
+    db: AsyncSession, rows: list[OrgGroupRow], levels: dict[int, int] | None = None
+) -> list[LocationGroup]:
+    """Rows as the API's LocationGroup, with parents and user/admin/device counts."""
+    counts = await org_groups.counts(db, [r.id for r in rows])
+    out = []
+    for row in rows:
+        parent = await org_groups.parent_of(db, row)
+        c = counts[row.id]
+        out.append(LocationGroup(
+            id=IdValue(value=row.id), uuid=row.uuid, name=row.name, group_id=row.group_id,
+            location_group_type=row.type, country=row.country, locale=row.locale,
+            parent_location_group=reference(parent) if parent else None,
+            lg_level=(levels or {}).get(row.id), created_on=wire_time(row.created_at),
+            users=str(c.users), admins=str(c.admins), devices=str(c.devices),
+        ))
+    return out
+
+
+@router.get("/search", response_model=LocationGroupSearch, response_model_exclude_none=True)
+async def search_groups(
+    db: Db,
+    caller: Caller,
+    paging: Paging,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    type: Annotated[str | None, Query(max_length=32)] = None,
+    groupid: Annotated[str | None, Query(max_length=64)] = None,
+    orderby: Annotated[str, Query(max_length=32)] = "name",
+    sortorder: Annotated[str | None, Query(max_length=4)] = None,
+) -> LocationGroupSearch:
+    """Organization groups in your subtree; `name` matches part of the name, `groupid` exactly."""
+    page = await org_groups.search(
+        db, caller, paging, name=name, og_type=type, group_id=groupid, order_by=orderby,
+        descending=sort_descending(sortorder),
+    )
+    return LocationGroupSearch(
+        location_groups=await present(db, list(page.items)), page=page.page,
+        page_size=page.page_size, total=page.total,
+    )
+
+
+@router.get("/{og_id}", response_model=LocationGroup, response_model_exclude_none=True)
+async def get_group(og_id: int, db: Db, caller: Caller) -> LocationGroup:
+    return (await present(db, [await org_groups.get(db, caller, og_id)]))[0]
+
+
+@router.get("/{og_id}/children", response_model=list[LocationGroup], response_model_exclude_none=True)
+async def get_children(og_id: int, db: Db, caller: Caller) -> list[LocationGroup]:
+    """The OG (LgLevel 0) and every OG below it, depth first, with their levels."""
+    found = await org_groups.subtree(db, caller, og_id)
+    return await present(db, [r for r, _ in found], {r.id: level for r, level in found})
+
+
+@router.post("/{parent_id}", response_model=LocationGroup, status_code=201,
+             response_model_exclude_none=True)
+async def create_group(
+    parent_id: int, body: LocationGroupCreate, db: Db, caller: Caller
+) -> LocationGroup:
+    """Create a child organization group below `parent_id`."""
+    row = await org_groups.create(
+        db, caller, parent_id, name=body.name, group_id=body.group_id,
+        og_type=body.location_group_type, country=body.country, locale=body.locale,
+    )
+    await db.commit()
+    return (await present(db, [row]))[0]
+
+
+@router.put("/{og_id}", response_model=LocationGroup, response_model_exclude_none=True)
+async def update_group(og_id: int, body: LocationGroupUpdate, db: Db, caller: Caller) -> LocationGroup:
+    row = await org_groups.update(
+        db, caller, og_id, name=body.name, group_id=body.group_id,
+        og_type=body.location_group_type, parent_id=body.parent_id,
+        country=body.country, locale=body.locale,
+    )
+    await db.commit()
+    return (await present(db, [row]))[0]
+
+
+@router.delete("/{og_id}", status_code=204)
+async def delete_group(og_id: int, db: Db, caller: Caller) -> Response:
+    """Delete an organization group that holds no children, users, devices or admins."""
+    await org_groups.delete(db, caller, og_id)
+    await db.commit()
+    return Response(status_code=204)

@@ -1,0 +1,49 @@
+"""The composition root: builds the ASGI app from configuration."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import quince
+from quince.config import Settings
+from quince.services.admins import VerifiedPasswords
+from quince.store.database import make_engine, make_sessionmaker
+from quince.web.api import errors, groups
+from quince.web.body_limit import BodyLimit
+
+
+def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
+    """Quince's web app; pass an engine to share one (tests), else one is made from settings."""
+    settings = settings or Settings()
+    own_engine = engine is None
+    engine = engine or make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own_engine:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Quince REST API",
+        version=quince.__version__,
+        description="Workspace ONE-shaped REST API of Quince. Authenticate with HTTP Basic "
+        "(an admin) plus the `aw-tenant-code` header (an API key).",
+        openapi_url="/API/help",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.verified_passwords = VerifiedPasswords()
+    errors.install(app)
+    for module in (groups,):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    return app

@@ -1,0 +1,151 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when QUINCE_TEST_DATABASE_URL is
+set), a clean schema per test, and a real Quince server over HTTP for API tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from quince.config import Settings
+from quince.services import admins, passwords
+from quince.services.org_groups import ensure_root
+from quince.services.scope import Scope, operator_scope
+from quince.store import migrate
+from quince.store.database import make_engine, make_sessionmaker
+from quince.store.models import Base
+from quince.web.app import create_app
+
+# Real argon2id, at a cost that keeps the suite fast; hashes record their own parameters.
+passwords.configure(time_cost=1, memory_cost=1024)
+
+
+def _plain_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A fresh database for this run: its own PostgreSQL database, or a SQLite file."""
+    pg = os.environ.get("QUINCE_TEST_DATABASE_URL")
+    if not pg:
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'quince.db'}"
+        return
+    name = f"quince_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_plain_dsn(pg))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield make_url(pg).set(database=name).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(_plain_dsn(pg))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url)
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def engine(migrated_engine: AsyncEngine) -> AsyncEngine:
+    """The migrated database, emptied, holding only the Global root."""
+    async with migrated_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(table.delete())
+    async with make_sessionmaker(migrated_engine)() as session:
+        await ensure_root(session)
+        await session.commit()
+    return migrated_engine
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with make_sessionmaker(engine)() as s:
+        yield s
+
+
+@pytest.fixture
+async def scope(session: AsyncSession) -> Scope:
+    """The whole install, writable (what the CLI runs with)."""
+    return await operator_scope(session)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    database_url: str, migrated_engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Quince served by uvicorn on a real port, in a thread with its own event loop."""
+    settings = Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    ))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("Quince test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+ApiClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def api_client(
+    live_server: str, session: AsyncSession, scope: Scope
+) -> AsyncIterator[ApiClientFactory]:
+    """Make HTTP clients that authenticate as a new admin (Basic + aw-tenant-code) at an OG."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(og_id: int | None = None, role: str = "administrator",
+                   key_og_id: int | None = None) -> httpx.AsyncClient:
+        og = og_id if og_id is not None else scope.og_id
+        name = f"admin-{uuid.uuid4().hex[:8]}"
+        await admins.add_admin(session, scope, username=name, password="admin-pass-1",
+                               og_id=og, role=role)
+        _row, key = await admins.create_api_key(session, scope, og_id=key_og_id or og)
+        await session.commit()
+        client = httpx.AsyncClient(
+            base_url=live_server, auth=(name, "admin-pass-1"),
+            headers={"aw-tenant-code": key, "Accept": "application/json"}, timeout=30,
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
