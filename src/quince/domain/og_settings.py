@@ -171,7 +171,9 @@ def resolve_all(tree: OrgTree, overrides: Overrides, og_id: int) -> list[Resolve
     return [resolve(tree, overrides, og_id, key) for key in SETTINGS]
 
 
-def _bound_by(tree: OrgTree, overrides: Overrides, og_id: int, key: str) -> tuple[ChildPermission, int] | None:
+def _bound_by(
+    tree: OrgTree, overrides: Overrides, og_id: int, key: str
+) -> tuple[ChildPermission, int] | None:
     parent_id = tree.get(og_id).parent_id
     if parent_id is None:
         return None

@@ -8,8 +8,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import og_settings as rules
-from quince.domain.og_settings import ChildPermission, Override, ResolvedSetting
 from quince.domain.errors import InvalidInput
+from quince.domain.og_settings import ChildPermission, Override, ResolvedSetting
 from quince.domain.org_groups import OrgGroup
 from quince.services import org_groups
 from quince.services.org_tree import load_overrides, load_tree

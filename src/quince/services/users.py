@@ -58,9 +58,10 @@ async def get(session: AsyncSession, scope: Scope, user_id: int) -> EnrollmentUs
 
 async def find_by_username(session: AsyncSession, username: str) -> EnrollmentUserRow | None:
     """Any user with this username, ignoring case, regardless of scope (for sign-in)."""
-    return await session.scalar(
+    row: EnrollmentUserRow | None = await session.scalar(
         select(EnrollmentUserRow).where(EnrollmentUserRow.username_key == username_key(username))
     )
+    return row
 
 
 async def get_by_username(session: AsyncSession, scope: Scope, username: str) -> EnrollmentUserRow:

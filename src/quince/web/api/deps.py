@@ -11,7 +11,6 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import InvalidInput
-
 from quince.services.admins import AuthenticationFailed, VerifiedPasswords, api_scope
 from quince.services.paging import MAX_PAGE_SIZE, PageRequest
 from quince.services.scope import Scope
