@@ -1,0 +1,1 @@
+"""Quince benchmarks: `make bench` prints a table of timings."""
