@@ -255,6 +255,8 @@ async def _move_or_retype(
     if any(held.values()):
         raise OrgGroupNotEmpty(row.name, "move or retype", held)
     assert parent_id is not None
+    if parent_id == row.id:
+        raise InvalidInput("ParentId", "An organization group cannot be its own parent.")
     parent = await get(session, scope, parent_id)
     tree = await load_tree(session)
     check_placement(tree, parent.id, kind)
