@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -24,7 +25,7 @@ from quince.services.org_groups import ensure_root
 from quince.services.scope import Scope, operator_scope
 from quince.store import migrate
 from quince.store.database import make_engine, make_sessionmaker
-from quince.store.models import Base
+from quince.store.models import Base, OrgGroupRow
 from quince.web.app import create_app
 
 # Real argon2id, at a cost that keeps the suite fast; hashes record their own parameters.
@@ -68,6 +69,8 @@ async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def engine(migrated_engine: AsyncEngine) -> AsyncEngine:
     """The migrated database, emptied, holding only the Global root."""
     async with migrated_engine.begin() as conn:
+        # parent_id is ON DELETE RESTRICT, checked row by row: unhook the tree before emptying it.
+        await conn.execute(update(OrgGroupRow).values(parent_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             await conn.execute(table.delete())
     async with make_sessionmaker(migrated_engine)() as session:

@@ -31,9 +31,11 @@ class Conflict(QuinceError):
 
 
 class GroupIdTaken(Conflict):
-    def __init__(self, group_id: str, holder: str) -> None:
+    def __init__(self, group_id: str, holder: str | None) -> None:
+        # The holder is named only when the caller may see it (None: outside their subtree).
+        by = f" by organization group {holder!r}" if holder is not None else ""
         super().__init__(
-            f"Group ID {group_id!r} is already used by organization group {holder!r} "
+            f"Group ID {group_id!r} is already used{by} "
             "(Group IDs are unique across the install, ignoring case)."
         )
         self.group_id = group_id
@@ -45,7 +47,7 @@ class InvalidPlacement(QuinceError):
 
 class OrgGroupNotEmpty(Conflict):
     def __init__(self, og_name: str, action: str, holdings: dict[str, int]) -> None:
-        held = ", ".join(f"{n} {what}" for what, n in holdings.items() if n)
+        held = ", ".join(f"{what} ({n})" for what, n in holdings.items() if n)
         super().__init__(
             f"Cannot {action} organization group {og_name!r}: it still holds {held}. "
             "Move or remove them first."

@@ -59,13 +59,22 @@ async def override(
     value: object,
     child_permission: str | None = None,
 ) -> SettingView:
-    """Set `key` at the OG itself; an OverrideOnly permission gives inheriting children a copy."""
+    """Set `key` at the OG itself; an OverrideOnly permission gives inheriting children a copy.
+
+    Without `child_permission`, an existing override keeps its permission (changing a locked
+    value must not unlock it); a new override gets InheritOrOverride.
+    """
     scope.require_write()
     definition = rules.definition(key)
     parsed = definition.parse(value)
-    permission = parse_child_permission(child_permission)
     await org_groups.get(session, scope, og_id)
     tree, overrides = await load_tree(session), await load_overrides(session)
+    existing = overrides.get(og_id, {}).get(key)
+    permission = (
+        existing.child_permission
+        if child_permission is None and existing is not None
+        else parse_child_permission(child_permission)
+    )
     rules.check_override_allowed(tree, overrides, og_id, key)
     await _write(session, og_id, key, Override(parsed, permission))
     overrides.setdefault(og_id, {})[key] = Override(parsed, permission)

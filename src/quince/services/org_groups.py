@@ -142,12 +142,14 @@ async def counts(session: AsyncSession, og_ids: list[int]) -> dict[int, OGCounts
     return {i: OGCounts(**c) for i, c in found.items()}
 
 
-async def _check_group_id_free(session: AsyncSession, group_id: str, own_id: int | None) -> None:
+async def _check_group_id_free(
+    session: AsyncSession, scope: Scope, group_id: str, own_id: int | None
+) -> None:
     holder = await session.scalar(
         select(OrgGroupRow).where(OrgGroupRow.group_id_key == group_id_key(group_id))
     )
     if holder is not None and holder.id != own_id:
-        raise GroupIdTaken(group_id, holder.name)
+        raise GroupIdTaken(group_id, holder.name if scope.covers(holder.path) else None)
 
 
 async def create(
@@ -169,7 +171,7 @@ async def create(
     kind = _parse_type(og_type)
     tree = await load_tree(session)
     check_placement(tree, parent.id, kind)
-    await _check_group_id_free(session, group_id, None)
+    await _check_group_id_free(session, scope, group_id, None)
     row = OrgGroupRow(
         name=name, group_id=group_id, group_id_key=group_id_key(group_id), type=kind.value,
         parent_id=parent.id, path=parent.path, country=country, locale=locale,
@@ -229,7 +231,7 @@ async def update(
         if row.parent_id is None:
             raise Conflict("The Group ID of the root organization group cannot change.")
         validate_group_id(group_id)
-        await _check_group_id_free(session, group_id, row.id)
+        await _check_group_id_free(session, scope, group_id, row.id)
         row.group_id, row.group_id_key = group_id, group_id_key(group_id)
     moving = parent_id is not None and parent_id != row.parent_id
     new_type = _parse_type(og_type) if og_type is not None else OGType(row.type)
@@ -261,6 +263,14 @@ async def _move_or_retype(
     tree = await load_tree(session)
     check_placement(tree, parent.id, kind)
     row.parent_id, row.path, row.type = parent.id, f"{parent.path}{row.id}/", kind.value
+    # A moved OG is a new child of its new parent: it gets the copies an OverrideOnly demands.
+    overrides = await load_overrides(session)
+    for key, override in overrides_for_new_child(tree, overrides, parent.id).items():
+        if key not in overrides.get(row.id, {}):
+            session.add(OGSettingRow(
+                og_id=row.id, key=key, value=override.value,
+                child_permission=override.child_permission.value,
+            ))
 
 
 async def delete(session: AsyncSession, scope: Scope, og_id: int) -> None:
