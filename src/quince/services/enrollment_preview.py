@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import (
     EnrollingUser,
+    EnrollmentDecision,
     GroupMapping,
     Outcome,
     decide_enrollment_og,
 )
+from quince.domain.org_groups import OrgGroup
 from quince.services import users
 from quince.services.org_tree import load_overrides, load_tree
 from quince.services.scope import Scope
@@ -49,3 +53,23 @@ async def preview(
 ) -> Outcome:
     """The decision for `username` (who must be in scope), creating nothing."""
     return await decide(session, await users.get_by_username(session, scope, username), group_id)
+
+
+def as_preview_dict(outcome: Outcome) -> dict[str, Any]:
+    """The preview as both faces print it (REST and `quince enroll preview --json`):
+    `{Allowed, GroupId, LocationGroupId: {Id: {Value}, Name, Uuid} | None, Reason, Trace}`."""
+    target: OrgGroup | None
+    if isinstance(outcome, EnrollmentDecision):
+        target, reason = outcome.og, outcome.reason
+    else:
+        target, reason = outcome.target, outcome.message
+    return {
+        "Allowed": outcome.allowed,
+        "GroupId": target.group_id if target is not None else None,
+        "LocationGroupId": (
+            {"Id": {"Value": target.id}, "Name": target.name, "Uuid": target.uuid}
+            if target is not None else None
+        ),
+        "Reason": reason,
+        "Trace": list(outcome.trace),
+    }

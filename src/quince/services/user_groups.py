@@ -73,12 +73,26 @@ async def search(
     return await paginate(session, stmt.order_by(UserGroupRow.name_key, UserGroupRow.id), page)
 
 
-async def member_counts(session: AsyncSession, group_ids: list[int]) -> dict[int, int]:
+def _members_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """A group may hold users from outside the caller's subtree (added by a wider admin)."""
+    return UserGroupMemberRow.user_id.in_(
+        select(EnrollmentUserRow.id).where(EnrollmentUserRow.og_id.in_(
+            select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
+        ))
+    )
+
+
+async def member_counts(
+    session: AsyncSession, group_ids: list[int], scope: Scope | None = None
+) -> dict[int, int]:
+    """Members of each group; with a scope, only those the caller may see."""
     stmt = (
         select(UserGroupMemberRow.user_group_id, func.count())
         .where(UserGroupMemberRow.user_group_id.in_(group_ids))
         .group_by(UserGroupMemberRow.user_group_id)
     )
+    if scope is not None:
+        stmt = stmt.where(_members_in_scope(scope))
     found = dict((await session.execute(stmt)).tuples().all())
     return {i: found.get(i, 0) for i in group_ids}
 
@@ -134,7 +148,7 @@ async def members(
     stmt = (
         select(EnrollmentUserRow)
         .join(UserGroupMemberRow, UserGroupMemberRow.user_id == EnrollmentUserRow.id)
-        .where(UserGroupMemberRow.user_group_id == group_id)
+        .where(UserGroupMemberRow.user_group_id == group_id, _members_in_scope(scope))
         .order_by(EnrollmentUserRow.username_key)
     )
     return await paginate(session, stmt, page)

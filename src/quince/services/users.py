@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
@@ -94,8 +94,10 @@ async def search(
     active: bool | None = None,
     order_by: str = "username",
     descending: bool = False,
+    text: str | None = None,
 ) -> Page[EnrollmentUserRow]:
-    """Users in scope; text filters match part of the field, ignoring case."""
+    """Users in scope; text filters match part of the field, ignoring case (`text` matches any of
+    username, email, managed Apple ID, first and last name)."""
     column = _ORDER_COLUMNS.get(order_by.lower())
     if column is None:
         raise InvalidInput("orderby", f"orderby must be one of {', '.join(_ORDER_COLUMNS)}.")
@@ -108,6 +110,13 @@ async def search(
     ):
         if value:
             stmt = stmt.where(col.icontains(value, autoescape=True))
+    if text:
+        stmt = stmt.where(or_(*(
+            col.icontains(text, autoescape=True)
+            for col in (EnrollmentUserRow.username, EnrollmentUserRow.email,
+                        EnrollmentUserRow.managed_apple_id, EnrollmentUserRow.first_name,
+                        EnrollmentUserRow.last_name)
+        )))
     if og_id is not None:
         og = await org_groups.get(session, scope, og_id)
         stmt = stmt.where(EnrollmentUserRow.og_id == og.id)

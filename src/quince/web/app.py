@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import quince
 from quince.config import Settings
 from quince.services.admins import VerifiedPasswords
 from quince.store.database import make_engine, make_sessionmaker
-from quince.web.api import errors, groups
+from quince.web.api import enrollment, errors, group_settings, groups, openapi, user_groups, users
+from quince.web.api.deps import reject_nul_in_query
 from quince.web.body_limit import BodyLimit
 
 
@@ -37,13 +38,15 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul_in_query)],
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.verified_passwords = VerifiedPasswords()
     errors.install(app)
-    for module in (groups,):
+    openapi.document(app)
+    for module in (groups, group_settings, users, user_groups, enrollment):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     return app

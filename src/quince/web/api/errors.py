@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quince.domain.errors import (
@@ -22,6 +24,7 @@ from quince.domain.errors import (
 )
 from quince.domain.og_settings import UnknownSetting
 from quince.services.admins import AuthenticationFailed
+from quince.web.api.schemas import ApiError
 
 log = logging.getLogger("quince.api")
 
@@ -38,6 +41,20 @@ _MAPPING: list[tuple[type[QuinceError], int, int]] = [
     (InvalidPlacement, 400, 1011),
     (InvalidInput, 400, 1010),
 ]
+
+
+# Documented on every route of the API, so generated clients know the error body.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ApiError, "description": text}
+    for status, text in (
+        (400, "The request is not valid; the message says which field and rule."),
+        (401, "Missing or wrong credentials or aw-tenant-code."),
+        (403, "The caller's role or organization groups do not allow this."),
+        (404, "Not found, or outside the caller's organization groups."),
+        (409, "The change clashes with what is stored."),
+        (413, "The request body is too large."),
+    )
+}
 
 
 def activity_id(request: Request) -> str:
@@ -84,6 +101,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(request, 400, 1001, _validation_message(exc))
+
+    @app.exception_handler(IntegrityError)
+    async def _clash(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check uniqueness and references first; a constraint still firing means another
+        # request changed the same data at the same moment (check-then-write race).
+        log.info("api conflict %s %s: %s", request.method, request.url.path, exc.orig,
+                 extra={"activity_id": activity_id(request)})
+        return error_response(
+            request, 409, 1020,
+            "The change clashes with data another request stored at the same moment; read it "
+            "again and retry.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

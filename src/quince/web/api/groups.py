@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services import org_groups
 from quince.store.models import OrgGroupRow
-from quince.web.api.deps import Caller, Db, Paging, sort_descending
+from quince.web.api import errors
+from quince.web.api.deps import Caller, Db, IdPath, Paging, sort_descending
 from quince.web.api.schemas import (
     IdValue,
     LocationGroup,
@@ -20,7 +21,7 @@ from quince.web.api.schemas import (
     wire_time,
 )
 
-router = APIRouter(prefix="/API/system/groups", tags=["Organization groups"])
+router = APIRouter(prefix="/API/system/groups", tags=["Organization groups"], responses=errors.RESPONSES)
 
 
 def reference(row: OrgGroupRow) -> Reference:
@@ -69,12 +70,12 @@ async def search_groups(
 
 
 @router.get("/{og_id}", response_model=LocationGroup, response_model_exclude_none=True)
-async def get_group(og_id: int, db: Db, caller: Caller) -> LocationGroup:
+async def get_group(og_id: IdPath, db: Db, caller: Caller) -> LocationGroup:
     return (await present(db, [await org_groups.get(db, caller, og_id)]))[0]
 
 
 @router.get("/{og_id}/children", response_model=list[LocationGroup], response_model_exclude_none=True)
-async def get_children(og_id: int, db: Db, caller: Caller) -> list[LocationGroup]:
+async def get_children(og_id: IdPath, db: Db, caller: Caller) -> list[LocationGroup]:
     """The OG (LgLevel 0) and every OG below it, depth first, with their levels."""
     found = await org_groups.subtree(db, caller, og_id)
     return await present(db, [r for r, _ in found], {r.id: level for r, level in found})
@@ -83,7 +84,7 @@ async def get_children(og_id: int, db: Db, caller: Caller) -> list[LocationGroup
 @router.post("/{parent_id}", response_model=LocationGroup, status_code=201,
              response_model_exclude_none=True)
 async def create_group(
-    parent_id: int, body: LocationGroupCreate, db: Db, caller: Caller
+    parent_id: IdPath, body: LocationGroupCreate, db: Db, caller: Caller
 ) -> LocationGroup:
     """Create a child organization group below `parent_id`."""
     row = await org_groups.create(
@@ -95,7 +96,7 @@ async def create_group(
 
 
 @router.put("/{og_id}", response_model=LocationGroup, response_model_exclude_none=True)
-async def update_group(og_id: int, body: LocationGroupUpdate, db: Db, caller: Caller) -> LocationGroup:
+async def update_group(og_id: IdPath, body: LocationGroupUpdate, db: Db, caller: Caller) -> LocationGroup:
     row = await org_groups.update(
         db, caller, og_id, name=body.name, group_id=body.group_id,
         og_type=body.location_group_type, parent_id=body.parent_id,
@@ -106,7 +107,7 @@ async def update_group(og_id: int, body: LocationGroupUpdate, db: Db, caller: Ca
 
 
 @router.delete("/{og_id}", status_code=204)
-async def delete_group(og_id: int, db: Db, caller: Caller) -> Response:
+async def delete_group(og_id: IdPath, db: Db, caller: Caller) -> Response:
     """Delete an organization group that holds no children, users, devices or admins."""
     await org_groups.delete(db, caller, og_id)
     await db.commit()

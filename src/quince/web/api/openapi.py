@@ -1,0 +1,40 @@
+"""The OpenAPI document served at /API/help, adjusted to what the API really does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+_SECURITY_SCHEMES = {
+    "basicAuth": {"type": "http", "scheme": "basic", "description": "An admin's username and password."},
+    "tenantCode": {
+        "type": "apiKey", "in": "header", "name": "aw-tenant-code",
+        "description": "A REST API key; it and the admin together decide which OGs you reach.",
+    },
+}
+
+
+def _adjust(schema: dict[str, Any]) -> None:
+    # Validation errors are 400s here (web/api/errors.py), never FastAPI's default 422.
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    components = schema.setdefault("components", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.get("schemas", {}).pop(name, None)
+    # Credentials are parsed by hand (web/api/deps.py), so declare them here: both are needed.
+    components["securitySchemes"] = _SECURITY_SCHEMES
+    schema["security"] = [{"basicAuth": [], "tenantCode": []}]
+
+
+def document(app: FastAPI) -> None:
+    """Make `app.openapi()` return the adjusted document (FastAPI caches the result)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        _adjust(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

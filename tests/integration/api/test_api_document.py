@@ -1,0 +1,105 @@
+"""What every client of the REST API relies on beyond single resources: the OpenAPI document,
+the request size limit and the error body for requests no route handles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import ApiClientFactory
+from tests.integration.api.support import World, assert_error, snapshot
+
+S = "/API/system"
+EXPECTED_OPERATIONS = {
+    f"{S}/groups/search": {"get"},
+    f"{S}/groups/{{og_id}}": {"get", "put", "delete"},
+    f"{S}/groups/{{og_id}}/children": {"get"},
+    f"{S}/groups/{{parent_id}}": {"post"},
+    f"{S}/groups/{{og_id}}/settings": {"get"},
+    f"{S}/groups/{{og_id}}/settings/{{name}}": {"get", "put"},
+    f"{S}/users/search": {"get"},
+    f"{S}/users/adduser": {"post"},
+    f"{S}/users/{{user_id}}": {"get", "put", "delete"},
+    f"{S}/users/{{user_id}}/update": {"post"},
+    f"{S}/users/{{user_id}}/activate": {"post"},
+    f"{S}/users/{{user_id}}/deactivate": {"post"},
+    f"{S}/users/{{user_id}}/delete": {"delete"},
+    f"{S}/usergroups/search": {"get"},
+    f"{S}/usergroups": {"post"},
+    f"{S}/usergroups/{{group_id}}": {"get", "put", "delete"},
+    f"{S}/usergroups/{{group_id}}/users": {"get"},
+    f"{S}/usergroups/{{group_id}}/users/{{user_id}}": {"post", "delete"},
+    f"{S}/usergroups/{{group_id}}/mappings": {"get", "post"},
+    f"{S}/usergroups/{{group_id}}/mappings/{{mapping_id}}": {"put", "delete"},
+    "/API/mdm/enrollment/preview": {"get"},
+}
+
+
+async def test_api_help_serves_the_openapi_document_of_every_route(live_server: str) -> None:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        response = await client.get("/API/help")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert {path: set(ops) for path, ops in document["paths"].items()} == EXPECTED_OPERATIONS
+    assert document["components"]["securitySchemes"]["tenantCode"]["name"] == "aw-tenant-code"
+    assert document["security"] == [{"basicAuth": [], "tenantCode": []}]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert "422" not in responses, (method, path)
+            assert responses["400"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ApiError"}
+
+
+async def test_the_documented_models_are_pascal_case(live_server: str) -> None:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        schemas = (await client.get("/API/help")).json()["components"]["schemas"]
+    assert set(schemas["User"]["properties"]) == {
+        "Id", "Uuid", "UserName", "Email", "ManagedAppleId", "FirstName", "LastName", "Status",
+        "LocationGroupId", "Group", "OrganizationGroupUuid", "SecurityType", "CreatedOn"}
+    assert set(schemas["EnrollmentPreview"]["required"]) == {
+        "Allowed", "GroupId", "LocationGroupId", "Reason", "Trace"}
+    assert set(schemas["ApiError"]["properties"]) == {"errorCode", "message", "activityId"}
+
+
+async def test_a_body_over_the_size_limit_is_413_and_creates_nothing(
+    api_client: ApiClientFactory, world: World, engine: AsyncEngine
+) -> None:
+    client = await api_client(og_id=world.acme)
+    before = await snapshot(engine)
+    huge = {"Name": "Big", "GroupId": "big", "Country": "x" * 1_100_000}
+    body = assert_error(await client.post(f"{S}/groups/{world.eng}", json=huge), 413)
+    assert "larger than" in body["message"]
+
+    async def streamed() -> AsyncIterator[bytes]:
+        # No Content-Length: the limit must hold while the body streams in.
+        yield b'{"Name": "Big", "GroupId": "big", "Country": "'
+        for _ in range(20):
+            yield b"x" * 65_536
+        yield b'"}'
+
+    chunked = await client.post(f"{S}/groups/{world.eng}", content=streamed(),
+                                headers={"Content-Type": "application/json"})
+    assert_error(chunked, 413)
+    assert await snapshot(engine) == before
+
+
+async def test_unknown_paths_and_methods_answer_with_the_error_body(
+    api_client: ApiClientFactory, world: World
+) -> None:
+    client = await api_client(og_id=world.acme)
+    assert_error(await client.get("/API/system/nothing-here"), 404)
+    assert_error(await client.patch(f"{S}/groups/{world.eng}", json={}), 405)
+    assert_error(await client.post(f"{S}/users/{world.bob}/update", content=b"[",
+                                   headers={"Content-Type": "application/json"}), 400)
+
+
+async def test_every_error_carries_a_distinct_activity_id(
+    api_client: ApiClientFactory, world: World
+) -> None:
+    client = await api_client(og_id=world.sales)
+    ids = {assert_error(await client.get(f"{S}/groups/{world.eng}"), 404)["activityId"] for _ in range(3)}
+    assert len(ids) == 3

@@ -1,0 +1,273 @@
+"""Every route of the REST API, walked from the app itself: an admin scoped to a sibling OG cannot
+touch another subtree, a read-only admin cannot change anything, bad input is a 400, and nothing
+answers without credentials. A route added without a case here makes these tests fail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from quince.config import Settings
+from quince.web.app import create_app
+from tests.conftest import ApiClientFactory
+from tests.integration.api.support import World, assert_error, snapshot
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    params: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+
+    async def send(self, client: httpx.AsyncClient) -> httpx.Response:
+        return await client.request(self.method, self.url, params=self.params, json=self.json)
+
+
+@dataclass(frozen=True)
+class Case:
+    reach: Callable[[World], Call]
+    """A valid request that reaches Engineering's resources (out of scope for a Sales admin)."""
+    bad: Callable[[World], Call]
+    """The same route with input that breaks a rule."""
+    filters: bool = False
+    """A search: out of scope it finds nothing (200, Total 0) rather than refusing."""
+
+
+G, U, UG = "/API/system/groups", "/API/system/users", "/API/system/usergroups"
+UE = "user_enrollment_enabled"
+
+CASES: dict[str, Case] = {
+    f"GET {G}/search": Case(
+        lambda w: Call("GET", f"{G}/search", {"groupid": "eng"}),
+        lambda w: Call("GET", f"{G}/search", {"pagesize": 501}),
+        filters=True,
+    ),
+    f"GET {G}/{{og_id}}": Case(
+        lambda w: Call("GET", f"{G}/{w.eng}"),
+        lambda w: Call("GET", f"{G}/0"),
+    ),
+    f"GET {G}/{{og_id}}/children": Case(
+        lambda w: Call("GET", f"{G}/{w.eng}/children"),
+        lambda w: Call("GET", f"{G}/{2**31}/children"),
+    ),
+    f"POST {G}/{{parent_id}}": Case(
+        lambda w: Call("POST", f"{G}/{w.eng}", json={"Name": "Eng QA", "GroupId": "eng-qa"}),
+        lambda w: Call("POST", f"{G}/{w.eng}", json={"Name": "Eng QA", "GroupId": "eng qa"}),
+    ),
+    f"PUT {G}/{{og_id}}": Case(
+        lambda w: Call("PUT", f"{G}/{w.eng_lab}", json={"Name": "Eng Lab 2"}),
+        lambda w: Call("PUT", f"{G}/{w.eng_lab}", json={"Name": "   "}),
+    ),
+    f"DELETE {G}/{{og_id}}": Case(
+        lambda w: Call("DELETE", f"{G}/{w.eng_lab}"),
+        lambda w: Call("DELETE", f"{G}/lab"),
+    ),
+    f"GET {G}/{{og_id}}/settings": Case(
+        lambda w: Call("GET", f"{G}/{w.eng}/settings"),
+        lambda w: Call("GET", f"{G}/-3/settings"),
+    ),
+    f"GET {G}/{{og_id}}/settings/{{name}}": Case(
+        lambda w: Call("GET", f"{G}/{w.eng}/settings/{UE}"),
+        lambda w: Call("GET", f"{G}/{w.eng}/settings/no_such_setting"),
+    ),
+    f"PUT {G}/{{og_id}}/settings/{{name}}": Case(
+        lambda w: Call("PUT", f"{G}/{w.eng}/settings/{UE}",
+                       json={"CurrentSetting": "Override", "Value": False}),
+        lambda w: Call("PUT", f"{G}/{w.eng}/settings/{UE}",
+                       json={"CurrentSetting": "Override", "Value": "perhaps"}),
+    ),
+    f"GET {U}/search": Case(
+        lambda w: Call("GET", f"{U}/search", {"locationgroupid": w.eng}),
+        lambda w: Call("GET", f"{U}/search", {"status": "maybe"}),
+    ),
+    f"POST {U}/adduser": Case(
+        lambda w: Call("POST", f"{U}/adduser", json={
+            "UserName": "dave", "Email": "dave@acme.example", "LocationGroupId": w.eng}),
+        lambda w: Call("POST", f"{U}/adduser", json={
+            "UserName": "dave", "Email": "dave-at-acme", "LocationGroupId": w.eng}),
+    ),
+    f"GET {U}/{{user_id}}": Case(
+        lambda w: Call("GET", f"{U}/{w.bob}"),
+        lambda w: Call("GET", f"{U}/bob"),
+    ),
+    f"PUT {U}/{{user_id}}": Case(
+        lambda w: Call("PUT", f"{U}/{w.bob}", json={"FirstName": "Robert"}),
+        lambda w: Call("PUT", f"{U}/{w.bob}", json={"Email": "not-an-email"}),
+    ),
+    f"POST {U}/{{user_id}}/update": Case(
+        lambda w: Call("POST", f"{U}/{w.bob}/update", json={"FirstName": "Robert"}),
+        lambda w: Call("POST", f"{U}/{w.bob}/update", json={"Shoe": 44}),
+    ),
+    f"POST {U}/{{user_id}}/activate": Case(
+        lambda w: Call("POST", f"{U}/{w.bob}/activate"),
+        lambda w: Call("POST", f"{U}/-1/activate"),
+    ),
+    f"POST {U}/{{user_id}}/deactivate": Case(
+        lambda w: Call("POST", f"{U}/{w.bob}/deactivate"),
+        lambda w: Call("POST", f"{U}/0/deactivate"),
+    ),
+    f"DELETE {U}/{{user_id}}": Case(
+        lambda w: Call("DELETE", f"{U}/{w.bob}"),
+        lambda w: Call("DELETE", f"{U}/1.5"),
+    ),
+    f"DELETE {U}/{{user_id}}/delete": Case(
+        lambda w: Call("DELETE", f"{U}/{w.bob}/delete"),
+        lambda w: Call("DELETE", f"{U}/99999999999/delete"),
+    ),
+    f"GET {UG}/search": Case(
+        lambda w: Call("GET", f"{UG}/search", {"locationgroupid": w.eng}),
+        lambda w: Call("GET", f"{UG}/search", {"page": -1}),
+    ),
+    f"POST {UG}": Case(
+        lambda w: Call("POST", UG, json={"Name": "Eng Ops", "LocationGroupId": w.eng}),
+        lambda w: Call("POST", UG, json={"Name": "x" * 101, "LocationGroupId": w.eng}),
+    ),
+    f"GET {UG}/{{group_id}}": Case(
+        lambda w: Call("GET", f"{UG}/{w.eng_team}"),
+        lambda w: Call("GET", f"{UG}/team"),
+    ),
+    f"PUT {UG}/{{group_id}}": Case(
+        lambda w: Call("PUT", f"{UG}/{w.eng_team}", json={"Description": "Builders"}),
+        lambda w: Call("PUT", f"{UG}/{w.eng_team}", json={"Description": "d" * 501}),
+    ),
+    f"DELETE {UG}/{{group_id}}": Case(
+        lambda w: Call("DELETE", f"{UG}/{w.eng_team}"),
+        lambda w: Call("DELETE", f"{UG}/0"),
+    ),
+    f"GET {UG}/{{group_id}}/users": Case(
+        lambda w: Call("GET", f"{UG}/{w.eng_team}/users"),
+        lambda w: Call("GET", f"{UG}/{w.eng_team}/users", {"pagesize": 0}),
+    ),
+    f"POST {UG}/{{group_id}}/users/{{user_id}}": Case(
+        lambda w: Call("POST", f"{UG}/{w.eng_team}/users/{w.carol}"),
+        lambda w: Call("POST", f"{UG}/{w.eng_team}/users/carol"),
+    ),
+    f"DELETE {UG}/{{group_id}}/users/{{user_id}}": Case(
+        lambda w: Call("DELETE", f"{UG}/{w.eng_team}/users/{w.bob}"),
+        lambda w: Call("DELETE", f"{UG}/{w.eng_team}/users/0"),
+    ),
+    f"GET {UG}/{{group_id}}/mappings": Case(
+        lambda w: Call("GET", f"{UG}/{w.eng_team}/mappings"),
+        lambda w: Call("GET", f"{UG}/eng/mappings"),
+    ),
+    f"POST {UG}/{{group_id}}/mappings": Case(
+        lambda w: Call("POST", f"{UG}/{w.eng_team}/mappings",
+                       json={"LocationGroupId": w.eng_lab, "Rank": 2}),
+        lambda w: Call("POST", f"{UG}/{w.eng_team}/mappings",
+                       json={"LocationGroupId": w.eng_lab, "Rank": 0}),
+    ),
+    f"PUT {UG}/{{group_id}}/mappings/{{mapping_id}}": Case(
+        lambda w: Call("PUT", f"{UG}/{w.eng_team}/mappings/{w.eng_mapping}", json={"Rank": 3}),
+        lambda w: Call("PUT", f"{UG}/{w.eng_team}/mappings/{w.eng_mapping}", json={"Rank": 1001}),
+    ),
+    f"DELETE {UG}/{{group_id}}/mappings/{{mapping_id}}": Case(
+        lambda w: Call("DELETE", f"{UG}/{w.eng_team}/mappings/{w.eng_mapping}"),
+        lambda w: Call("DELETE", f"{UG}/{w.eng_team}/mappings/first"),
+    ),
+    "GET /API/mdm/enrollment/preview": Case(
+        lambda w: Call("GET", "/API/mdm/enrollment/preview", {"username": "bob"}),
+        lambda w: Call("GET", "/API/mdm/enrollment/preview"),
+    ),
+}
+
+
+def _app_routes() -> list[str]:
+    """Every operation of the app, read from its OpenAPI document (the public list of routes)."""
+    # The app is only inspected, never served: its engine is made but never connects.
+    app = create_app(Settings(database_url="sqlite+aiosqlite://"))
+    return sorted(
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    )
+
+
+ROUTES = _app_routes()
+assert len(ROUTES) >= len(CASES) > 0, "the app's routes could not be read"
+WRITES = [r for r in ROUTES if not r.startswith("GET ")]
+
+
+def case_for(route: str) -> Case:
+    if route not in CASES:
+        pytest.fail(f"{route} has no case in test_route_scoping.CASES: add one so its scoping is tested")
+    return CASES[route]
+
+
+def test_every_case_names_a_route_of_the_app() -> None:
+    assert set(CASES) <= set(ROUTES), set(CASES) - set(ROUTES)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_an_admin_of_the_owning_subtree_can_use_the_route(
+    route: str, api_client: ApiClientFactory, world: World
+) -> None:
+    """The cases below would prove nothing if the request failed for another reason."""
+    case = case_for(route)
+    client = await api_client(og_id=world.acme)
+    response = await case.reach(world).send(client)
+    assert 200 <= response.status_code < 300, response.text
+    if case.filters:
+        assert response.json()["Total"] >= 1
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_an_admin_of_a_sibling_subtree_cannot_touch_it(
+    route: str, api_client: ApiClientFactory, world: World, engine: AsyncEngine
+) -> None:
+    case = case_for(route)
+    client = await api_client(og_id=world.sales)
+    before = await snapshot(engine)
+    response = await case.reach(world).send(client)
+    if case.filters:
+        assert response.status_code == 200, response.text
+        assert response.json()["Total"] == 0
+    else:
+        assert response.status_code in (403, 404), response.text
+        assert_error(response, response.status_code)
+    assert await snapshot(engine) == before
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_read_only_admin_can_read_but_not_change(
+    route: str, api_client: ApiClientFactory, world: World, engine: AsyncEngine
+) -> None:
+    case = case_for(route)
+    client = await api_client(og_id=world.acme, role="read-only")
+    before = await snapshot(engine)
+    response = await case.reach(world).send(client)
+    if route in WRITES:
+        assert_error(response, 403)
+    else:
+        assert response.status_code == 200, response.text
+    assert await snapshot(engine) == before
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_bad_input_is_refused_with_400_and_changes_nothing(
+    route: str, api_client: ApiClientFactory, world: World, engine: AsyncEngine
+) -> None:
+    case = case_for(route)
+    client = await api_client(og_id=world.acme)
+    before = await snapshot(engine)
+    response = await case.bad(world).send(client)
+    assert_error(response, 400)
+    assert await snapshot(engine) == before
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_no_route_answers_without_credentials(
+    route: str, live_server: str, world: World, engine: AsyncEngine
+) -> None:
+    before = await snapshot(engine)
+    async with httpx.AsyncClient(base_url=live_server) as anonymous:
+        response = await case_for(route).reach(world).send(anonymous)
+    body = assert_error(response, 401)
+    assert body["errorCode"] == 1013
+    assert response.headers["www-authenticate"].startswith("Basic")
+    assert await snapshot(engine) == before
