@@ -12,6 +12,7 @@ import quince
 from quince.config import Settings
 from quince.services.admins import VerifiedPasswords
 from quince.store.database import make_engine, make_sessionmaker
+from quince.web.access_log import AccessLog
 from quince.web.api import enrollment, errors, group_settings, groups, openapi, user_groups, users
 from quince.web.api.deps import reject_nul_in_query
 from quince.web.body_limit import BodyLimit
@@ -49,4 +50,5 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     for module in (groups, group_settings, users, user_groups, enrollment):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(AccessLog)  # outermost: it sees refusals by BodyLimit too
     return app

@@ -1,0 +1,61 @@
+"""Every REST call leaves one JSON log line carrying its activityId, and no secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+
+from quince.logs import JsonLines, configure
+from quince.services.scope import Scope
+from tests.conftest import ApiClientFactory
+
+
+async def test_each_call_is_logged_with_the_activity_id_of_its_response(
+    api_client: ApiClientFactory, scope: Scope, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await api_client()
+    with caplog.at_level(logging.INFO, logger="quince.api.access"):
+        refused = await client.get("/API/system/groups/999999")
+    assert refused.status_code == 404
+    lines = [json.loads(JsonLines().format(r)) for r in caplog.records if r.name == "quince.api.access"]
+    mine = [line for line in lines if line["activity_id"] == refused.json()["activityId"]]
+    assert len(mine) == 1
+    assert mine[0]["status"] == 404
+    assert mine[0]["message"] == "GET /API/system/groups/999999 404"
+    assert mine[0]["actor"].startswith("admin ")
+
+
+async def test_credentials_and_api_keys_never_reach_the_log(
+    api_client: ApiClientFactory, live_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await api_client()
+    key = client.headers["aw-tenant-code"]
+    with caplog.at_level(logging.DEBUG, logger="quince"):
+        await client.get("/API/system/groups/search", params={"name": "x"})
+        async with httpx.AsyncClient(base_url=live_server) as anonymous:
+            await anonymous.get("/API/system/groups/search",
+                                headers={"aw-tenant-code": key}, auth=("nobody", "wrong-secret-9"))
+    text = "\n".join(JsonLines().format(r) for r in caplog.records)
+    assert "GET /API/system/groups/search" in text
+    for secret in (key, "admin-pass-1", "wrong-secret-9"):
+        assert secret not in text
+
+
+def test_configure_writes_json_lines_under_the_log_dir(tmp_path: Path) -> None:
+    path = configure(tmp_path / "logs")
+    logger = logging.getLogger("quince.test")
+    logger.info("hello %s", "world", extra={"activity_id": "abc"})
+    for handler in logging.getLogger("quince").handlers:
+        handler.flush()
+    last = json.loads(path.read_text().strip().splitlines()[-1])
+    assert last["message"] == "hello world"
+    assert last["activity_id"] == "abc"
+    assert last["logger"] == "quince.test"
+    for handler in list(logging.getLogger("quince").handlers):
+        if getattr(handler, "baseFilename", None) == str(path.resolve()):
+            logging.getLogger("quince").removeHandler(handler)
+            handler.close()
