@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import typer
 
-from quince.cli import server
+from quince.cli import admins, demo, enroll, org_groups, server, settings, user_groups, users
 
-app = typer.Typer(no_args_is_help=True, help="Quince: Apple MDM for BYOD User Enrollment.")
+# No local variables in tracebacks: they could hold passwords or API keys.
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Quince: Apple MDM for BYOD User Enrollment.",
+    pretty_exceptions_show_locals=False,
+)
 app.command()(server.init)
 app.command()(server.serve)
+app.command()(demo.demo)
+app.add_typer(org_groups.app, name="og")
+app.add_typer(settings.app, name="settings")
+app.add_typer(users.app, name="users")
+app.add_typer(user_groups.app, name="usergroups")
+app.add_typer(admins.admin_app, name="admin")
+app.add_typer(admins.apikey_app, name="apikey")
+app.add_typer(enroll.app, name="enroll")
 
 
 def main() -> None:

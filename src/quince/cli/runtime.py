@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NoReturn, TypeVar
 
+import asyncpg
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.config import Settings
@@ -24,7 +28,14 @@ err_console = Console(stderr=True)
 
 
 def settings() -> Settings:
-    return Settings()
+    """The configuration from QUINCE_* variables; a bad value is reported, not a traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"QUINCE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        fail(f"The configuration is not valid: {problems}.")
 
 
 async def prepare_database(config: Settings) -> None:
@@ -60,10 +71,22 @@ def run(work: Callable[[AsyncSession, Scope], Awaitable[T]], *, commit: bool = F
         finally:
             await engine.dispose()
 
+    return run_async(main())
+
+
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine; Quince's errors and an unusable database print one clear line, exit 1."""
     try:
-        return asyncio.run(main())
+        return asyncio.run(work)
     except QuinceError as exc:
         fail(exc.message)
+    except (DBAPIError, OSError, asyncpg.PostgresError) as exc:
+        url = make_url(settings().resolved_database_url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(
+            f"Cannot use the database at {url}: {reason}. "
+            "Check QUINCE_DATABASE_URL, that the server is running, and run `quince init`."
+        )
 
 
 def print_json(data: Any) -> None:

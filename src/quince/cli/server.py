@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from quince.cli.runtime import console, prepare_database, settings
+from quince import logs
+from quince.cli.runtime import console, prepare_database, run_async, settings
 from quince.web.app import create_app
 
 
 def init() -> None:
     """Create or upgrade the database under QUINCE_VAR_DIR (and the Global root group)."""
     config = settings()
-    asyncio.run(prepare_database(config))
+    run_async(prepare_database(config))
     console.print(f"Database ready at {config.resolved_database_url}", highlight=False)
 
 
@@ -25,5 +25,7 @@ def serve(
 ) -> None:
     """Upgrade the database, then serve Quince with uvicorn."""
     config = settings()
-    asyncio.run(prepare_database(config))
+    run_async(prepare_database(config))
+    log_file = logs.configure(config.log_dir, config.log_level)
+    console.print(f"Logging to {log_file}", highlight=False)
     uvicorn.run(create_app(config), host=host, port=port, proxy_headers=False, log_level="info")

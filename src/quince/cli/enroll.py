@@ -1,0 +1,45 @@
+"""`quince enroll`: where would a user's device enroll, and why."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.cli.runtime import console, print_json, run
+from quince.cli.views import JsonOption
+from quince.services import enrollment_preview
+from quince.services.scope import Scope
+
+app = typer.Typer(no_args_is_help=True, help="Enrollment: preview where a user's device would enroll.")
+
+
+@app.command("preview")
+def preview(
+    username: Annotated[str, typer.Argument(help="Username of the enrolling user.")],
+    group_id: Annotated[str | None, typer.Option(
+        "--group-id", help="The Group ID the user would type at enrollment (none by default)."
+    )] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the enrollment policy for a user without creating anything, with its decision trace."""
+
+    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+        outcome = await enrollment_preview.preview(session, scope, username, group_id)
+        return enrollment_preview.as_preview_dict(outcome)
+
+    data = run(work)
+    if as_json:
+        print_json(data)
+        return
+    target = data["LocationGroupId"]
+    where = f"{target['Name']} (Group ID {data['GroupId']})" if target else "-"
+    if data["Allowed"]:
+        console.print(f"[bold green]Allowed[/]: enrolls into {where}", highlight=False)
+    else:
+        console.print(f"[bold red]Refused[/] (target: {where})", highlight=False)
+    console.print(f"Reason: {data['Reason']}", highlight=False)
+    console.print("Trace:")
+    for n, step in enumerate(data["Trace"], 1):
+        console.print(f"  {n}. {step}", highlight=False)
