@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, err_console, print_json, run
+from quince.cli.runtime import console, emit, err_console, print_json, run
 from quince.cli.views import JsonOption, PasswordStdinOption, admin_dict, api_key_dict, read_password
 from quince.services import admins, org_groups
 from quince.services.scope import Scope
@@ -47,13 +47,7 @@ def admin_add(
         return admin_dict(row, og)
 
     data = run(work, commit=True)
-    if as_json:
-        print_json(data)
-    else:
-        console.print(
-            f"Added {data['Role']} [bold]{data['UserName']}[/] for {data['GroupId']} and below.",
-            highlight=False,
-        )
+    emit(data, as_json, f"Added {data['Role']} [bold]{data['UserName']}[/] for {data['GroupId']} and below.")
 
 
 @admin_app.command("list")
@@ -84,10 +78,7 @@ def admin_remove(
         await admins.remove_admin(session, scope, username)
 
     run(work, commit=True)
-    if as_json:
-        print_json({"Removed": username})
-    else:
-        console.print(f"Removed administrator [bold]{username}[/].", highlight=False)
+    emit({"Removed": username}, as_json, f"Removed administrator [bold]{username}[/].")
 
 
 @apikey_app.command("create")
@@ -148,7 +139,4 @@ def apikey_revoke(
         return api_key_dict(row, og)
 
     data = run(work, commit=True)
-    if as_json:
-        print_json(data)
-    else:
-        console.print(f"Revoked API key {data['Id']} ({data['KeyPrefix']}...).", highlight=False)
+    emit(data, as_json, f"Revoked API key {data['Id']} ({data['KeyPrefix']}...).")

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.tree import Tree
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, print_json, run
+from quince.cli.runtime import console, emit, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, og_dict, when
 from quince.services import org_groups
 from quince.services.scope import Scope
@@ -131,13 +131,8 @@ def create(
         return og_dict(row, await GroupIds.load(session))
 
     data = run(work, commit=True)
-    if as_json:
-        print_json(data)
-    else:
-        console.print(
-            f"Created {data['LocationGroupType']} [bold]{data['Name']}[/] (Group ID "
-            f"[cyan]{data['GroupId']}[/]) below {data['ParentGroupId']}.", highlight=False,
-        )
+    emit(data, as_json, f"Created {data['LocationGroupType']} [bold]{data['Name']}[/] (Group ID "
+            f"[cyan]{data['GroupId']}[/]) below {data['ParentGroupId']}.")
 
 
 @app.command("update")
@@ -161,13 +156,8 @@ def update(
         return og_dict(row, await GroupIds.load(session))
 
     data = run(work, commit=True)
-    if as_json:
-        print_json(data)
-    else:
-        console.print(
-            f"Updated [bold]{data['Name']}[/] (Group ID [cyan]{data['GroupId']}[/], "
-            f"{data['LocationGroupType']}, below {data['ParentGroupId']}).", highlight=False,
-        )
+    emit(data, as_json, f"Updated [bold]{data['Name']}[/] (Group ID [cyan]{data['GroupId']}[/], "
+            f"{data['LocationGroupType']}, below {data['ParentGroupId']}).")
 
 
 @app.command("delete")
@@ -181,7 +171,4 @@ def delete(ref: GroupRef, as_json: JsonOption = False) -> None:
         return data
 
     data = run(work, commit=True)
-    if as_json:
-        print_json({"Deleted": data})
-    else:
-        console.print(f"Deleted [bold]{data['Name']}[/] (Group ID {data['GroupId']}).", highlight=False)
+    emit({"Deleted": data}, as_json, f"Deleted [bold]{data['Name']}[/] (Group ID {data['GroupId']}).")

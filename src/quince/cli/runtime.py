@@ -91,3 +91,11 @@ def run_async(work: Coroutine[Any, Any, T]) -> T:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def emit(data: Any, as_json: bool, message: str) -> None:
+    """Print `data` as JSON for scripts, or the one-line `message` for people."""
+    if as_json:
+        print_json(data)
+    else:
+        console.print(message, highlight=False)

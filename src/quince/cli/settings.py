@@ -9,7 +9,7 @@ from rich import box
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, print_json, run
+from quince.cli.runtime import console, emit, print_json, run
 from quince.cli.views import JsonOption, setting_dict, value_text
 from quince.services import og_settings, org_groups
 from quince.services.scope import Scope
@@ -82,10 +82,7 @@ def set_(
         return og.group_id, setting_dict(view)
 
     group_id, data = run(work, commit=True)
-    if as_json:
-        print_json({"GroupId": group_id, **data})
-    else:
-        console.print(_describe(data, group_id), highlight=False)
+    emit({"GroupId": group_id, **data}, as_json, _describe(data, group_id))
 
 
 @app.command("inherit")
@@ -98,7 +95,4 @@ def inherit(ref: GroupRef, key: KeyArg, as_json: JsonOption = False) -> None:
         return og.group_id, setting_dict(view)
 
     group_id, data = run(work, commit=True)
-    if as_json:
-        print_json({"GroupId": group_id, **data})
-    else:
-        console.print(_describe(data, group_id), highlight=False)
+    emit({"GroupId": group_id, **data}, as_json, _describe(data, group_id))

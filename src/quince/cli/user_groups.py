@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, print_json, run
+from quince.cli.runtime import console, emit, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, mapping_dict, user_dict, user_group_dict
 from quince.domain.errors import NotFound
 from quince.services import org_groups, user_groups, users
@@ -43,13 +43,7 @@ def add(
         return user_group_dict(row, await GroupIds.load(session), 0)
 
     data = run(work, commit=True)
-    if as_json:
-        print_json(data)
-    else:
-        console.print(
-            f"Created user group [bold]{data['Name']}[/] (id {data['Id']}) at {data['GroupId']}.",
-            highlight=False,
-        )
+    emit(data, as_json, f"Created user group [bold]{data['Name']}[/] (id {data['Id']}) at {data['GroupId']}.")
 
 
 @app.command("list")
@@ -89,10 +83,7 @@ def delete(ref: GroupRef, as_json: JsonOption = False) -> None:
         return data
 
     data = run(work, commit=True)
-    if as_json:
-        print_json({"Deleted": data})
-    else:
-        console.print(f"Deleted user group [bold]{data['Name']}[/].", highlight=False)
+    emit({"Deleted": data}, as_json, f"Deleted user group [bold]{data['Name']}[/].")
 
 
 @members_app.command("add")
@@ -134,10 +125,8 @@ def members_remove(ref: GroupRef, usernames: Usernames, as_json: JsonOption = Fa
         return group.name, removed
 
     group, removed = run(work, commit=True)
-    if as_json:
-        print_json({"UserGroup": group, "Removed": removed})
-    else:
-        console.print(f"Removed from [bold]{group}[/]: {', '.join(removed)}.", highlight=False)
+    emit({"UserGroup": group, "Removed": removed}, as_json,
+         f"Removed from [bold]{group}[/]: {', '.join(removed)}.")
 
 
 @members_app.command("list")
@@ -227,10 +216,5 @@ def unmap(ref: GroupRef, group_id: TargetOption, as_json: JsonOption = False) ->
         raise NotFound(f"Mapping of user group {group.name!r} to", og.group_id)
 
     data = run(work, commit=True)
-    if as_json:
-        print_json({"Deleted": data})
-    else:
-        console.print(
-            f"Removed the mapping of [bold]{data['UserGroup']}[/] to {data['Name']} ({data['GroupId']}).",
-            highlight=False,
-        )
+    emit({"Deleted": data}, as_json,
+         f"Removed the mapping of [bold]{data['UserGroup']}[/] to {data['Name']} ({data['GroupId']}).")

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, err_console, fail, print_json, run, settings
+from quince.cli.runtime import console, emit, err_console, fail, print_json, run, settings
 from quince.cli.views import (
     GroupIds,
     JsonOption,
@@ -139,10 +139,7 @@ def _change(ref: str, changes: users.UserChanges, as_json: bool, verb: str) -> N
         return await _show(session, await users.update(session, scope, row.id, changes))
 
     data = run(work, commit=True)
-    if as_json:
-        print_json(data)
-    else:
-        console.print(f"{verb} user [bold]{data['UserName']}[/].", highlight=False)
+    emit(data, as_json, f"{verb} user [bold]{data['UserName']}[/].")
 
 
 @app.command("update")
@@ -177,10 +174,7 @@ def update(
         return await _show(session, await users.update(session, scope, row.id, changes))
 
     data = run(work, commit=True)
-    if as_json:
-        print_json(data)
-    else:
-        console.print(f"Updated user [bold]{data['UserName']}[/].", highlight=False)
+    emit(data, as_json, f"Updated user [bold]{data['UserName']}[/].")
 
 
 @app.command("deactivate")
@@ -206,10 +200,7 @@ def delete(ref: UserRef, as_json: JsonOption = False) -> None:
         return data
 
     data = run(work, commit=True)
-    if as_json:
-        print_json({"Deleted": data})
-    else:
-        console.print(f"Deleted user [bold]{data['UserName']}[/].", highlight=False)
+    emit({"Deleted": data}, as_json, f"Deleted user [bold]{data['UserName']}[/].")
 
 
 @app.command("import")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.e2e.cli.conftest import Cli
 
 
@@ -120,10 +118,12 @@ async def test_og_commands_name_an_unknown_group_id(cli: Cli) -> None:
     assert "'nowhere' was not found" in message
 
 
-async def test_an_unusable_database_is_one_clear_error_not_a_traceback(cli: Cli, tmp_path: Path) -> None:
+async def test_an_unusable_database_is_one_clear_error_not_a_traceback(cli: Cli) -> None:
+    # Port 1 on loopback: nothing listens there, so the connection is refused at once.
     message = await cli.fails(
-        "og", "tree", QUINCE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/missing/dir/quince.db"
+        "og", "tree", QUINCE_DATABASE_URL="postgresql+asyncpg://quince:s3cret-pw@127.0.0.1:1/quince"
     )
-    assert message.startswith("Error: Cannot use the database at sqlite+aiosqlite:///")
+    assert message.startswith("Error: Cannot use the database at postgresql+asyncpg://quince:***@")
+    assert "s3cret-pw" not in message
     assert "QUINCE_DATABASE_URL" in message
     assert "Traceback" not in message
