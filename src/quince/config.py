@@ -36,10 +36,10 @@ class Settings(BaseSettings):
 
     @property
     def log_dir(self) -> Path:
-        return self.var_dir / "logs"
+        return self.var_dir / "log"
 
     def ensure_var_dir(self) -> None:
-        """Create var/ (and logs/) readable only by Quince's user."""
+        """Create var/ (and var/log/) readable only by Quince's user."""
         for path in (self.var_dir, self.log_dir):
             path.mkdir(parents=True, exist_ok=True)
             path.chmod(0o700)

@@ -1,4 +1,4 @@
-"""Quince's logs: JSON lines under var/logs, one object per event, easy to filter and collect.
+"""Quince's logs: JSON lines under var/log, one object per event, easy to filter and collect.
 
 The DeviceManagement and DeviceServices logs of DESIGN.md rule 8 arrive with enrollment; for now
 `quince.log` holds the REST API's access and refusal lines. Secrets (passwords, API keys, tokens)
