@@ -12,8 +12,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -191,6 +193,95 @@ class DeviceRow(Base):
     ownership: Mapped[str] = mapped_column(String(16))
     is_user_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
     license_type_eligibility: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Rule 2: a user who restarts enrollment gets a new placeholder; the old one points at it.
+    superseded_by_device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="SET NULL"), index=True
+    )
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EnrollmentSessionRow(Base):
+    """One sign-in that decided a target OG: from the sign-in pages to the device's first check-in."""
+
+    __tablename__ = "enrollment_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollment_users.id", ondelete="RESTRICT"), index=True
+    )
+    flow: Mapped[str] = mapped_column(String(16))  # "account" (account-driven) or "web"
+    og_id: Mapped[int] = mapped_column(ForeignKey("organization_groups.id", ondelete="RESTRICT"))
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("devices.id", ondelete="RESTRICT"), unique=True
+    )
+    decision_basis: Mapped[str] = mapped_column(String(32))
+    decision_trace: Mapped[list[str]] = mapped_column(JSON)
+    entered_group_id: Mapped[str | None] = mapped_column(String(64))
+    user_identifier: Mapped[str | None] = mapped_column(String(254))
+    managed_apple_id: Mapped[str] = mapped_column(String(254))
+    machine_info: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    machine_info_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(24))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EnrollmentSecretRow(Base):
+    """A single-purpose secret bound to one enrollment session, stored as a SHA-256 hash.
+
+    kind: "access_token" (account-driven bearer), "profile_download" (web flow, single use) or
+    "scep_challenge" (single use). The plain value leaves Quince once and is never stored or logged.
+    """
+
+    __tablename__ = "enrollment_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollment_sessions.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeviceCertificateRow(Base):
+    """A device identity certificate Quince's CA issued through SCEP, and the session it is for."""
+
+    __tablename__ = "device_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(64), unique=True)  # lowercase hex
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    subject: Mapped[str] = mapped_column(String(512))
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollment_sessions.id", ondelete="RESTRICT"), index=True
+    )
+    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInAttemptRow(Base):
+    """Sign-in attempts on the enrollment pages, for rate limiting across Quince processes."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_user_time", "username_key", "created_at"),
+        Index("ix_sign_in_attempts_address_time", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username_key: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
