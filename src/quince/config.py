@@ -20,6 +20,18 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000", description="The URL devices and people reach Quince at."
     )
     log_level: str = "INFO"
+    organization_name: str = Field("Quince", description="Shown on sign-in pages and in profiles.")
+    apns_topic: str = Field(
+        "com.apple.mgmt.External.quince-unconfigured",
+        description="MDM push topic; set from the APNs certificate once it is configured.",
+    )
+    enrollment_ttl_minutes: int = Field(
+        60, ge=5, le=24 * 60,
+        description="How long a sign-in stays good for fetching the profile and the certificate.",
+    )
+    sign_in_max_failures_per_user: int = Field(5, ge=1)
+    sign_in_max_failures_per_address: int = Field(20, ge=1)
+    sign_in_window_minutes: int = Field(15, ge=1)
     api_max_body_bytes: int = Field(1_048_576, ge=1024)
     import_batch_size: int = Field(500, ge=1, le=10_000)
 

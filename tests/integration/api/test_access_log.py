@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from quince.logs import JsonLines, configure
+from quince.logs import DEVICE_MANAGEMENT, DEVICE_SERVICES, JsonLines, configure, event
 from quince.services.scope import Scope
 from tests.conftest import ApiClientFactory
 
@@ -47,15 +47,25 @@ async def test_credentials_and_api_keys_never_reach_the_log(
 
 def test_configure_writes_json_lines_under_the_log_dir(tmp_path: Path) -> None:
     path = configure(tmp_path / "logs")
-    logger = logging.getLogger("quince.test")
-    logger.info("hello %s", "world", extra={"activity_id": "abc"})
-    for handler in logging.getLogger("quince").handlers:
-        handler.flush()
+    try:
+        logging.getLogger("quince.test").info("hello %s", "world", extra={"activity_id": "abc"})
+        event(DEVICE_SERVICES, "scep.pki_operation", "issued", enrollment="e-1", user="alice")
+        event(DEVICE_MANAGEMENT, "signin.form", "shown", request_id="r-1")
+    finally:
+        for name in ("quince", f"quince.{DEVICE_SERVICES}", f"quince.{DEVICE_MANAGEMENT}"):
+            logger = logging.getLogger(name)
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+                handler.close()
+            logger.propagate = True
     last = json.loads(path.read_text().strip().splitlines()[-1])
     assert last["message"] == "hello world"
     assert last["activity_id"] == "abc"
     assert last["logger"] == "quince.test"
-    for handler in list(logging.getLogger("quince").handlers):
-        if getattr(handler, "baseFilename", None) == str(path.resolve()):
-            logging.getLogger("quince").removeHandler(handler)
-            handler.close()
+    services = [json.loads(x) for x in (tmp_path / "logs" / "DeviceServices.log").read_text().splitlines()]
+    assert [(e["event"], e["outcome"], e["enrollment"], e["user"]) for e in services] == [
+        ("scep.pki_operation", "issued", "e-1", "alice")
+    ]
+    management = (tmp_path / "logs" / "DeviceManagement.log").read_text()
+    assert '"event": "signin.form"' in management and "scep" not in management
+    assert "scep" not in path.read_text()

@@ -1,0 +1,186 @@
+"""Enrollment sessions and placeholder device records (DESIGN.md rules 1, 2, 4), on stored data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.domain.enrollment_policy import UserEnrollmentDisabled
+from quince.services import enrollment, og_settings, users
+from quince.services.enrollment import (
+    EnrollmentStarted,
+    Flow,
+    SecretKind,
+    SignInLimits,
+    TooManyAttempts,
+    WrongCredentials,
+)
+from quince.services.scope import Scope
+from quince.store.models import DeviceRow, EnrollmentSessionRow
+from tests.integration.services.conftest import PASSWORD, Tenant, snapshot
+
+TTL = timedelta(minutes=30)
+LIMITS = SignInLimits(max_failures_per_user=3, max_failures_per_address=5, window=timedelta(minutes=15))
+
+
+@pytest.fixture
+async def enabled(session: AsyncSession, scope: Scope, tenant: Tenant) -> Tenant:
+    """User Enrollment on at Acme, default ownership Corporate there."""
+    await og_settings.override(session, scope, tenant.acme, "user_enrollment_enabled", True)
+    await og_settings.override(session, scope, tenant.acme, "default_ownership", "C")
+    await session.commit()
+    return tenant
+
+
+async def _start(session: AsyncSession, tenant: Tenant, flow: Flow = Flow.ACCOUNT) -> EnrollmentStarted:
+    alice = await users.find_by_username(session, "alice")
+    assert alice is not None
+    started = await enrollment.start(session, alice, flow=flow, group_id=None, ttl=TTL,
+                                     user_identifier="alice@acme.example", client_address="10.0.0.9")
+    assert isinstance(started, EnrollmentStarted)
+    await session.commit()
+    return started
+
+
+async def test_a_successful_sign_in_creates_a_session_and_a_placeholder_device(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    started = await _start(session, enabled)
+    device = await session.get(DeviceRow, started.device.id)
+    assert device is not None
+    assert device.enrollment_status == "EnrollmentInProgress"
+    assert device.og_id == enabled.sales_eu  # alice's Sellers mapping wins
+    assert device.enrollment_user_id == enabled.alice
+    assert device.udid is None
+    assert device.is_user_enrolled is True
+    assert device.license_type_eligibility == 2
+    row = await session.get(EnrollmentSessionRow, started.enrollment.id)
+    assert row is not None
+    assert (row.flow, row.og_id, row.device_id, row.status) == (
+        "account", enabled.sales_eu, device.id, "SignedIn"
+    )
+    assert row.decision_basis == "UserGroupMapping"
+    assert row.decision_trace[-1] == "Decision: enroll into 'Sales EU' (Group ID sales-eu)."
+    assert row.managed_apple_id == "alice@acme.example"
+    assert row.user_identifier == "alice@acme.example"
+
+
+async def test_a_user_enrolled_placeholder_is_employee_owned_whatever_the_og_default(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    started = await _start(session, enabled)
+    assert started.device.ownership == "E"
+
+
+async def test_signing_in_again_creates_a_new_placeholder_and_the_old_one_stays_superseded(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    first = await _start(session, enabled)
+    second = await _start(session, enabled, Flow.WEB)
+    old_id, new_id = first.device.id, second.device.id
+    assert new_id != old_id
+    assert second.enrollment.id != first.enrollment.id
+    assert second.superseded == (old_id,)
+    session.expire_all()
+    old = await session.get(DeviceRow, old_id)
+    assert old is not None
+    assert old.superseded_by_device_id == new_id
+    assert old.superseded_at is not None
+    assert old.enrollment_status == "EnrollmentInProgress"  # it stays in the device list
+    devices = await enrollment.devices_of(session, enabled.alice)
+    assert [d.id for d in devices] == [old_id, new_id]
+    new = await session.get(DeviceRow, new_id)
+    assert new is not None and new.superseded_by_device_id is None
+
+
+async def test_a_refused_enrollment_creates_nothing(session: AsyncSession, tenant: Tenant) -> None:
+    alice = await users.find_by_username(session, "alice")
+    assert alice is not None
+    before = await snapshot(session)
+    outcome = await enrollment.start(session, alice, flow=Flow.WEB, group_id=None, ttl=TTL)
+    assert isinstance(outcome, UserEnrollmentDisabled)
+    assert await snapshot(session) == before
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_answer(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    with pytest.raises(WrongCredentials) as wrong_password:
+        await enrollment.authenticate(session, "alice@acme.example", "not-it-at-all", "10.0.0.1", LIMITS)
+    with pytest.raises(WrongCredentials) as unknown_user:
+        await enrollment.authenticate(session, "nobody@acme.example", PASSWORD, "10.0.0.1", LIMITS)
+    assert wrong_password.value.message == unknown_user.value.message
+
+
+async def test_the_user_is_found_by_managed_apple_id_email_or_username_ignoring_case(
+    session: AsyncSession, scope: Scope, enabled: Tenant
+) -> None:
+    await users.add(session, scope, username="bob", email="bob@acme.example", og_id=enabled.sales,
+                    password=PASSWORD, managed_apple_id="Bob.B@appleid.acme.example")
+    for identifier in ("bob.b@APPLEID.acme.example", "BOB@acme.example", "Bob"):
+        user = await enrollment.authenticate(session, identifier, PASSWORD, "10.0.0.2", LIMITS)
+        assert user.username == "bob"
+
+
+async def test_too_many_failures_for_one_user_block_even_the_right_password(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    for n in range(LIMITS.max_failures_per_user):
+        with pytest.raises(WrongCredentials):
+            await enrollment.authenticate(
+                session, "alice@acme.example", f"wrong-{n}-pw", f"10.1.0.{n}", LIMITS
+            )
+    with pytest.raises(TooManyAttempts):
+        await enrollment.authenticate(session, "ALICE@acme.example", PASSWORD, "10.2.0.1", LIMITS)
+
+
+async def test_too_many_failures_from_one_address_block_that_address(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    for n in range(LIMITS.max_failures_per_address):
+        with pytest.raises(WrongCredentials):
+            await enrollment.authenticate(session, f"user{n}@acme.example", "wrong-pw-1", "10.9.9.9", LIMITS)
+    with pytest.raises(TooManyAttempts):
+        await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.9", LIMITS)
+    other = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.8", LIMITS)
+    assert other.username == "alice"
+
+
+async def test_the_access_token_finds_its_session_until_it_expires(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    started = await _start(session, enabled)
+    found = await enrollment.redeem_secret(session, SecretKind.ACCESS_TOKEN, started.secret, consume=False)
+    assert found is not None and found.id == started.enrollment.id
+    again = await enrollment.redeem_secret(session, SecretKind.ACCESS_TOKEN, started.secret, consume=False)
+    assert again is not None
+    later = started.enrollment.expires_at + timedelta(seconds=1)
+    assert await enrollment.redeem_secret(
+        session, SecretKind.ACCESS_TOKEN, started.secret, consume=False, now=later
+    ) is None
+    assert await enrollment.redeem_secret(session, SecretKind.ACCESS_TOKEN, "forged", consume=False) is None
+    # A token of one kind is not accepted as another.
+    assert await enrollment.redeem_secret(
+        session, SecretKind.PROFILE_DOWNLOAD, started.secret, consume=True
+    ) is None
+
+
+async def test_the_profile_download_token_works_once(session: AsyncSession, enabled: Tenant) -> None:
+    started = await _start(session, enabled, Flow.WEB)
+    first = await enrollment.redeem_secret(session, SecretKind.PROFILE_DOWNLOAD, started.secret, consume=True)
+    assert first is not None and first.id == started.enrollment.id
+    await session.commit()
+    assert await enrollment.redeem_secret(
+        session, SecretKind.PROFILE_DOWNLOAD, started.secret, consume=True
+    ) is None
+
+
+async def test_secrets_are_stored_only_as_hashes(session: AsyncSession, enabled: Tenant) -> None:
+    started = await _start(session, enabled)
+    dump = repr(await snapshot(session))
+    assert started.secret not in dump
+    assert enrollment.secret_hash(started.secret) in dump
+    assert await session.scalar(select(func.count()).select_from(EnrollmentSessionRow)) == 1
