@@ -300,3 +300,19 @@ async def devices_of(db: AsyncSession, user_id: int) -> list[DeviceRow]:
 def sign_in_limits(max_per_user: int, max_per_address: int, window_minutes: int) -> SignInLimits:
     return SignInLimits(max_per_user, max_per_address, timedelta(minutes=window_minutes))
 
+
+
+async def serves_domain(db: AsyncSession, domain: str) -> bool:
+    """True when some enrollment user has a managed Apple ID or email at `domain`.
+
+    Service discovery answers per domain, never per user, so it cannot be used to learn
+    which accounts exist.
+    """
+    suffix = "@" + domain.strip().casefold()
+    if len(suffix) < 3 or len(suffix) > 254:
+        return False
+    stmt = select(EnrollmentUserRow.id).where(
+        (func.lower(EnrollmentUserRow.managed_apple_id).endswith(suffix, autoescape=True))
+        | (func.lower(EnrollmentUserRow.email).endswith(suffix, autoescape=True))
+    ).limit(1)
+    return (await db.scalar(stmt)) is not None

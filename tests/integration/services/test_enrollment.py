@@ -184,3 +184,16 @@ async def test_secrets_are_stored_only_as_hashes(session: AsyncSession, enabled:
     assert started.secret not in dump
     assert enrollment.secret_hash(started.secret) in dump
     assert await session.scalar(select(func.count()).select_from(EnrollmentSessionRow)) == 1
+
+
+async def test_discovery_serves_a_domain_of_some_users_managed_apple_id_or_email(
+    session: AsyncSession, scope: Scope, enabled: Tenant
+) -> None:
+    await users.add(session, scope, username="carol", email="carol@mail.acme.example",
+                    og_id=enabled.sales, managed_apple_id="carol@appleid.acme.example")
+    assert await enrollment.serves_domain(session, "acme.example")  # alice's email
+    assert await enrollment.serves_domain(session, "APPLEID.acme.example")
+    assert await enrollment.serves_domain(session, "mail.acme.example")
+    assert not await enrollment.serves_domain(session, "example")  # only whole domains
+    assert not await enrollment.serves_domain(session, "evil.example")
+    assert not await enrollment.serves_domain(session, "%")
