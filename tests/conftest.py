@@ -98,12 +98,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(
-    database_url: str, migrated_engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def live_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The configuration of the test server: its own var/ (PKI, logs) and its real URL."""
+    return Settings(
+        database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
+        public_url=f"http://127.0.0.1:{_free_port()}",
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(live_settings: Settings, migrated_engine: AsyncEngine) -> Iterator[str]:
     """Quince served by uvicorn on a real port, in a thread with its own event loop."""
-    settings = Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"))
-    port = _free_port()
+    settings = live_settings
+    port = int(settings.public_url.rsplit(":", 1)[1])
     server = uvicorn.Server(uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     ))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -277,9 +278,9 @@ async def redeem_secret(
 
 
 async def record_machine_info(
-    db: AsyncSession, enrollment: EnrollmentSessionRow, parsed: dict[str, object], raw: bytes
+    db: AsyncSession, enrollment: EnrollmentSessionRow, parsed: Mapping[str, object], raw: bytes
 ) -> None:
-    enrollment.machine_info = parsed
+    enrollment.machine_info = dict(parsed)
     enrollment.machine_info_raw = raw
     await db.flush()
 

@@ -1,0 +1,64 @@
+"""The signed enrollment profile a device receives at the end of sign-in (account-driven or web).
+
+It carries a SCEP payload with a fresh single-use challenge bound to the enrollment session, and
+the com.apple.mdm payload naming Quince's check-in and server URLs. Built by quince.apple.profiles,
+signed with Quince's profile-signing identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.apple.profiles import EnrollmentFlow, EnrollmentProfileSpec, signed_enrollment_profile
+from quince.pki.authority import Pki
+from quince.services import scep
+from quince.services.enrollment import Flow, SessionStatus, mark
+from quince.store.models import EnrollmentSessionRow
+
+CHECKIN_PATH = "/DeviceServices/mdm/checkin"
+SERVER_PATH = "/DeviceServices/mdm/server"
+SCEP_PATH = "/DeviceServices/scep"
+# A device may fetch the profile just before its session expires; SCEP still gets a moment.
+_MIN_CHALLENGE_TTL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    public_url: str
+    topic: str
+    organization: str
+
+
+async def deliver(
+    db: AsyncSession, pki: Pki, settings: ProfileSettings, enrollment: EnrollmentSessionRow
+) -> bytes:
+    """The signed profile for this session (DER); each delivery issues a new SCEP challenge,
+    valid until the session expires."""
+    expires = enrollment.expires_at
+    if expires.tzinfo is None:  # SQLite hands back naive UTC
+        expires = expires.replace(tzinfo=UTC)
+    ttl = max(expires - datetime.now(UTC), _MIN_CHALLENGE_TTL)
+    challenge = await scep.issue_challenge(db, enrollment.id, ttl=ttl)
+    spec = EnrollmentProfileSpec(
+        flow=(EnrollmentFlow.ACCOUNT_DRIVEN if enrollment.flow == Flow.ACCOUNT.value
+              else EnrollmentFlow.WEB),
+        server_url=settings.public_url + SERVER_PATH,
+        checkin_url=settings.public_url + CHECKIN_PATH,
+        scep_url=settings.public_url + SCEP_PATH,
+        scep_challenge=challenge,
+        # No hardware identity anywhere: the certificate names the enrollment, nothing else.
+        scep_subject_cn=f"Quince enrollment {enrollment.uuid}",
+        topic=settings.topic,
+        managed_apple_id=enrollment.managed_apple_id,
+        organization=settings.organization,
+        identifier_prefix="org.quince.enrollment",
+        uuid_seed=enrollment.uuid,
+        allow_insecure=not settings.public_url.startswith("https://"),
+    )
+    profile = signed_enrollment_profile(spec, pki.signing_certificate, pki.signing_key)
+    await mark(db, enrollment, SessionStatus.PROFILE_DELIVERED)
+    return profile
+

@@ -1,0 +1,179 @@
+"""What a device talks to while it enrolls: service discovery, the account-driven enrollment
+POSTs (BaseURL), and the web flow's one-time profile download. Writes the DeviceServices log.
+
+To a device, 401 means "authenticate" here (the account-driven challenge) and nothing else;
+malformed requests get 400, refusals 403.
+"""
+
+from __future__ import annotations
+
+import logging
+import plistlib
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.apple import discovery
+from quince.apple.errors import InvalidUserIdentifier, MalformedMachineInfo
+from quince.apple.machine_info import parse_machine_info
+from quince.apple.profiles import PROFILE_CONTENT_TYPE
+from quince.config import Settings
+from quince.logs import DEVICE_SERVICES, event
+from quince.pki.authority import Pki
+from quince.services import enrollment as enrollments
+from quince.services import enrollment_profile
+from quince.services.enrollment import Flow, SecretKind
+from quince.store.models import DeviceRow, EnrollmentSessionRow, EnrollmentUserRow
+from quince.web.api.deps import session
+from quince.web.device_management.pages import FLOW_PATHS
+from quince.web.pki_state import current_pki
+
+router = APIRouter(include_in_schema=False)
+
+BASE_PATH = "/DeviceServices/Enrollment/byod"
+PROFILE_PATH = "/DeviceServices/Enrollment/profile"
+SIGN_IN_PATH = FLOW_PATHS[Flow.ACCOUNT]
+MAX_MACHINE_INFO_BYTES = 64 * 1024
+
+Db = Annotated[AsyncSession, Depends(session)]
+CurrentPki = Annotated[Pki, Depends(current_pki)]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _request_id(request: Request) -> str:
+    state = request.scope.setdefault("state", {})
+    return str(state.setdefault("request_id", state.get("activity_id") or uuid.uuid4().hex))
+
+
+def _log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
+    event(DEVICE_SERVICES, name, outcome, level=logging.WARNING if warn else logging.INFO,
+          request_id=_request_id(request), address=request.client.host if request.client else None,
+          **fields)
+
+
+async def _who(db: AsyncSession, enrollment: EnrollmentSessionRow) -> dict[str, Any]:
+    """The log fields that tie a line to its enrollment, user and device."""
+    user = await db.get(EnrollmentUserRow, enrollment.user_id)
+    device = await db.get(DeviceRow, enrollment.device_id)
+    return {"enrollment": enrollment.uuid, "user": user.username if user else None,
+            "device": device.uuid if device else None, "flow": enrollment.flow}
+
+
+def _profile_settings(settings: Settings) -> enrollment_profile.ProfileSettings:
+    return enrollment_profile.ProfileSettings(
+        public_url=settings.public_url, topic=settings.apns_topic,
+        organization=settings.organization_name,
+    )
+
+
+@router.get(discovery.WELL_KNOWN_PATH)
+async def service_discovery(
+    request: Request,
+    db: Db,
+    user_identifier: Annotated[str, Query(alias="user-identifier", max_length=320)] = "",
+    model_family: Annotated[str, Query(alias="model-family", max_length=32)] = "",
+) -> Response:
+    """Account-driven enrollment starts here: which server enrolls this work address?"""
+    settings = _settings(request)
+    try:
+        identifier = discovery.parse_user_identifier(user_identifier)
+    except InvalidUserIdentifier:
+        _log(request, "discovery", "refused:bad_identifier", warn=True, model_family=model_family)
+        return _well_known_failed("The address is not a work account Quince can enroll.")
+    if not await enrollments.serves_domain(db, identifier.domain):
+        _log(request, "discovery", "refused:unknown_domain", domain=identifier.domain,
+             model_family=model_family)
+        return _well_known_failed(f"Quince does not enroll accounts of {identifier.domain}.")
+    _log(request, "discovery", "served", domain=identifier.domain, model_family=model_family)
+    body = discovery.service_discovery_json(
+        settings.public_url + BASE_PATH, allow_insecure=not settings.public_url.startswith("https://")
+    )
+    return Response(body, media_type=discovery.DISCOVERY_CONTENT_TYPE)
+
+
+def _well_known_failed(description: str) -> Response:
+    return Response(
+        discovery.well_known_failed_json(description=description), status_code=403,
+        media_type="application/json",
+    )
+
+
+@router.post(BASE_PATH)
+async def account_driven_enroll(request: Request, db: Db, pki: CurrentPki) -> Response:
+    """The device's enrollment POST: 401 with the sign-in challenge until it brings a valid bearer
+    token, then the signed profile for that token's enrollment session."""
+    settings = _settings(request)
+    body = await _bounded_body(request)
+    if body is None:
+        _log(request, "enroll.request", "refused:too_large", warn=True)
+        return Response("Request body too large.", status_code=413, media_type="text/plain")
+    try:
+        message = parse_machine_info(body)
+    except MalformedMachineInfo as exc:
+        _log(request, "enroll.request", "refused:malformed_machine_info", warn=True, reason=exc.reason)
+        return Response(f"Malformed MachineInfo: {exc.reason}", status_code=400, media_type="text/plain")
+    token = discovery.bearer_token(request.headers.get("authorization"))
+    enrollment = (
+        await enrollments.redeem_secret(db, SecretKind.ACCESS_TOKEN, token, consume=False)
+        if token else None
+    )
+    if enrollment is None or enrollment.flow != Flow.ACCOUNT.value:
+        _log(request, "enroll.request", "challenged" if not token else "challenged:invalid_token",
+             product=message.info.product, os_version=message.info.version)
+        challenge = discovery.bearer_challenge(
+            settings.public_url + SIGN_IN_PATH,
+            allow_insecure=not settings.public_url.startswith("https://"),
+        )
+        return Response(status_code=401, headers={"WWW-Authenticate": challenge})
+    # Rule 3: the hardware identity stays private, so only the redacted plist is kept.
+    await enrollments.record_machine_info(
+        db, enrollment, message.info.as_record(), plistlib.dumps(message.redacted())
+    )
+    who = await _who(db, enrollment)
+    profile = await enrollment_profile.deliver(db, pki, _profile_settings(settings), enrollment)
+    await db.commit()
+    _log(request, "enroll.profile", "delivered", product=message.info.product, **who)
+    return Response(profile, media_type=PROFILE_CONTENT_TYPE)
+
+
+@router.get(PROFILE_PATH)
+async def web_profile_download(
+    request: Request,
+    db: Db,
+    pki: CurrentPki,
+    token: Annotated[str, Query(max_length=512)] = "",
+) -> Response:
+    """The web flow's profile: one download per sign-in, before the session expires."""
+    enrollment = await enrollments.redeem_secret(db, SecretKind.PROFILE_DOWNLOAD, token, consume=True)
+    if enrollment is None:
+        _log(request, "enroll.profile_download", "refused:invalid_or_used_token", warn=True)
+        return Response(
+            "This enrollment link has expired or was already used. Open the enrollment page and "
+            "sign in again.", status_code=403, media_type="text/plain",
+        )
+    who = await _who(db, enrollment)
+    profile = await enrollment_profile.deliver(db, pki, _profile_settings(_settings(request)), enrollment)
+    await db.commit()
+    _log(request, "enroll.profile_download", "delivered", **who)
+    return Response(profile, media_type=PROFILE_CONTENT_TYPE, headers={
+        "Content-Disposition": 'attachment; filename="enroll.mobileconfig"',
+        "Cache-Control": "no-store",
+    })
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The request body, or None when it exceeds MAX_MACHINE_INFO_BYTES."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_MACHINE_INFO_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
