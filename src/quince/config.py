@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         60, ge=5, le=24 * 60,
         description="How long a sign-in stays good for fetching the profile and the certificate.",
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For is "
+        "believed (for sign-in rate limits and logs); empty: none.",
+    )
     sign_in_max_failures_per_user: int = Field(5, ge=1)
     sign_in_max_failures_per_address: int = Field(20, ge=1)
     sign_in_window_minutes: int = Field(15, ge=1)
@@ -49,6 +54,11 @@ class Settings(BaseSettings):
     @property
     def log_dir(self) -> Path:
         return self.var_dir / "log"
+
+    @property
+    def pki_dir(self) -> Path:
+        """Quince's CA and profile-signing identity (quince.pki.authority)."""
+        return self.var_dir / "pki"
 
     def ensure_var_dir(self) -> None:
         """Create var/ (and var/log/) readable only by Quince's user."""

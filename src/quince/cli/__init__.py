@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from quince.cli import admins, demo, enroll, logs, org_groups, server, settings, user_groups, users
+from quince.cli import admins, demo, enroll, logs, org_groups, pki, server, settings, user_groups, users
 
 # No local variables in tracebacks: they could hold passwords or API keys.
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(admins.admin_app, name="admin")
 app.add_typer(admins.apikey_app, name="apikey")
 app.add_typer(enroll.app, name="enroll")
 app.add_typer(logs.app, name="logs")
+app.add_typer(pki.app, name="pki")
 
 
 def main() -> None:

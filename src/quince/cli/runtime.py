@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.config import Settings
 from quince.domain.errors import QuinceError
+from quince.pki import authority
+from quince.pki.authority import Pki
 from quince.services.org_groups import ensure_root
 from quince.services.scope import Scope, operator_scope
 from quince.store import migrate
@@ -39,8 +41,9 @@ def settings() -> Settings:
 
 
 async def prepare_database(config: Settings) -> None:
-    """Create or upgrade the schema and make sure the Global root exists."""
+    """Create or upgrade the schema, make sure the Global root exists, and create Quince's CA."""
     config.ensure_var_dir()
+    prepare_pki(config)
     engine = make_engine(config.resolved_database_url)
     try:
         await migrate.upgrade(engine)
@@ -49,6 +52,14 @@ async def prepare_database(config: Settings) -> None:
             await session.commit()
     finally:
         await engine.dispose()
+
+
+def prepare_pki(config: Settings) -> Pki:
+    """Load Quince's CA and profile-signing identity from var/pki, creating what is missing."""
+    try:
+        return authority.ensure(config.pki_dir, organization=config.organization_name)
+    except OSError as exc:  # not the database's fault: say which directory
+        raise authority.PkiError(f"Cannot create or read Quince's CA in {config.pki_dir}: {exc}.") from exc
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

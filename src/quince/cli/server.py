@@ -13,10 +13,11 @@ from quince.web.app import create_app
 
 
 def init() -> None:
-    """Create or upgrade the database under QUINCE_VAR_DIR (and the Global root group)."""
+    """Create or upgrade the database under QUINCE_VAR_DIR (and the Global root group) and the CA."""
     config = settings()
     run_async(prepare_database(config))
     console.print(f"Database ready at {config.resolved_database_url}", highlight=False)
+    console.print(f"Certificate authority ready in {config.pki_dir} (see `quince pki show`)", highlight=False)
 
 
 def serve(
@@ -28,4 +29,9 @@ def serve(
     run_async(prepare_database(config))
     log_file = logs.configure(config.log_dir, config.log_level)
     console.print(f"Logging to {log_file}", highlight=False)
-    uvicorn.run(create_app(config), host=host, port=port, proxy_headers=False, log_level="info")
+    proxies = [p.strip() for p in config.trusted_proxies.split(",") if p.strip()]
+    uvicorn.run(
+        create_app(config), host=host, port=port, log_level="info",
+        # Only a configured proxy may tell Quince a client's address (rate limits depend on it).
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+    )

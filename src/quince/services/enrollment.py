@@ -149,14 +149,17 @@ async def authenticate(
     for an unknown user or a wrong password alike (same message, same argon2 cost).
     """
     now = now or utcnow()
-    key, address = _identity_key(identifier), address[:64]
+    user = await find_enrollment_user(db, identifier)
+    # Failures count per account, whichever of its names (email, managed Apple ID, username) was
+    # typed; an unknown name counts on its own.
+    key = user.username_key if user is not None else _identity_key(identifier)
+    address = address[:64]
     since = now - limits.window
     minutes = int(limits.window.total_seconds() // 60)
     if await _failures(db, SignInAttemptRow.username_key, key, since) >= limits.max_failures_per_user:
         raise TooManyAttempts(minutes)
     if await _failures(db, SignInAttemptRow.address, address, since) >= limits.max_failures_per_address:
         raise TooManyAttempts(minutes)
-    user = await find_enrollment_user(db, identifier)
     if user is None:
         passwords.verify_password(_dummy_hash(), password)
         ok = False

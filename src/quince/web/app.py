@@ -10,15 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import quince
 from quince.config import Settings
+from quince.pki.authority import Pki
 from quince.services.admins import VerifiedPasswords
 from quince.store.database import make_engine, make_sessionmaker
 from quince.web.access_log import AccessLog
 from quince.web.api import enrollment, errors, group_settings, groups, openapi, user_groups, users
 from quince.web.api.deps import reject_nul_in_query
 from quince.web.body_limit import BodyLimit
+from quince.web.device_management import signin
+from quince.web.device_services import enrollment as enrollment_routes
+from quince.web.device_services import scep as scep_routes
 
 
-def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: AsyncEngine | None = None, pki: Pki | None = None
+) -> FastAPI:
     """Quince's web app; pass an engine to share one (tests), else one is made from settings."""
     settings = settings or Settings()
     own_engine = engine is None
@@ -43,12 +49,16 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.pki = pki  # None: loaded (created if missing) from settings.pki_dir on first use
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.verified_passwords = VerifiedPasswords()
     errors.install(app)
     openapi.document(app)
     for module in (groups, group_settings, users, user_groups, enrollment):
         app.include_router(module.router)
+    app.include_router(signin.router)
+    app.include_router(scep_routes.router)
+    app.include_router(enrollment_routes.router)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(AccessLog)  # outermost: it sees refusals by BodyLimit too
     return app

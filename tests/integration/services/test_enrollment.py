@@ -137,6 +137,17 @@ async def test_too_many_failures_for_one_user_block_even_the_right_password(
         await enrollment.authenticate(session, "ALICE@acme.example", PASSWORD, "10.2.0.1", LIMITS)
 
 
+async def test_failures_count_per_account_whichever_name_was_typed(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    names = ["alice", "ALICE@acme.example", "alice@acme.example"]
+    for n, name in enumerate(names[: LIMITS.max_failures_per_user]):
+        with pytest.raises(WrongCredentials):
+            await enrollment.authenticate(session, name, "wrong-pw-xyz", f"10.3.0.{n}", LIMITS)
+    with pytest.raises(TooManyAttempts):
+        await enrollment.authenticate(session, "alice", PASSWORD, "10.3.1.1", LIMITS)
+
+
 async def test_too_many_failures_from_one_address_block_that_address(
     session: AsyncSession, enabled: Tenant
 ) -> None:

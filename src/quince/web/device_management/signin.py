@@ -1,0 +1,345 @@
+"""The enrollment sign-in pages (DESIGN.md rules 1, 2, 5 and 8).
+
+`/DeviceManagement/Enrollment` is the web (profile-based) flow a person opens in Safari on
+iOS 13-17; `/DeviceManagement/Enrollment/account-driven` is the page the device opens in
+ASWebAuthenticationSession for account-driven User Enrollment (the 401 challenge points here, so
+the flow is in the path). Both ask for email, password and an optional Group ID; in
+`select_from_list` mode a person who left the Group ID empty picks one from a list next. Every page
+view and outcome goes to the DeviceManagement log; passwords, tokens and CSRF values never do.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from python_multipart.exceptions import MultipartParseError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+
+from quince import logs
+from quince.apple.discovery import authentication_callback_url
+from quince.config import Settings
+from quince.domain import og_settings as setting_rules
+from quince.domain.enrollment_policy import (
+    Basis,
+    EnrollmentDecision,
+    EnrollmentRefusal,
+    GroupIdOutOfReach,
+    InactiveUser,
+    UserEnrollmentDisabled,
+)
+from quince.domain.errors import InvalidInput
+from quince.services import enrollment, enrollment_preview
+from quince.services.enrollment import EnrollmentStarted, Flow, TooManyAttempts, WrongCredentials
+from quince.services.org_tree import load_overrides, load_tree
+from quince.store.models import EnrollmentUserRow
+from quince.web.device_management import csrf, forms, pages, signing
+from quince.web.device_services.enrollment import PROFILE_PATH
+
+router = APIRouter(include_in_schema=False)
+
+STATE_PURPOSE = "signin-group-choice"
+STATE_TTL_SECONDS = 10 * 60
+
+
+@dataclass(frozen=True)
+class GroupChoice:
+    group_id: str
+    name: str
+    label: str
+
+
+# --- request helpers --------------------------------------------------------------------------
+
+
+def _begin(request: Request) -> str:
+    """This request's id: the access log's activity id when there is one, so the lines join up."""
+    request_id = getattr(request.state, "activity_id", None) or uuid.uuid4().hex
+    request.state.request_id = request_id
+    return str(request_id)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _key(request: Request) -> bytes:
+    key: bytes | None = getattr(request.app.state, "signin_key", None)
+    if key is None:
+        key = signing.load_secret_key(_settings(request).var_dir)
+        request.app.state.signin_key = key
+    return key
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _read_form(request: Request) -> FormData | None:
+    """The posted form, or None when it cannot be parsed (too many fields, a field too large...)."""
+    try:
+        return await request.form(max_files=0, max_fields=16, max_part_size=16 * 1024)
+    except (HTTPException, MultiPartException, MultipartParseError, ValueError):
+        return None
+
+
+def _log(request: Request, name: str, outcome: str, flow: Flow, *, warn: bool = False, **fields: Any) -> None:
+    logs.event(
+        logs.DEVICE_MANAGEMENT, name, outcome, level=logging.WARNING if warn else logging.INFO,
+        request_id=request.state.request_id, flow=flow.value, **fields,
+    )
+
+
+def _signin_page(
+    request: Request,
+    flow: Flow,
+    *,
+    outcome: str,
+    status: int = 200,
+    email: str = "",
+    group_id: str = "",
+    user_identifier: str | None = None,
+    heading: str = "Sign in to enroll your device",
+    error: str | None = None,
+) -> Response:
+    return pages.render(
+        request, "signin.html", outcome=outcome, status=status,
+        csrf_pair=csrf.pair_for(request, _key(request)),
+        title="Sign in", heading=heading, flow=flow.value, action=pages.FLOW_PATHS[flow],
+        email=email, group_id=group_id, user_identifier=user_identifier or "", error=error,
+    )
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+@router.get(pages.STYLESHEET_URL)
+async def stylesheet() -> Response:
+    return Response(
+        pages.STYLESHEET.read_bytes(), media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get(pages.FLOW_PATHS[Flow.WEB])
+async def web_form(request: Request) -> Response:
+    """The web (profile-based) flow's sign-in form."""
+    return _show_form(request, Flow.WEB)
+
+
+@router.post(pages.FLOW_PATHS[Flow.WEB])
+async def web_submit(request: Request) -> Response:
+    return await _submit(request, Flow.WEB)
+
+
+@router.get(pages.FLOW_PATHS[Flow.ACCOUNT])
+async def account_form(request: Request) -> Response:
+    """The account-driven flow's sign-in form (the device appends `?user-identifier=`)."""
+    return _show_form(request, Flow.ACCOUNT)
+
+
+@router.post(pages.FLOW_PATHS[Flow.ACCOUNT])
+async def account_submit(request: Request) -> Response:
+    return await _submit(request, Flow.ACCOUNT)
+
+
+# --- the flow ---------------------------------------------------------------------------------
+
+
+def _show_form(request: Request, flow: Flow) -> Response:
+    _begin(request)
+    identifier = forms.clean_identifier(request.query_params.get("user-identifier"))
+    _log(request, "signin.form", "shown", flow)
+    return _signin_page(
+        request, flow, outcome="shown", email=identifier or "", user_identifier=identifier
+    )
+
+
+async def _submit(request: Request, flow: Flow) -> Response:
+    _begin(request)
+    form = await _read_form(request)
+    if form is None or not csrf.is_valid(request, _key(request), form.get(csrf.FIELD)):
+        _log(request, "signin.submit", "csrf_rejected", flow, warn=True)
+        identifier = forms.clean_identifier(form.get("user_identifier")) if form else None
+        return pages.refusal_page(request, pages.expired_page("csrf_rejected"), flow, identifier)
+    if "state" in form:
+        return await _submit_choice(request, flow, form)
+    try:
+        entry = forms.sign_in(form)
+    except InvalidInput as exc:
+        _log(request, "signin.submit", "invalid_form", flow, warn=True, field=exc.field)
+        return _signin_page(
+            request, flow, outcome="invalid_form", status=400,
+            email=forms.display_value(form.get("email"), forms.EMAIL_MAX),
+            group_id=forms.display_value(form.get("group_id"), forms.GROUP_ID_MAX),
+            user_identifier=forms.clean_identifier(form.get("user_identifier")),
+            heading="Check the form", error=exc.message,
+        )
+    settings = _settings(request)
+    limits = enrollment.sign_in_limits(
+        settings.sign_in_max_failures_per_user, settings.sign_in_max_failures_per_address,
+        settings.sign_in_window_minutes,
+    )
+    async with request.app.state.sessionmaker() as db:
+        try:
+            user = await enrollment.authenticate(db, entry.email, entry.password, _address(request), limits)
+        except TooManyAttempts as exc:
+            page = pages.too_many_attempts(exc)
+            _log(request, "signin.submit", page.kind, flow, warn=True,
+                 user=await _username_of(db, entry.email))
+            return pages.refusal_page(request, page, flow, entry.user_identifier)
+        except WrongCredentials as exc:
+            await db.commit()  # the failed attempt counts towards the rate limits
+            page = pages.wrong_credentials(exc)
+            # Logged with the username when the address names a user, for the helpdesk; the page
+            # itself never says whether the account exists.
+            _log(request, "signin.submit", page.kind, flow, warn=True,
+                 user=await _username_of(db, entry.email))
+            return _signin_page(
+                request, flow, outcome=page.kind, status=page.status, email=entry.email,
+                group_id=entry.group_id or "", user_identifier=entry.user_identifier,
+                heading=page.heading, error=page.message,
+            )
+        if entry.group_id is None:
+            choices = await _group_choices(db, user)
+            if choices is not None:
+                await db.commit()
+                return await _choice_page(request, flow, user, choices, entry.user_identifier)
+        return await _start(request, db, flow, user, entry.group_id, entry.user_identifier, "signin.submit")
+
+
+async def _username_of(db: AsyncSession, identifier: str) -> str | None:
+    user = await enrollment.find_enrollment_user(db, identifier)
+    return user.username if user else None
+
+
+async def _group_choices(db: AsyncSession, user: EnrollmentUserRow) -> list[GroupChoice] | None:
+    """The OGs to offer when the user's enrollment OG says `select_from_list`, else None.
+
+    No list either when the choice could not matter: an inactive user is refused anyway, and a
+    matching user-group mapping wins over any Group ID (rule 1).
+    """
+    tree, overrides = await load_tree(db), await load_overrides(db)
+    mode = setting_rules.resolve(tree, overrides, user.og_id, "group_id_assignment_mode")
+    if mode.value != setting_rules.GroupIdAssignmentMode.SELECT_FROM_LIST.value:
+        return None
+    outcome = await enrollment_preview.decide(db, user, None)
+    if isinstance(outcome, InactiveUser) or (
+        isinstance(outcome, EnrollmentDecision) and outcome.basis is Basis.USER_GROUP_MAPPING
+    ):
+        return None
+    return [
+        GroupChoice(og.group_id, og.name, "\u00a0\u00a0" * level + f"{og.name} ({og.group_id})")
+        for og, level in tree.descendants(user.og_id)
+    ]
+
+
+async def _choice_page(
+    request: Request,
+    flow: Flow,
+    user: EnrollmentUserRow,
+    choices: list[GroupChoice],
+    user_identifier: str | None,
+    *,
+    error: str | None = None,
+) -> Response:
+    state = signing.sign(
+        _key(request), STATE_PURPOSE,
+        {"u": user.id, "f": flow.value, "i": user_identifier, "b": csrf.binding(request)},
+        STATE_TTL_SECONDS,
+    )
+    home = choices[0]  # descendants() starts with the user's enrollment OG itself
+    _log(request, "signin.group_list", "shown", flow, user=user.username, og=home.group_id,
+         choices=len(choices))
+    return pages.render(
+        request, "choose_group.html", outcome="group_list", status=400 if error else 200,
+        csrf_pair=csrf.pair_for(request, _key(request)),
+        title="Choose your group", heading="Choose your group", action=pages.FLOW_PATHS[flow],
+        state=state, username=user.username, home_name=home.name,
+        choices=choices, error=error,
+    )
+
+
+async def _submit_choice(request: Request, flow: Flow, form: FormData) -> Response:
+    """The second step of list mode: the signed state stands in for the password already checked."""
+    raw_state = form.get("state")
+    state = signing.verify(_key(request), STATE_PURPOSE, raw_state) if isinstance(raw_state, str) else None
+    if (
+        state is None
+        or state.get("f") != flow.value
+        or state.get("b") != csrf.binding(request)
+        or not isinstance(state.get("u"), int)
+    ):
+        _log(request, "signin.group_choice", "state_rejected", flow, warn=True)
+        return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, None)
+    identifier = forms.clean_identifier(state.get("i"))
+    async with request.app.state.sessionmaker() as db:
+        user = await db.get(EnrollmentUserRow, state["u"])
+        if user is None:
+            _log(request, "signin.group_choice", "state_rejected", flow, warn=True)
+            return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
+        try:
+            group_id = forms.group_id(form)
+        except InvalidInput as exc:
+            _log(request, "signin.group_choice", "invalid_form", flow, warn=True, user=user.username)
+            choices = await _group_choices(db, user)
+            if choices is None:
+                return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
+            return await _choice_page(request, flow, user, choices, identifier, error=exc.message)
+        return await _start(request, db, flow, user, group_id, identifier, "signin.group_choice")
+
+
+def _refused_og(refusal: EnrollmentRefusal) -> str | None:
+    if isinstance(refusal, UserEnrollmentDisabled | GroupIdOutOfReach) and refusal.og is not None:
+        return refusal.og.group_id
+    return None
+
+
+async def _start(
+    request: Request,
+    db: AsyncSession,
+    flow: Flow,
+    user: EnrollmentUserRow,
+    group_id: str | None,
+    user_identifier: str | None,
+    event: str,
+) -> Response:
+    """Run the enrollment policy; on success create the session and placeholder and send the
+    person (or device) on with the session's secret."""
+    outcome = await enrollment.start(
+        db, user, flow=flow, group_id=group_id,
+        ttl=timedelta(minutes=_settings(request).enrollment_ttl_minutes),
+        user_identifier=user_identifier, client_address=_address(request),
+    )
+    await db.commit()
+    if isinstance(outcome, EnrollmentRefusal):
+        page = pages.policy_refusal(outcome)
+        _log(request, event, f"refused:{page.kind}", flow, warn=True, user=user.username,
+             og=_refused_og(outcome), group_id=group_id)
+        return pages.refusal_page(request, page, flow, user_identifier)
+    _log(request, event, "enrollment_started", flow, enrollment=outcome.enrollment.uuid,
+         user=user.username, device=outcome.device.uuid, og=outcome.decision.og.group_id,
+         basis=outcome.decision.basis.value, superseded=len(outcome.superseded))
+    return _redirect(flow, outcome)
+
+
+def _redirect(flow: Flow, started: EnrollmentStarted) -> Response:
+    """Account-driven: 308 to Apple's callback with the access token (reference §5 step 6).
+    Web: 303 to the single-use profile download."""
+    if flow is Flow.ACCOUNT:
+        response = RedirectResponse(authentication_callback_url(started.secret), status_code=308)
+    else:
+        location = f"{PROFILE_PATH}?{urlencode({'token': started.secret})}"
+        response = RedirectResponse(location, status_code=303)
+    pages.with_page_headers(response)
+    return response

@@ -1,0 +1,71 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium (never a downloaded browser).
+
+Outside CI they skip when /usr/bin/chromium or playwright is missing; under CI=true they must run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.services.scope import Scope
+from tests.integration.device_management.support import Org, build_org
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page, ViewportSize
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PHONE: ViewportSize = {"width": 375, "height": 812}
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed (pip install playwright; never `playwright install`)"
+    return None
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Browser tests must run in CI: {missing}")
+        pytest.skip(missing)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def phone(browser: Browser, live_server: str) -> AsyncIterator[Page]:
+    """A page in a fresh phone-sized browser context (375x812, touch, light mode)."""
+    context = await browser.new_context(
+        viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True,
+        base_url=live_server, locale="en-US", color_scheme="light",
+    )
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+@pytest.fixture
+async def org(session: AsyncSession, scope: Scope) -> Org:
+    return await build_org(session, scope)
