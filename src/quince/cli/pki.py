@@ -40,14 +40,19 @@ def show(as_json: JsonOption = False) -> None:
         data.update({_KEYS[s.role]: _as_dict(s) for s in summaries})
         print_json(data)
         return
-    console.print(f"Directory: {config.pki_dir.resolve()}", highlight=False)
+    # Plain text: a subject may hold "[...]" and a fingerprint ":AB:", which Rich would read as
+    # markup or an emoji code.
+    def line(text: str) -> None:
+        console.print(text, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+    line(f"Directory: {config.pki_dir.resolve()}")
     for summary in summaries:
         fingerprint = ":".join(
             summary.fingerprint_sha256[i:i + 2] for i in range(0, len(summary.fingerprint_sha256), 2)
         ).upper()
         console.print(f"\n[bold]{_TITLES[summary.role]}[/]", highlight=False)
-        console.print(f"  Subject:     {summary.subject}", highlight=False)
-        console.print(f"  SHA-256:     {fingerprint}", highlight=False, soft_wrap=True)
-        console.print(f"  Serial:      {summary.serial}", highlight=False)
-        console.print(f"  Not before:  {summary.not_before:%Y-%m-%d %H:%M:%S} UTC", highlight=False)
-        console.print(f"  Expires:     {summary.not_after:%Y-%m-%d %H:%M:%S} UTC", highlight=False)
+        line(f"  Subject:     {summary.subject}")
+        line(f"  SHA-256:     {fingerprint}")
+        line(f"  Serial:      {summary.serial}")
+        line(f"  Not before:  {summary.not_before:%Y-%m-%d %H:%M:%S} UTC")
+        line(f"  Expires:     {summary.not_after:%Y-%m-%d %H:%M:%S} UTC")

@@ -25,8 +25,9 @@ from quince.store import migrate
 from quince.store.database import make_engine, make_sessionmaker
 
 T = TypeVar("T")
-console = Console()
-err_console = Console(stderr=True)
+# No emoji codes: fingerprints and names hold things like ":AB:" that must print as typed.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 def settings() -> Settings:
@@ -62,6 +63,11 @@ def prepare_pki(config: Settings) -> Pki:
         raise authority.PkiError(f"Cannot create or read Quince's CA in {config.pki_dir}: {exc}.") from exc
 
 
+def database_label(config: Settings) -> str:
+    """The database URL with any password masked, for printing."""
+    return make_url(config.resolved_database_url).render_as_string(hide_password=True)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[bold red]Error:[/] {message}", highlight=False)
     raise typer.Exit(code)
@@ -92,7 +98,7 @@ def run_async(work: Coroutine[Any, Any, T]) -> T:
     except QuinceError as exc:
         fail(exc.message)
     except (DBAPIError, OSError, asyncpg.PostgresError) as exc:
-        url = make_url(settings().resolved_database_url).render_as_string(hide_password=True)
+        url = database_label(settings())
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         fail(
             f"Cannot use the database at {url}: {reason}. "

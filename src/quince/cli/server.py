@@ -8,7 +8,7 @@ import typer
 import uvicorn
 
 from quince import logs
-from quince.cli.runtime import console, prepare_database, run_async, settings
+from quince.cli.runtime import console, database_label, prepare_database, run_async, settings
 from quince.web.app import create_app
 
 
@@ -16,7 +16,7 @@ def init() -> None:
     """Create or upgrade the database under QUINCE_VAR_DIR (and the Global root group) and the CA."""
     config = settings()
     run_async(prepare_database(config))
-    console.print(f"Database ready at {config.resolved_database_url}", highlight=False)
+    console.print(f"Database ready at {database_label(config)}", highlight=False)
     console.print(f"Certificate authority ready in {config.pki_dir} (see `quince pki show`)", highlight=False)
 
 

@@ -39,6 +39,7 @@ FAIL_INFO = "2.16.840.1.113733.1.9.4"
 SENDER_NONCE = "2.16.840.1.113733.1.9.5"
 RECIPIENT_NONCE = "2.16.840.1.113733.1.9.6"
 TRANSACTION_ID = "2.16.840.1.113733.1.9.7"
+CMS_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 
 PKI_MESSAGE_TYPE = "application/x-pki-message"
 CA_CERT_TYPE = "application/x-x509-ca-cert"
@@ -88,8 +89,11 @@ class ScepRequestRefused(QuinceError):
         self.reason = reason
 
 
-# asn1crypto parses lazily and reports malformed input with these; none may escape this module.
-_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
+# asn1crypto parses lazily and reports malformed input with these (cryptography adds
+# UnsupportedAlgorithm for odd keys); none may escape this module.
+_MALFORMED = (
+    ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, UnsupportedAlgorithm,
+)
 
 _DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,  # read for old clients; never announced in GetCACaps
@@ -97,7 +101,6 @@ _DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
-
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,7 @@ def _read(body: bytes) -> PkiMessage:
         signer_certificate = x509.load_der_x509_certificate(signer_cert.dump())
     except ValueError as exc:
         raise ScepMessageError("the signer's certificate cannot be read") from exc
-    digest_values = attributes.get("1.2.840.113549.1.9.4")
+    digest_values = attributes.get(CMS_MESSAGE_DIGEST)
     return PkiMessage(
         message_type=_string_attribute(attributes, MESSAGE_TYPE, "messageType"),
         transaction_id=_string_attribute(attributes, TRANSACTION_ID, "transactionID"),

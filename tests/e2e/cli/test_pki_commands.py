@@ -52,3 +52,11 @@ async def test_pki_show_prints_the_fingerprint_for_people(cli: Cli) -> None:
 
 async def test_pki_show_before_init_says_to_run_init(cli: Cli) -> None:
     assert "quince init" in await cli.fails("pki", "show")
+
+
+async def test_pki_show_prints_subjects_verbatim(cli: Cli) -> None:
+    # Rich would read "[EU]" as markup and ":cd:" as an emoji code; fingerprints hold ":AB:" too.
+    await cli.ok("init", QUINCE_ORGANIZATION_NAME="Acme [EU] :cd:")
+    out = (await cli.ok("pki", "show")).stdout
+    assert "O=Acme [EU] :cd:" in out
+    assert "CN=Acme [EU] :cd: MDM Profile Signing" in out

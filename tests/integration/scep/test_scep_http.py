@@ -3,6 +3,7 @@ expiring challenges bound to one enrollment session (issue 3, "PKI and SCEP").""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -127,6 +128,20 @@ async def test_a_reused_challenge_gets_bad_request_and_nothing_more_is_issued(
     with pytest.raises(client.ScepFailure) as failure:
         await client.scep_enroll_async(live_server, challenge)
     assert failure.value.fail_info == client.BAD_REQUEST
+    assert len(await stored.certificates(enrollment.session_id)) == 1
+
+
+async def test_two_racing_requests_with_one_challenge_get_one_certificate(
+    http: httpx.AsyncClient, server_pki: Pki, new_enrollment: NewEnrollment, new_challenge: NewChallenge,
+    stored: Stored,
+) -> None:
+    enrollment = await new_enrollment()
+    challenge = await new_challenge(enrollment)
+    requests = [client.build_pkcs_req(server_pki.ca_certificate, challenge) for _ in range(2)]
+    responses = await asyncio.gather(*(_pki_operation(http, pending) for pending in requests))
+    replies = [client.read_cert_rep(r.content, server_pki.ca_certificate, pending)
+               for r, pending in zip(responses, requests, strict=True)]
+    assert sorted(reply.status for reply in replies) == ["0", "2"]
     assert len(await stored.certificates(enrollment.session_id)) == 1
 
 

@@ -140,6 +140,8 @@ def test_a_signed_data_without_scep_attributes_is_a_typed_error(pki: Pki) -> Non
         scep.read_pki_message(plain)
 
 
+# One real PKCSReq to damage, built once: hypothesis calls the test many times.
+_FIXED_REQUEST: dict[str, client.PendingRequest] = {}
 _FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -165,9 +167,6 @@ def test_damaged_requests_never_raise_anything_but_typed_errors(pki: Pki, data: 
         scep.open_request(message, pki)
     except (ScepMessageError, ScepRequestRefused):
         pass
-
-
-_FIXED_REQUEST: dict[str, client.PendingRequest] = {}
 
 
 @_FUZZ

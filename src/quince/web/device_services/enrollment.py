@@ -29,6 +29,7 @@ from quince.store.models import DeviceRow, EnrollmentSessionRow, EnrollmentUserR
 from quince.web.api.deps import session
 from quince.web.device_management.pages import FLOW_PATHS
 from quince.web.pki_state import current_pki
+from quince.web.request_body import BodyTooLarge, read_limited
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,8 +110,9 @@ async def account_driven_enroll(request: Request, db: Db, pki: CurrentPki) -> Re
     """The device's enrollment POST: 401 with the sign-in challenge until it brings a valid bearer
     token, then the signed profile for that token's enrollment session."""
     settings = _settings(request)
-    body = await _bounded_body(request)
-    if body is None:
+    try:
+        body = await read_limited(request, MAX_MACHINE_INFO_BYTES)
+    except BodyTooLarge:
         _log(request, "enroll.request", "refused:too_large", warn=True)
         return Response("Request body too large.", status_code=413, media_type="text/plain")
     try:
@@ -165,15 +167,3 @@ async def web_profile_download(
         "Content-Disposition": 'attachment; filename="enroll.mobileconfig"',
         "Cache-Control": "no-store",
     })
-
-
-async def _bounded_body(request: Request) -> bytes | None:
-    """The request body, or None when it exceeds MAX_MACHINE_INFO_BYTES."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_MACHINE_INFO_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-

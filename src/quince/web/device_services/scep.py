@@ -18,6 +18,7 @@ from quince.pki import scep
 from quince.pki.authority import Pki
 from quince.services import scep as scep_service
 from quince.web.pki_state import current_pki
+from quince.web.request_body import BodyTooLarge, read_limited
 
 router = APIRouter(prefix="/DeviceServices", include_in_schema=False)
 
@@ -26,10 +27,6 @@ MAX_MESSAGE_BYTES = 64 * 1024
 
 CurrentPki = Annotated[Pki, Depends(current_pki)]
 Operation = Annotated[str, Query(max_length=64)]
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
@@ -77,23 +74,10 @@ async def scep_post(request: Request, pki: CurrentPki, operation: Operation = ""
     if operation != "PKIOperation":
         return _refuse(request, 400, "refused:unknown_operation", "Unknown SCEP operation.")
     try:
-        body = await _read_body(request)
-    except _TooLarge:
+        body = await read_limited(request, MAX_MESSAGE_BYTES)
+    except BodyTooLarge:
         return _refuse(request, 413, "refused:too_large", "The message is too large.")
     return await _pki_operation(request, pki, body)
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_MESSAGE_BYTES:
-        raise _TooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_MESSAGE_BYTES:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _pki_operation(request: Request, pki: Pki, body: bytes) -> Response:
