@@ -199,6 +199,88 @@ class DeviceRow(Base):
         ForeignKey("devices.id", ondelete="SET NULL"), index=True
     )
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the device reports at Authenticate and in DeviceInformation (never hardware ids for UE).
+    os_version: Mapped[str | None] = mapped_column(String(32))
+    build_version: Mapped[str | None] = mapped_column(String(32))
+    product_name: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(64))
+    model_name: Mapped[str | None] = mapped_column(String(64))
+    device_name: Mapped[str | None] = mapped_column(String(128))
+    inventory: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    # The MDM channel: the identity certificate bound at Authenticate, and push data.
+    certificate_id: Mapped[int | None] = mapped_column(
+        # use_alter: devices -> certificates -> sessions -> devices is a cycle of references.
+        ForeignKey("device_certificates.id", ondelete="SET NULL", use_alter=True), index=True
+    )
+    topic: Mapped[str | None] = mapped_column(String(255))
+    push_token: Mapped[str | None] = mapped_column(String(512))  # hex
+    push_magic: Mapped[str | None] = mapped_column(String(255))
+    push_state: Mapped[str | None] = mapped_column(String(24))  # None, "ok" or "invalid_token"
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unenrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeviceMessageRow(Base):
+    """The raw plist of every check-in and connect message a device sent (for support)."""
+
+    __tablename__ = "device_messages"
+    __table_args__ = (Index("ix_device_messages_device_time", "device_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # "checkin" or "connect"
+    message_type: Mapped[str] = mapped_column(String(48))  # MessageType, or the connect Status
+    command_uuid: Mapped[str | None] = mapped_column(String(64))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CommandRow(Base):
+    """One MDM command queued for one device, and what became of it."""
+
+    __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_device_status", "device_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(64), unique=True, default=new_uuid)  # CommandUUID
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    request_type: Mapped[str] = mapped_column(String(64))
+    command: Mapped[dict[str, object]] = mapped_column(JSON)  # the Command dict sent to the device
+    # Queued -> Pending (sent) -> Acknowledged | Error | CommandFormatError; NotNow -> sent again
+    status: Mapped[str] = mapped_column(String(24))
+    queued_by: Mapped[str | None] = mapped_column(String(160))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_chain: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    result_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class JobRow(Base):
+    """Durable background work (APNs pushes, later Apps and Books calls), written in the same
+    transaction as the change that causes it and claimed by workers."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "run_after"),
+        Index("ix_jobs_kind_key_status", "kind", "dedupe_key", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    dedupe_key: Mapped[str | None] = mapped_column(String(128))  # coalesces waiting jobs
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # waiting, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=10)
+    run_after: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(128))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EnrollmentSessionRow(Base):
