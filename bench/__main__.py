@@ -1,119 +1,56 @@
-"""Benchmarks of the enrollment decision and the admin searches, on a seeded SQLite database.
+"""`make bench`: Quince's benchmarks, printed as tables.
 
-Run with `make bench`. Sizes: QUINCE_BENCH_USERS (default 20000), QUINCE_BENCH_OGS (default 300).
+1. The enrollment policy and the admin searches, in process (bench/policy.py).
+2. The MDM channel over HTTP: a real `quince serve`, simulated iPhones enrolling and answering
+   commands, and the same messages against a bare ASGI endpoint (bench/mdm.py).
+
+    python -m bench [--devices 50] [--commands 5] [--concurrency 8] [--database-url URL]
+                    [--only policy|mdm]
+
+`--database-url` names a PostgreSQL server (postgresql+asyncpg://...): the MDM benchmark creates a
+fresh database there and drops it afterwards. docs/performance.md explains how to read the tables.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import os
-import random
-import statistics
-import tempfile
-import time
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import insert
 
-from quince.domain.enrollment_policy import EnrollingUser, GroupMapping, decide_enrollment_og
-from quince.services import enrollment_preview, og_settings, org_groups, passwords, user_groups, users
-from quince.services.org_tree import load_overrides, load_tree
-from quince.services.paging import PageRequest
-from quince.services.scope import operator_scope
-from quince.store import migrate
-from quince.store.database import make_engine, make_sessionmaker
-from quince.store.models import EnrollmentUserRow, UserGroupMemberRow
-
-N_USERS = int(os.environ.get("QUINCE_BENCH_USERS", "20000"))
-N_OGS = int(os.environ.get("QUINCE_BENCH_OGS", "300"))
+from bench import mdm, policy
+from bench.servers import machine
 
 
-def timed(samples: list[float]) -> tuple[str, str, str]:
-    ordered = sorted(samples)
-    p95 = ordered[int(len(ordered) * 0.95) - 1] if len(ordered) > 1 else ordered[0]
-    return (f"{statistics.median(ordered) * 1000:.3f}", f"{p95 * 1000:.3f}", str(len(ordered)))
+def _machine_table() -> Table:
+    table = Table(title="Machine", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    for name, value in machine().items():
+        table.add_row(name, value)
+    return table
 
 
-async def measure(fn: Callable[[], Awaitable[object]], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-async def main() -> None:
-    rng = random.Random(7)
-    passwords.configure(time_cost=1, memory_cost=1024)
-    workdir = Path(tempfile.mkdtemp(prefix="quince-bench-"))
-    engine = make_engine(f"sqlite+aiosqlite:///{workdir / 'bench.db'}")
-    await migrate.upgrade(engine)
-    make = make_sessionmaker(engine)
-    async with make() as s:
-        await org_groups.ensure_root(s)
-        scope = await operator_scope(s)
-        customer = await org_groups.create(s, scope, scope.og_id, name="Bench", group_id="bench",
-                                           og_type="Customer")
-        await og_settings.override(s, scope, customer.id, "user_enrollment_enabled", True)
-        og_ids = [customer.id]
-        for i in range(N_OGS):
-            og = await org_groups.create(s, scope, rng.choice(og_ids), name=f"OG {i}", group_id=f"og-{i}")
-            og_ids.append(og.id)
-        await s.execute(insert(EnrollmentUserRow), [
-            {"username": f"user{i}", "username_key": f"user{i}", "email": f"user{i}@bench.example",
-             "managed_apple_id": f"user{i}@bench.example", "first_name": "", "last_name": "",
-             "active": True, "og_id": rng.choice(og_ids)}
-            for i in range(N_USERS)
-        ])
-        groups = [await user_groups.create(s, scope, name=f"Group {g}", og_id=customer.id)
-                  for g in range(20)]
-        for g in groups:
-            await user_groups.add_mapping(s, scope, g.id, rng.choice(og_ids), rng.randint(1, 5))
-        await s.execute(insert(UserGroupMemberRow), [
-            {"user_group_id": g.id, "user_id": uid}
-            for g in groups for uid in rng.sample(range(1, N_USERS + 1), N_USERS // 10)
-        ])
-        await s.commit()
-
-    rows: list[tuple[str, ...]] = []
-    async with make() as s:
-        scope = await operator_scope(s)
-        tree, overrides = await load_tree(s), await load_overrides(s)
-        mappings = [GroupMapping(i, f"Group {i}", rng.choice(og_ids), rng.randint(1, 5)) for i in range(5)]
-        user = EnrollingUser(1, "user1", True, rng.choice(og_ids))
-
-        async def pure() -> None:
-            decide_enrollment_og(user, mappings, None, tree, overrides)
-
-        rows.append(("enrollment decision (pure, 5 mappings)", *timed(await measure(pure, 2000))))
-
-        async def preview() -> None:
-            await enrollment_preview.preview(s, scope, f"user{rng.randrange(N_USERS)}", None)
-
-        rows.append(("enrollment preview (load + decide)", *timed(await measure(preview, 200))))
-
-        async def search() -> None:
-            await users.search(s, scope, PageRequest(rng.randrange(20), 500), email="bench")
-
-        rows.append(("user search, page of 500", *timed(await measure(search, 50))))
-
-        async def og_search() -> None:
-            await org_groups.search(s, scope, PageRequest(0, 500), name="OG 1")
-
-        rows.append(("OG search by name", *timed(await measure(og_search, 200))))
-    await engine.dispose()
-
-    table = Table(title=f"Quince benchmarks (SQLite, {N_USERS} users, {N_OGS + 2} OGs)")
-    for col in ("operation", "median ms", "p95 ms", "runs"):
-        table.add_column(col, justify="left" if col == "operation" else "right")
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--devices", type=int, default=mdm.Config.devices, help="simulated iPhones")
+    parser.add_argument("--commands", type=int, default=mdm.Config.commands,
+                        help="command round trips per device")
+    parser.add_argument("--concurrency", type=int, default=mdm.Config.concurrency,
+                        help="devices talking at the same time")
+    parser.add_argument("--database-url", help="PostgreSQL server for the MDM benchmark (default: SQLite)")
+    parser.add_argument("--only", choices=("policy", "mdm"), help="run one of the two benchmarks")
+    args = parser.parse_args()
+    console = Console()
+    console.print(_machine_table())
+    if args.only in (None, "mdm"):
+        config = mdm.Config(args.devices, args.commands, args.concurrency, args.database_url)
+        console.print(mdm.table(asyncio.run(mdm.run(config))))
+    if args.only in (None, "policy"):
+        console.print(asyncio.run(policy.run()))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

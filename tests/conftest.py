@@ -27,6 +27,7 @@ from quince.store import migrate
 from quince.store.database import make_engine, make_sessionmaker
 from quince.store.models import Base, OrgGroupRow
 from quince.web.app import create_app
+from tests.support_apns import apns_server  # noqa: F401  (the local APNs, for every test)
 
 # Real argon2id, at a cost that keeps the suite fast; hashes record their own parameters.
 passwords.configure(time_cost=1, memory_cost=1024)
@@ -103,6 +104,7 @@ def live_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     return Settings(
         database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
         public_url=f"http://127.0.0.1:{_free_port()}",
+        workers=0,  # tests run job workers themselves (quince.services.jobs.JobRunner.run_once)
     )
 
 

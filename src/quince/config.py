@@ -25,6 +25,17 @@ class Settings(BaseSettings):
         "com.apple.mgmt.External.quince-unconfigured",
         description="MDM push topic; set from the APNs certificate once it is configured.",
     )
+    apns_url: str = Field(
+        "https://api.push.apple.com",
+        description="Base URL of Apple Push Notification service (HTTP/2, client-certificate auth).",
+    )
+    apns_ca_file: Path | None = Field(
+        None, description="CA bundle to trust for APNs instead of the system's (tests, proxies)."
+    )
+    workers: int = Field(
+        1, ge=0, le=64,
+        description="Background job workers (APNs pushes, retries) run by each server process; 0: none.",
+    )
     enrollment_ttl_minutes: int = Field(
         60, ge=5, le=24 * 60,
         description="How long a sign-in stays good for fetching the profile and the certificate.",
@@ -33,6 +44,11 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For is "
         "believed (for sign-in rate limits and logs); empty: none.",
+    )
+    trust_client_cert_header: bool = Field(
+        False,
+        description="Accept a device certificate forwarded by a trusted TLS proxy in the RFC 9440 "
+        "Client-Cert header (only from QUINCE_TRUSTED_PROXIES) when a request has no Mdm-Signature.",
     )
     sign_in_max_failures_per_user: int = Field(5, ge=1)
     sign_in_max_failures_per_address: int = Field(20, ge=1)
@@ -59,6 +75,11 @@ class Settings(BaseSettings):
     def pki_dir(self) -> Path:
         """Quince's CA and profile-signing identity (quince.pki.authority)."""
         return self.var_dir / "pki"
+
+    @property
+    def apns_dir(self) -> Path:
+        """The MDM push certificate and key (`quince apns set-cert`)."""
+        return self.var_dir / "apns"
 
     def ensure_var_dir(self) -> None:
         """Create var/ (and var/log/) readable only by Quince's user."""

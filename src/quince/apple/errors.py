@@ -55,3 +55,30 @@ class InvalidSignature(QuinceError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"The CMS signature is not valid: {reason}.")
         self.reason = reason
+
+
+class MalformedMessage(QuinceError):
+    """A check-in or connect body from a device is not a message Quince can read (answer 400)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The device message is malformed: {reason}.")
+        self.reason = reason
+
+
+class InvalidCommand(InvalidInput):
+    """An MDM command an administrator asked for has unknown keys, wrong types or missing values."""
+
+    def __init__(self, request_type: str, reason: str, key: str | None = None) -> None:
+        super().__init__(key or "RequestType", f"{request_type} command is not valid: {reason}.")
+        self.request_type = request_type
+        self.reason = reason
+        self.key = key
+
+
+class ForbiddenForUserEnrollment(QuinceError):
+    """The command must not go to a user-enrolled device (reference §3); nothing is queued."""
+
+    def __init__(self, request_type: str, reason: str) -> None:
+        super().__init__(f"{request_type} is not allowed on a user-enrolled device ({reason}).")
+        self.request_type = request_type
+        self.reason = reason

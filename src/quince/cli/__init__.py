@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from quince.cli import admins, demo, enroll, logs, org_groups, pki, server, settings, user_groups, users
+from quince.cli import (
+    admins,
+    apns,
+    demo,
+    enroll,
+    jobs,
+    logs,
+    org_groups,
+    pki,
+    server,
+    settings,
+    simulate,
+    user_groups,
+    users,
+)
 
 # No local variables in tracebacks: they could hold passwords or API keys.
 app = typer.Typer(
@@ -15,6 +29,7 @@ app = typer.Typer(
 app.command()(server.init)
 app.command()(server.serve)
 app.command()(demo.demo)
+app.command()(simulate.simulate)
 app.add_typer(org_groups.app, name="og")
 app.add_typer(settings.app, name="settings")
 app.add_typer(users.app, name="users")
@@ -24,6 +39,8 @@ app.add_typer(admins.apikey_app, name="apikey")
 app.add_typer(enroll.app, name="enroll")
 app.add_typer(logs.app, name="logs")
 app.add_typer(pki.app, name="pki")
+app.add_typer(apns.app, name="apns")
+app.add_typer(jobs.app, name="jobs")
 
 
 def main() -> None:

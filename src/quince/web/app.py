@@ -13,12 +13,15 @@ from quince.config import Settings
 from quince.pki.authority import Pki
 from quince.services.admins import VerifiedPasswords
 from quince.store.database import make_engine, make_sessionmaker
+from quince.web import workers
 from quince.web.access_log import AccessLog
-from quince.web.api import enrollment, errors, group_settings, groups, openapi, user_groups, users
+from quince.web.api import devices, enrollment, errors, group_settings, groups, openapi, user_groups, users
+from quince.web.api import jobs as job_routes
 from quince.web.api.deps import reject_nul_in_query
 from quince.web.body_limit import BodyLimit
 from quince.web.device_management import signin
 from quince.web.device_services import enrollment as enrollment_routes
+from quince.web.device_services import mdm as mdm_routes
 from quince.web.device_services import scep as scep_routes
 
 
@@ -32,7 +35,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        background = workers.start(settings, _app.state.sessionmaker)  # QUINCE_WORKERS job runners
         yield
+        await background.stop()
         if own_engine:
             await engine.dispose()
 
@@ -54,11 +59,13 @@ def create_app(
     app.state.verified_passwords = VerifiedPasswords()
     errors.install(app)
     openapi.document(app)
-    for module in (groups, group_settings, users, user_groups, enrollment):
+    for module in (groups, group_settings, users, user_groups, enrollment, devices):
         app.include_router(module.router)
+    app.include_router(job_routes.router)
     app.include_router(signin.router)
     app.include_router(scep_routes.router)
     app.include_router(enrollment_routes.router)
+    app.include_router(mdm_routes.router)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(AccessLog)  # outermost: it sees refusals by BodyLimit too
     return app

@@ -34,6 +34,13 @@ EXPECTED_OPERATIONS = {
     f"{S}/usergroups/{{group_id}}/mappings": {"get", "post"},
     f"{S}/usergroups/{{group_id}}/mappings/{{mapping_id}}": {"put", "delete"},
     "/API/mdm/enrollment/preview": {"get"},
+    "/API/mdm/devices": {"get"},
+    "/API/mdm/devices/search": {"get"},
+    "/API/mdm/devices/udid/{udid}": {"get"},
+    "/API/mdm/devices/{device_id}": {"get"},
+    "/API/mdm/devices/{device_id}/extendedproperties": {"get"},
+    "/API/mdm/devices/{device_id}/commands": {"get", "post"},
+    "/API/mdm/devices/{device_id}/messages": {"get"},
 }
 
 
@@ -49,9 +56,11 @@ async def test_api_help_serves_the_openapi_document_of_every_route(live_server: 
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            assert "422" not in responses, (method, path)
-            assert responses["400"]["content"]["application/json"]["schema"] == {
-                "$ref": "#/components/schemas/ApiError"}
+            # FastAPI's own 422 is gone (validation errors are 400s); a route's declared 422
+            # (a command refused for a user-enrolled device) is an ApiError like every error.
+            for status in ("400", "422") if "422" in responses else ("400",):
+                assert responses[status]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ApiError"}, (method, path, status)
 
 
 async def test_the_documented_models_are_pascal_case(live_server: str) -> None:

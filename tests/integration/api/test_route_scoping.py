@@ -5,14 +5,15 @@ answers without credentials. A route added without a case here makes these tests
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.config import Settings
+from quince.store.models import DeviceRow
 from quince.web.app import create_app
 from tests.conftest import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
@@ -37,10 +38,35 @@ class Case:
     """The same route with input that breaks a rule."""
     filters: bool = False
     """A search: out of scope it finds nothing (200, Total 0) rather than refusing."""
+    install_wide: bool = False
+    """Only administrators of the whole install (Global) may use it; Acme's are refused too."""
 
 
 G, U, UG = "/API/system/groups", "/API/system/users", "/API/system/usergroups"
 UE = "user_enrollment_enabled"
+D, ENG_UDID = "/API/mdm/devices", "ROUTE-SCOPING-ENROLLMENT-ID"
+
+
+@dataclass(frozen=True)
+class DeviceWorld(World):
+    eng_device: int
+    """Carol's enrolled, user-enrolled device in Engineering."""
+
+
+def dev(w: World) -> int:
+    assert isinstance(w, DeviceWorld)
+    return w.eng_device
+
+
+@pytest.fixture
+async def world(world: World, session: AsyncSession) -> DeviceWorld:
+    """The shared world, plus a device for the device routes."""
+    device = DeviceRow(og_id=world.eng, enrollment_user_id=world.carol, udid=ENG_UDID,
+                       enrollment_status="Enrolled", ownership="E", is_user_enrolled=True,
+                       license_type_eligibility=2)
+    session.add(device)
+    await session.commit()
+    return DeviceWorld(**asdict(world), eng_device=device.id)
 
 CASES: dict[str, Case] = {
     f"GET {G}/search": Case(
@@ -174,6 +200,44 @@ CASES: dict[str, Case] = {
         lambda w: Call("GET", "/API/mdm/enrollment/preview", {"username": "bob"}),
         lambda w: Call("GET", "/API/mdm/enrollment/preview"),
     ),
+    "GET /API/system/jobs/search": Case(
+        lambda w: Call("GET", "/API/system/jobs/search", {"status": "waiting"}),
+        lambda w: Call("GET", "/API/system/jobs/search", {"status": "sleeping"}),
+        install_wide=True,
+    ),
+    f"GET {D}": Case(
+        lambda w: Call("GET", D, {"searchby": "Udid", "id": ENG_UDID}),
+        lambda w: Call("GET", D, {"searchby": "Name", "id": ENG_UDID}),
+    ),
+    f"GET {D}/search": Case(
+        lambda w: Call("GET", f"{D}/search", {"isuserenrolled": "true"}),
+        lambda w: Call("GET", f"{D}/search", {"ownership": "Mine"}),
+        filters=True,
+    ),
+    f"GET {D}/udid/{{udid}}": Case(
+        lambda w: Call("GET", f"{D}/udid/{ENG_UDID}"),
+        lambda w: Call("GET", f"{D}/udid/{'x' * 129}"),
+    ),
+    f"GET {D}/{{device_id}}": Case(
+        lambda w: Call("GET", f"{D}/{dev(w)}"),
+        lambda w: Call("GET", f"{D}/0"),
+    ),
+    f"GET {D}/{{device_id}}/extendedproperties": Case(
+        lambda w: Call("GET", f"{D}/{dev(w)}/extendedproperties"),
+        lambda w: Call("GET", f"{D}/phone/extendedproperties"),
+    ),
+    f"POST {D}/{{device_id}}/commands": Case(
+        lambda w: Call("POST", f"{D}/{dev(w)}/commands", json={"RequestType": "ProfileList"}),
+        lambda w: Call("POST", f"{D}/{dev(w)}/commands", json={"RequestType": ""}),
+    ),
+    f"GET {D}/{{device_id}}/commands": Case(
+        lambda w: Call("GET", f"{D}/{dev(w)}/commands"),
+        lambda w: Call("GET", f"{D}/{dev(w)}/commands", {"pagesize": 0}),
+    ),
+    f"GET {D}/{{device_id}}/messages": Case(
+        lambda w: Call("GET", f"{D}/{dev(w)}/messages"),
+        lambda w: Call("GET", f"{D}/{dev(w)}/messages", {"page": -1}),
+    ),
 }
 
 
@@ -209,7 +273,7 @@ async def test_an_admin_of_the_owning_subtree_can_use_the_route(
 ) -> None:
     """The cases below would prove nothing if the request failed for another reason."""
     case = case_for(route)
-    client = await api_client(og_id=world.acme)
+    client = await api_client(og_id=world.root if case.install_wide else world.acme)
     response = await case.reach(world).send(client)
     assert 200 <= response.status_code < 300, response.text
     if case.filters:
@@ -238,7 +302,7 @@ async def test_a_read_only_admin_can_read_but_not_change(
     route: str, api_client: ApiClientFactory, world: World, engine: AsyncEngine
 ) -> None:
     case = case_for(route)
-    client = await api_client(og_id=world.acme, role="read-only")
+    client = await api_client(og_id=world.root if case.install_wide else world.acme, role="read-only")
     before = await snapshot(engine)
     response = await case.reach(world).send(client)
     if route in WRITES:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from quince.apple.errors import ForbiddenForUserEnrollment, InvalidCommand
 from quince.domain.errors import (
     Conflict,
     InvalidInput,
@@ -24,6 +25,7 @@ from quince.domain.errors import (
 )
 from quince.domain.og_settings import UnknownSetting
 from quince.services.admins import AuthenticationFailed
+from quince.services.devices import DeviceNotFound
 from quince.web.api.schemas import ApiError
 
 log = logging.getLogger("quince.api")
@@ -34,11 +36,14 @@ _MAPPING: list[tuple[type[QuinceError], int, int]] = [
     (AuthenticationFailed, 401, 1013),
     (ReadOnly, 403, 1003),
     (OutOfScope, 403, 1004),
+    (DeviceNotFound, 404, 5061),
     (NotFound, 404, 1005),
+    (ForbiddenForUserEnrollment, 422, 1030),
     (SettingLocked, 409, 1022),
     (Conflict, 409, 1020),
     (UnknownSetting, 400, 1021),
     (InvalidPlacement, 400, 1011),
+    (InvalidCommand, 400, 1031),
     (InvalidInput, 400, 1010),
 ]
 

@@ -16,10 +16,13 @@ _SECURITY_SCHEMES = {
 
 
 def _adjust(schema: dict[str, Any]) -> None:
-    # Validation errors are 400s here (web/api/errors.py), never FastAPI's default 422.
+    # Validation errors are 400s here (web/api/errors.py), never FastAPI's default 422; a 422 a
+    # route declares itself (an ApiError) stays.
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            operation.get("responses", {}).pop("422", None)
+            responses = operation.get("responses", {})
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                responses.pop("422")
     components = schema.setdefault("components", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)

@@ -19,6 +19,7 @@ from quince.apple import discovery
 from quince.apple.errors import InvalidUserIdentifier, MalformedMachineInfo
 from quince.apple.machine_info import parse_machine_info
 from quince.apple.profiles import PROFILE_CONTENT_TYPE
+from quince.clients import apns_certificate
 from quince.config import Settings
 from quince.logs import DEVICE_SERVICES, event
 from quince.pki.authority import Pki
@@ -68,7 +69,8 @@ async def _who(db: AsyncSession, enrollment: EnrollmentSessionRow) -> dict[str, 
 
 def _profile_settings(settings: Settings) -> enrollment_profile.ProfileSettings:
     return enrollment_profile.ProfileSettings(
-        public_url=settings.public_url, topic=settings.apns_topic,
+        # The installed push certificate's topic (else QUINCE_APNS_TOPIC): devices are pushed on it.
+        public_url=settings.public_url, topic=apns_certificate.effective_topic(settings),
         organization=settings.organization_name,
     )
 

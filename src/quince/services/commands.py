@@ -1,0 +1,137 @@
+"""The command queue of each device: queue, deliver FIFO on connect, record what the device said.
+
+Statuses: Queued -> Pending (sent) -> Acknowledged | Error | CommandFormatError. NotNow puts a
+command back in the queue; it is not offered again in the same exchange (the device just said it
+cannot run it now) but is on the next Idle. A Pending command that was never answered is sent
+again on the next Idle. Reports for finished commands are ignored, so duplicates are harmless.
+Commands forbidden under User Enrollment are refused before anything is queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.apple.commands import build_command, command_json, inventory_update, merge_inventory
+from quince.apple.mdm_messages import CommandReport, ReportStatus
+from quince.domain.devices import EnrollmentStatus
+from quince.domain.errors import Conflict, NotFound
+from quince.services import push
+from quince.services.scope import Scope
+from quince.store.models import CommandRow, DeviceRow, OrgGroupRow
+
+
+class CommandStatus(StrEnum):
+    QUEUED = "Queued"
+    PENDING = "Pending"
+    ACKNOWLEDGED = "Acknowledged"
+    ERROR = "Error"
+    COMMAND_FORMAT_ERROR = "CommandFormatError"
+    NOT_NOW = "NotNow"
+
+
+FINISHED = frozenset({
+    CommandStatus.ACKNOWLEDGED.value, CommandStatus.ERROR.value, CommandStatus.COMMAND_FORMAT_ERROR.value,
+})
+_FROM_REPORT = {
+    ReportStatus.ACKNOWLEDGED: CommandStatus.ACKNOWLEDGED,
+    ReportStatus.ERROR: CommandStatus.ERROR,
+    ReportStatus.COMMAND_FORMAT_ERROR: CommandStatus.COMMAND_FORMAT_ERROR,
+    ReportStatus.NOT_NOW: CommandStatus.NOT_NOW,
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _device_in_scope(db: AsyncSession, scope: Scope, device_id: int) -> DeviceRow:
+    device = await db.get(DeviceRow, device_id)
+    og = await db.get(OrgGroupRow, device.og_id) if device is not None else None
+    if device is None or og is None or not scope.covers(og.path):
+        raise NotFound("Device", device_id)
+    return device
+
+
+async def queue(
+    db: AsyncSession,
+    scope: Scope,
+    device_id: int,
+    request_type: str,
+    keys: Mapping[str, object],
+    *,
+    queued_by: str | None = None,
+) -> CommandRow:
+    """Queue a command for an enrolled device and ask APNs to wake it.
+
+    Raises InvalidCommand for bad keys, ForbiddenForUserEnrollment for a command a user-enrolled
+    device may not receive, Conflict when the device is not enrolled; nothing is queued then.
+    """
+    scope.require_write()
+    device = await _device_in_scope(db, scope, device_id)
+    command = build_command(request_type, keys, for_user_enrollment=device.is_user_enrolled)
+    if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
+        raise Conflict(
+            f"Device {device.id} is {device.enrollment_status}; commands can be queued only for "
+            "Enrolled devices."
+        )
+    row = CommandRow(
+        device_id=device.id, request_type=str(command["RequestType"]), command=command_json(command),
+        status=CommandStatus.QUEUED.value, queued_by=(queued_by or "")[:160] or None,
+        queued_at=_now(),
+    )
+    db.add(row)
+    await db.flush()
+    await push.request_push(db, device.id)
+    return row
+
+
+async def next_for(db: AsyncSession, device: DeviceRow, *, after_not_now: bool) -> CommandRow | None:
+    """The oldest command to send now; after a NotNow, commands the device deferred wait."""
+    statuses = [CommandStatus.QUEUED.value, CommandStatus.PENDING.value]
+    if not after_not_now:
+        statuses.append(CommandStatus.NOT_NOW.value)
+    row: CommandRow | None = await db.scalar(
+        select(CommandRow)
+        .where(CommandRow.device_id == device.id, CommandRow.status.in_(statuses))
+        .order_by(CommandRow.id)
+        .limit(1)
+    )
+    return row
+
+
+async def mark_sent(db: AsyncSession, row: CommandRow) -> None:
+    row.status = CommandStatus.PENDING.value
+    row.sent_at = _now()
+    row.attempts += 1
+    await db.flush()
+
+
+async def record_report(db: AsyncSession, device: DeviceRow, report: CommandReport) -> CommandRow | None:
+    """Apply a device's result to its command; None for Idle, unknown or already-finished ones."""
+    if report.status is ReportStatus.IDLE or not report.command_uuid:
+        return None
+    row = await db.scalar(
+        select(CommandRow).where(CommandRow.uuid == report.command_uuid, CommandRow.device_id == device.id)
+    )
+    if row is None or row.status in FINISHED:
+        return None
+    status = _FROM_REPORT[report.status]
+    row.status = status.value
+    if status is CommandStatus.NOT_NOW:
+        await db.flush()
+        return row
+    row.completed_at = _now()
+    row.result_raw = report.raw
+    if status is CommandStatus.ERROR:
+        row.error_chain = report.error_chain_json()
+    if status is CommandStatus.ACKNOWLEDGED:
+        update = inventory_update(row.request_type, report.fields, user_enrolled=device.is_user_enrolled)
+        if update:
+            device.inventory = merge_inventory(device.inventory or {}, update)
+    await db.flush()
+    return row

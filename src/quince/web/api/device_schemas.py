@@ -1,0 +1,137 @@
+"""PascalCase JSON shapes of the device API, as Workspace ONE's v1 API spells them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from quince.web.api.schemas import ApiModel, IdValue, Paged, Reference
+
+
+class DeviceReference(ApiModel):
+    id: IdValue
+    uuid: str
+
+
+class Device(ApiModel):
+    """A device record (Workspace ONE's v1 Device, plus Quince's placeholder fields).
+
+    A user-enrolled device reports no hardware identity: `Udid` holds its Enrollment ID, and
+    `SerialNumber`, `MacAddress` and `Imei` are always empty."""
+
+    id: IdValue
+    uuid: str
+    udid: str = Field(description="The UDID, or for a user-enrolled device its Enrollment ID; "
+                                  "empty until the device's first check-in.")
+    serial_number: str = Field(description="Always empty for a user-enrolled device.")
+    mac_address: str
+    imei: str
+    device_friendly_name: str
+    device_reported_name: str
+    location_group_id: Reference
+    location_group_name: str
+    user_id: Reference | None
+    user_name: str
+    user_email_address: str
+    ownership: Literal["C", "E", "S", "Undefined"]
+    platform: str
+    model: str = Field(description="The product name the device reports, e.g. iPhone16,2.")
+    model_name: str = Field(description="The model family, e.g. iPhone.")
+    operating_system: str
+    os_build_version: str = Field(alias="OSBuildVersion")
+    last_seen: str | None
+    enrollment_status: str
+    last_enrolled_on: str | None
+    is_supervised: bool
+    is_user_enrolled: bool
+    license_type_eligibility: int = Field(description="2: user-based Apps and Books licences only.")
+    enrollment_user_uuid: str | None
+    is_abandoned_placeholder: bool = Field(
+        description="True for a placeholder left behind when its user restarted enrollment."
+    )
+    superseded_by: DeviceReference | None = Field(
+        description="The record that replaced an abandoned placeholder (null when it is outside "
+                    "your organization groups, or there is none)."
+    )
+
+
+class DeviceSearch(Paged):
+    devices: list[Device]
+
+
+class ExtendedProperty(ApiModel):
+    name: str
+    value: str = Field(description="Always a string, as Workspace ONE stores them.")
+
+
+class ExtendedProperties(ApiModel):
+    extended_properties: list[ExtendedProperty]
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class CommandRequest(BaseModel):
+    """`{"RequestType": "...", …}`: every other key is a key of the command, passed on as is."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    request_type: str = Field(alias="RequestType", min_length=1, max_length=64)
+
+    @field_validator("request_type")
+    @classmethod
+    def _plain(cls, value: str) -> str:
+        if value != value.strip() or not value.isascii() or not value.isalnum():
+            raise ValueError("must be an MDM command name such as DeviceInformation")
+        return value
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> CommandRequest:
+        # A plist cannot carry NUL characters, nor can the database.
+        if _has_nul(self.model_extra or {}):
+            raise ValueError("command keys must not contain NUL characters")
+        return self
+
+    @property
+    def command_keys(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class QueuedCommand(ApiModel):
+    command_uuid: str
+    request_type: str
+    status: str
+    queued_at: str
+
+
+class Command(QueuedCommand):
+    sent_at: str | None
+    completed_at: str | None
+    error_chain: list[dict[str, Any]] | None
+    queued_by: str | None
+
+
+class CommandHistory(Paged):
+    commands: list[Command]
+
+
+class DeviceMessage(ApiModel):
+    channel: str = Field(description="checkin or connect.")
+    message_type: str = Field(description="The check-in MessageType, or the connect Status.")
+    command_uuid: str | None
+    received_at: str
+    plist: str = Field(description="The message as the device sent it: XML text, or base64 of "
+                                   "a binary plist (see PlistEncoding).")
+    plist_encoding: Literal["xml", "base64"]
+
+
+class DeviceMessages(Paged):
+    messages: list[DeviceMessage]

@@ -1,0 +1,172 @@
+"""The MDM channel: check-in (`PUT …/mdm/checkin`) and connect (`PUT …/mdm/server`).
+
+Every request is parsed into one typed identity first, then authenticated (services/checkin.py),
+then acted on; the raw plist is kept. Malformed input is a 400 with its reason in the
+DeviceServices log, an unauthenticated request a 403; never 401 and never 500 for bad input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import uuid
+from typing import Annotated, Any
+
+from cryptography import x509
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.apple import cms
+from quince.apple.commands import command_from_json
+from quince.apple.discovery import bearer_token
+from quince.apple.errors import InvalidSignature, MalformedMessage
+from quince.apple.mdm_messages import (
+    DeviceIdentity,
+    ReportStatus,
+    command_plist,
+    parse_checkin,
+    parse_report,
+)
+from quince.config import Settings
+from quince.domain.devices import EnrollmentStatus
+from quince.logs import DEVICE_SERVICES, event
+from quince.pki.authority import Pki
+from quince.services import checkin, commands
+from quince.services.checkin import DeviceContext, DeviceRefused, NotSupported
+from quince.services.enrollment_profile import CHECKIN_PATH, SERVER_PATH
+from quince.store.models import EnrollmentUserRow
+from quince.web.api.deps import session
+from quince.web.pki_state import current_pki
+from quince.web.request_body import BodyTooLarge, read_limited
+
+router = APIRouter(include_in_schema=False)
+
+MAX_CHECKIN_BYTES = 256 * 1024
+# Result reports can be large (an InstalledApplicationList of a few hundred apps).
+MAX_REPORT_BYTES = 8 * 1024 * 1024
+PLIST_TYPE = "application/xml"
+
+Db = Annotated[AsyncSession, Depends(session)]
+CurrentPki = Annotated[Pki, Depends(current_pki)]
+
+
+def _log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
+    state = request.scope.setdefault("state", {})
+    event(DEVICE_SERVICES, name, outcome, level=logging.WARNING if warn else logging.INFO,
+          request_id=state.get("activity_id") or uuid.uuid4().hex,
+          address=request.client.host if request.client else None, **fields)
+
+
+def _text(status: int, message: str) -> Response:
+    return Response(message, status_code=status, media_type="text/plain")
+
+
+def _signer(request: Request, body: bytes) -> x509.Certificate:
+    """The certificate that vouches for this request: the Mdm-Signature signer, or (only when
+    configured, and only from a trusted proxy) an RFC 9440 Client-Cert header."""
+    header = request.headers.get("mdm-signature")
+    if header:
+        try:
+            return cms.verify_mdm_signature(header, body)
+        except InvalidSignature as exc:
+            raise DeviceRefused(f"Mdm-Signature: {exc.message}") from None
+    settings: Settings = request.app.state.settings
+    forwarded = request.headers.get("client-cert")
+    proxies = {p.strip() for p in settings.trusted_proxies.split(",") if p.strip()}
+    peer = request.client.host if request.client else ""
+    if forwarded and settings.trust_client_cert_header and peer in proxies:
+        try:  # RFC 9440: the DER certificate as a structured-field byte sequence, ":base64:"
+            return x509.load_der_x509_certificate(base64.b64decode(forwarded.strip().strip(":")))
+        except (ValueError, binascii.Error):
+            raise DeviceRefused("Client-Cert header is not a certificate") from None
+    raise DeviceRefused("no Mdm-Signature")
+
+
+async def _authenticate(
+    request: Request, db: AsyncSession, pki: Pki, body: bytes, identity: DeviceIdentity
+) -> DeviceContext:
+    signer = _signer(request, body)
+    token = bearer_token(request.headers.get("authorization"))
+    return await checkin.authenticate_device(db, pki, signer, identity, token)
+
+
+async def _who(db: AsyncSession, context: DeviceContext) -> dict[str, Any]:
+    user = (await db.get(EnrollmentUserRow, context.device.enrollment_user_id)
+            if context.device.enrollment_user_id else None)
+    return {"device": context.device.uuid, "udid": context.device.udid,
+            "enrollment": context.enrollment.uuid, "user": user.username if user else None}
+
+
+@router.put(CHECKIN_PATH)
+async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
+    try:
+        body = await read_limited(request, MAX_CHECKIN_BYTES)
+        message = parse_checkin(body)
+    except BodyTooLarge:
+        _log(request, "checkin", "refused:too_large", warn=True)
+        return _text(413, "Check-in message too large.")
+    except MalformedMessage as exc:
+        _log(request, "checkin", "refused:malformed", warn=True, reason=exc.reason)
+        return _text(400, exc.message)
+    try:
+        context = await _authenticate(request, db, pki, body, message.identity)
+        await checkin.keep_message(
+            db, context.device, "checkin", message.message_type,
+            checkin.raw_to_keep(context.device, message),
+        )
+        outcome = await checkin.handle_checkin(db, context, message)
+    except DeviceRefused as exc:
+        await db.rollback()
+        _log(request, f"checkin.{message.message_type}", "refused:unauthenticated", warn=True,
+             reason=exc.reason, identity=message.identity.id)
+        return _text(403, exc.message)
+    except NotSupported as exc:
+        await db.commit()  # the raw message is kept
+        _log(request, f"checkin.{message.message_type}", "not_supported",
+             **await _who(db, context))
+        return _text(400, exc.message)
+    await db.commit()
+    _log(request, f"checkin.{message.message_type}", outcome, **await _who(db, context))
+    return Response(status_code=200)
+
+
+@router.put(SERVER_PATH)
+async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
+    try:
+        body = await read_limited(request, MAX_REPORT_BYTES)
+        report = parse_report(body)
+    except BodyTooLarge:
+        _log(request, "connect", "refused:too_large", warn=True)
+        return _text(413, "Report too large.")
+    except MalformedMessage as exc:
+        _log(request, "connect", "refused:malformed", warn=True, reason=exc.reason)
+        return _text(400, exc.message)
+    try:
+        context = await _authenticate(request, db, pki, body, report.identity)
+        if context.device.enrollment_status != EnrollmentStatus.ENROLLED.value:
+            raise DeviceRefused(f"device is {context.device.enrollment_status}")
+    except DeviceRefused as exc:
+        await db.rollback()
+        _log(request, "connect", "refused:unauthenticated", warn=True, reason=exc.reason,
+             identity=report.identity.id)
+        return _text(403, exc.message)
+    device = context.device
+    await checkin.keep_message(db, device, "connect", report.status.value, body, report.command_uuid)
+    done = await commands.record_report(db, device, report)
+    following = await commands.next_for(db, device, after_not_now=report.status is ReportStatus.NOT_NOW)
+    if following is not None:
+        await commands.mark_sent(db, following)
+    await db.commit()
+    who = await _who(db, context)
+    if done is not None:
+        _log(request, "connect.report", report.status.value, command=done.uuid,
+             request_type=done.request_type, **who)
+    if following is None:
+        _log(request, "connect.idle", "no_command", **who)
+        return Response(status_code=200)
+    _log(request, "connect.command", "sent", command=following.uuid,
+         request_type=following.request_type, **who)
+    return Response(
+        command_plist(following.uuid, command_from_json(following.command)), media_type=PLIST_TYPE
+    )

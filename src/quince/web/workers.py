@@ -1,0 +1,43 @@
+"""The background job workers of one server process (QUINCE_WORKERS), run while the app runs.
+
+Every Quince process behind a load balancer runs its own workers; they share the jobs table, and
+the claim protocol (quince.services.jobs) makes sure each job runs once at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from quince.clients.apns import ApnsClients
+from quince.config import Settings
+from quince.services import jobs, push
+
+
+class BackgroundWork:
+    """The job runners and the outbound clients their handlers share."""
+
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.apns = ApnsClients(settings)
+        handlers: dict[str, jobs.Handler] = {**push.handlers(self.apns)}
+        prefix = f"{socket.gethostname()}:{os.getpid()}"
+        self.workers = jobs.Workers([
+            jobs.JobRunner(sessionmaker, handlers, worker_id=f"{prefix}:{n}")
+            for n in range(settings.workers)
+        ])
+
+    def start(self) -> None:
+        self.workers.start()
+
+    async def stop(self) -> None:
+        """Let running jobs finish briefly, then close the outbound connections."""
+        await self.workers.stop()
+        await self.apns.aclose()
+
+
+def start(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> BackgroundWork:
+    work = BackgroundWork(settings, sessionmaker)
+    work.start()
+    return work
