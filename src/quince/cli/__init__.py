@@ -8,6 +8,7 @@ from quince.cli import (
     admins,
     apns,
     demo,
+    devices,
     enroll,
     jobs,
     logs,
@@ -38,6 +39,7 @@ app.add_typer(admins.admin_app, name="admin")
 app.add_typer(admins.apikey_app, name="apikey")
 app.add_typer(enroll.app, name="enroll")
 app.add_typer(logs.app, name="logs")
+app.add_typer(devices.app, name="devices")
 app.add_typer(pki.app, name="pki")
 app.add_typer(apns.app, name="apns")
 app.add_typer(jobs.app, name="jobs")
