@@ -16,7 +16,10 @@ from quince.clients.apns_certificate import PushCertificate, PushCertificateErro
 
 app = typer.Typer(no_args_is_help=True, help="The MDM push certificate (APNs) and its push topic.")
 
-ReadableFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+CertificateFile = Annotated[Path, typer.Argument(
+    exists=True, dir_okay=False, readable=True,
+    help="The certificate: PEM (with its key, or give --key) or PKCS#12 (.p12, .pfx).",
+)]
 
 
 def _as_dict(cert: PushCertificate) -> dict[str, Any]:
@@ -50,7 +53,7 @@ def _print(cert: PushCertificate) -> None:
 
 @app.command("set-cert")
 def set_cert(
-    file: ReadableFile,
+    file: CertificateFile,
     key: Annotated[Path | None, typer.Option(
         "--key", exists=True, dir_okay=False, readable=True,
         help="PEM private key, when FILE holds only the certificate.",

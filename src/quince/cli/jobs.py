@@ -71,7 +71,7 @@ def list_jobs(
     if not data:
         console.print("No jobs.", highlight=False)
         return
-    table = Table("Id", "Kind", "Status", "Attempts", "Run after", "Device / payload", "Last error")
+    table = Table("Id", "Kind", "Status", "Attempts", "Run after", "Payload", "Last error")
     for job in data:
         colour = _COLOURS.get(job["Status"], "")
         payload = ", ".join(f"{k}={v}" for k, v in job["Payload"].items())

@@ -103,6 +103,10 @@ async def enqueue(
             .where(JobRow.kind == kind, JobRow.dedupe_key == dedupe_key, JobRow.status == WAITING)
             .order_by(JobRow.id)
             .limit(1)
+            # PostgreSQL: hold the job until our transaction commits, so no worker runs it before the
+            # change that asked for it is visible; and if a worker claims it first, it is no longer
+            # waiting when we get the row, and a new job is made.
+            .with_for_update()
         )
         if waiting is not None:
             # A fresh job waiting for a later time runs sooner if asked; one backing off after a
