@@ -36,7 +36,7 @@ test-pg: $(VENV)/.installed-test
 	QUINCE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

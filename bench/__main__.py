@@ -6,6 +6,7 @@
 
     python -m bench [--devices 50] [--commands 5] [--concurrency 8] [--database-url URL]
                     [--only policy|mdm]
+    make bench BENCH_ARGS="--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 `--database-url` names a PostgreSQL server (postgresql+asyncpg://...): the MDM benchmark creates a
 fresh database there and drops it afterwards. docs/performance.md explains how to read the tables.
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL server for the MDM benchmark (default: SQLite)")
     parser.add_argument("--only", choices=("policy", "mdm"), help="run one of the two benchmarks")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=max(Console().width, 132))  # the tables stay readable when piped
     console.print(_machine_table())
     if args.only in (None, "mdm"):
         config = mdm.Config(args.devices, args.commands, args.concurrency, args.database_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -103,6 +104,7 @@ async def run() -> Table:
 
         rows.append(("OG search by name", *timed(await measure(og_search, 200))))
     await engine.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
 
     title = f"Enrollment policy and searches (in process, SQLite, {N_USERS} users, {N_OGS + 2} OGs)"
     table = Table(title=title)

@@ -422,8 +422,8 @@ class SimulatedDevice:
         report: dict[str, Any] = {"Status": "Idle"}
         for _ in range(max_commands + 1):
             body = plistlib.dumps({**report, "EnrollmentID": enrollment.enrollment_id})
-            started = time.perf_counter()
             headers = self._signed_headers(enrollment, body, CONNECT_TYPE)
+            started = time.perf_counter()  # the round trip, without the device's own signing
             response = await self._send("connect", self._http, "PUT", server_url, content=body,
                                         headers=headers)
             result.latencies.append(time.perf_counter() - started)

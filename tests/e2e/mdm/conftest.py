@@ -73,7 +73,8 @@ async def find_by_udid(api: httpx.AsyncClient, udid: str) -> dict[str, Any]:
 
 
 async def queue(api: httpx.AsyncClient, device_id: int, request_type: str, **keys: Any) -> httpx.Response:
-    return await api.post(f"/API/mdm/devices/{device_id}/commands", json={"RequestType": request_type, **keys})
+    body = {"RequestType": request_type, **keys}
+    return await api.post(f"/API/mdm/devices/{device_id}/commands", json=body)
 
 
 async def history(api: httpx.AsyncClient, device_id: int) -> list[dict[str, Any]]:

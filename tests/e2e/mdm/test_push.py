@@ -42,7 +42,9 @@ async def test_a_queued_command_pushes_the_device_which_then_connects_and_answer
     for request_type in ("DeviceInformation", "ProfileList"):
         assert (await queue(api, device_id, request_type)).status_code == 201
     # The server's job worker, pointed at the local APNs (the live server runs none: workers=0).
-    settings = live_settings.model_copy(update={"apns_url": apns_server.url, "apns_ca_file": apns_server.ca_file})
+    settings = live_settings.model_copy(
+        update={"apns_url": apns_server.url, "apns_ca_file": apns_server.ca_file}
+    )
     apns = ApnsClients(settings)
     try:
         runner = jobs.JobRunner(make_sessionmaker(migrated_engine), push.handlers(apns), "e2e-worker")
