@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -108,10 +109,10 @@ def live_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     )
 
 
-@pytest.fixture(scope="session")
-def live_server(live_settings: Settings, migrated_engine: AsyncEngine) -> Iterator[str]:
-    """Quince served by uvicorn on a real port, in a thread with its own event loop."""
-    settings = live_settings
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """Quince with these settings, served by uvicorn on the port of settings.public_url, in a
+    thread with its own event loop; yields the base URL."""
     port = int(settings.public_url.rsplit(":", 1)[1])
     server = uvicorn.Server(uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
@@ -123,9 +124,18 @@ def live_server(live_settings: Settings, migrated_engine: AsyncEngine) -> Iterat
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("Quince test server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_settings: Settings, migrated_engine: AsyncEngine) -> Iterator[str]:
+    """The shared test server (see `serving`)."""
+    with serving(live_settings) as url:
+        yield url
 
 
 ApiClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]

@@ -3,10 +3,13 @@ placeholder record (DESIGN.md rules 2-4, 9), and the command queue."""
 
 from __future__ import annotations
 
+import base64
 import plistlib
 from dataclasses import dataclass
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +24,7 @@ from quince.store.models import (
     DeviceRow,
     EnrollmentSessionRow,
 )
+from tests.conftest import _free_port, serving
 from tests.integration.mdm.support import CHECKIN, Device, enroll_device, new_identity
 
 
@@ -160,8 +164,6 @@ async def test_a_revoked_certificate_is_refused(session: AsyncSession, world: Wo
 
 
 async def test_malformed_messages_are_a_400_never_a_500(world: World) -> None:
-    import httpx
-
     async with httpx.AsyncClient(base_url=world.one.base_url) as client:
         for body in (b"", b"not a plist", plistlib.dumps(["a", "list"]), plistlib.dumps({"Status": "Idle"})):
             answer = await client.put(CHECKIN, content=body, headers=world.one.headers(body))
@@ -269,3 +271,42 @@ async def test_device_information_results_land_in_the_inventory_without_hardware
     assert device.inventory is not None
     assert "SHOULD-NOT-STICK" not in repr(device.inventory)
     assert "18.2.1" in repr(device.inventory)
+
+
+# --- a certificate forwarded by a TLS proxy (RFC 9440), off by default -----------------------
+
+
+def _client_cert_header(device: Device) -> str:
+    der = device.cert.public_bytes(serialization.Encoding.DER)
+    return ":" + base64.b64encode(der).decode() + ":"
+
+
+async def test_a_forwarded_client_certificate_is_ignored_unless_configured(world: World) -> None:
+    body = plistlib.dumps({"MessageType": "Authenticate", "EnrollmentID": world.one.enrollment_id,
+                           "Topic": world.one.topic})
+    async with httpx.AsyncClient(base_url=world.one.base_url) as client:
+        answer = await client.put(CHECKIN, content=body, headers={
+            "Client-Cert": _client_cert_header(world.one), "Authorization": f"Bearer {world.one.token}",
+        })
+    assert answer.status_code == 403
+
+
+async def test_a_trusted_proxy_may_forward_the_device_certificate_when_configured(
+    world: World, live_settings: Settings, migrated_engine: object
+) -> None:
+    settings = live_settings.model_copy(update={
+        "trust_client_cert_header": True, "trusted_proxies": "127.0.0.1",
+        "public_url": f"http://127.0.0.1:{_free_port()}",
+    })
+    body = plistlib.dumps({"MessageType": "Authenticate", "EnrollmentID": world.one.enrollment_id,
+                           "Topic": world.one.topic})
+    headers = {"Client-Cert": _client_cert_header(world.one), "Authorization": f"Bearer {world.one.token}"}
+    with serving(settings) as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            accepted = await client.put(CHECKIN, content=body, headers=headers)
+            forged_cert, _ = new_identity()
+            forged = await client.put(CHECKIN, content=body, headers={
+                **headers, "Client-Cert": ":" + base64.b64encode(
+                    forged_cert.public_bytes(serialization.Encoding.DER)).decode() + ":"})
+    assert accepted.status_code == 200
+    assert forged.status_code == 403
