@@ -51,6 +51,8 @@ def values_of(key: str) -> st.SearchStrategy[bool | str]:
     definition = SETTINGS[key]
     if isinstance(definition.default, bool):
         return st.booleans()
+    if not definition.choices:  # free text (a bundle ID): a few valid values
+        return st.sampled_from(["", "com.example.hub", "com.example.mail"])
     return st.sampled_from(definition.choices)
 
 

@@ -261,3 +261,19 @@ def test_bad_choice_values_are_refused_naming_the_setting_and_the_choices(key: s
         definition(key).parse(raw)
     assert f"'{key}'" in err.value.message
     assert all(choice in err.value.message for choice in definition(key).choices)
+
+
+def test_the_companion_app_setting_takes_a_bundle_id_or_nothing() -> None:
+    from quince.domain.errors import InvalidInput
+    from quince.domain.og_settings import definition
+
+    parse = definition("companion_app_bundle_id").parse
+    assert parse(" com.example.hub ") == "com.example.hub"
+    assert parse("") == ""
+    for bad in ("not a bundle", "nodots", 42, "com.example.<script>"):
+        try:
+            parse(bad)
+        except InvalidInput as exc:
+            assert "companion_app_bundle_id" in exc.message
+        else:
+            raise AssertionError(f"{bad!r} was accepted")

@@ -7,6 +7,7 @@ everything below. The root always holds a value (the defaults).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -108,6 +109,23 @@ def _parse_choice(key: str, enum: type[StrEnum]) -> Callable[[object], SettingVa
     return parse
 
 
+_BUNDLE_ID = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _parse_bundle_id(key: str) -> Callable[[object], SettingValue]:
+    def parse(raw: object) -> SettingValue:
+        if isinstance(raw, str) and (raw.strip() == "" or (
+            len(raw.strip()) <= 255 and _BUNDLE_ID.fullmatch(raw.strip())
+        )):
+            return raw.strip()
+        raise InvalidInput(
+            "Value", f"Setting {key!r} takes an app bundle ID such as com.example.app, or empty "
+            f"for none, not {raw!r}."
+        )
+
+    return parse
+
+
 def _definitions() -> dict[str, SettingDefinition]:
     defs = [
         SettingDefinition(
@@ -122,6 +140,17 @@ def _definitions() -> dict[str, SettingDefinition]:
             GroupIdAssignmentMode.FREE_TEXT.value,
             _parse_choice("group_id_assignment_mode", GroupIdAssignmentMode),
             tuple(m.value for m in GroupIdAssignmentMode),
+        ),
+        SettingDefinition(
+            "companion_app_bundle_id",
+            "Bundle ID of a purchased (Apps and Books) app pushed as a managed app when a "
+            "user-enrolled device completes enrollment, e.g. the companion (Hub) app; empty: none.",
+            "", _parse_bundle_id("companion_app_bundle_id"), (),
+        ),
+        SettingDefinition(
+            "vpp_release_license_on_unenroll",
+            "Release a user's Apps and Books licences when their last enrolled device unenrolls.",
+            True, _parse_bool("vpp_release_license_on_unenroll"), ("true", "false"),
         ),
         SettingDefinition(
             "default_ownership",

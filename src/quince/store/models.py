@@ -368,3 +368,110 @@ class SignInAttemptRow(Base):
 
 
 Index("ix_enrollment_users_email", EnrollmentUserRow.email)
+
+
+class AppRow(Base):
+    """An app in an OG's catalog: public App Store, in-house, or purchased through Apps and Books."""
+
+    __tablename__ = "apps"
+    __table_args__ = (UniqueConstraint("og_id", "kind", "bundle_id", name="uq_apps_og_kind_bundle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    og_id: Mapped[int] = mapped_column(ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "public", "in_house" or "purchased"
+    name: Mapped[str] = mapped_column(String(255))
+    bundle_id: Mapped[str] = mapped_column(String(255))
+    adam_id: Mapped[str | None] = mapped_column(String(32), index=True)  # purchased/public: App Store id
+    manifest_url: Mapped[str | None] = mapped_column(String(1024))  # in-house
+    device_licensing_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    total_licenses: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_licenses: Mapped[int] = mapped_column(Integer, default=0)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AppAssignmentRow(Base):
+    """An app assigned to a user group or an OG (with its children), automatic or on demand."""
+
+    __tablename__ = "app_assignments"
+    __table_args__ = (
+        UniqueConstraint("app_id", "target_kind", "target_id", name="uq_app_assignments_target"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    target_kind: Mapped[str] = mapped_column(String(16))  # "user_group" or "og"
+    target_id: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(16))  # "automatic" or "on_demand"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DeviceAppRow(Base):
+    """Where one app stands on one device, with a reason a helpdesk can read."""
+
+    __tablename__ = "device_apps"
+    __table_args__ = (UniqueConstraint("device_id", "app_id", name="uq_device_apps_device_app"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    # NotSupported, WaitingForVppUser, WaitingForLicense, InstallQueued, Installed, Failed, Removed
+    status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+    license_type: Mapped[str | None] = mapped_column(String(16))  # "user" or "device"
+    command_uuid: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class VppTokenRow(Base):
+    """An Apps and Books location token (sToken) set at an OG; OGs below inherit it. The token is
+    kept encrypted and never logged or returned."""
+
+    __tablename__ = "vpp_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="CASCADE"), unique=True
+    )
+    token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    organization_name: Mapped[str | None] = mapped_column(String(255))
+    location_name: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class VppUserRow(Base):
+    """An enrollment user's Apps and Books user under one token (Registering, Associated, Retired)."""
+
+    __tablename__ = "vpp_users"
+    __table_args__ = (UniqueConstraint("token_id", "enrollment_user_id", name="uq_vpp_users_token_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("vpp_tokens.id", ondelete="CASCADE"), index=True)
+    enrollment_user_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollment_users.id", ondelete="CASCADE"), index=True
+    )
+    client_user_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_uuid)
+    managed_apple_id: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    id_hash: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class VppLicenseRow(Base):
+    """A user-based licence of one purchased app for one VPP user."""
+
+    __tablename__ = "vpp_licenses"
+    __table_args__ = (UniqueConstraint("vpp_user_id", "app_id", name="uq_vpp_licenses_user_app"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vpp_user_id: Mapped[int] = mapped_column(ForeignKey("vpp_users.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # Associating, Associated, Releasing, Released
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

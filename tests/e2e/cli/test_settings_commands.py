@@ -28,7 +28,8 @@ async def test_settings_show_gives_value_current_setting_and_source(cli: Cli) ->
     assert ue["SourceGroupId"] == "Global"
     assert ue["ChildPermission"] == "InheritOrOverride"
     assert {s["Key"] for s in shown["Settings"]} == {
-        "user_enrollment_enabled", "group_id_assignment_mode", "default_ownership"
+        "user_enrollment_enabled", "group_id_assignment_mode", "default_ownership",
+        "companion_app_bundle_id", "vpp_release_license_on_unenroll",
     }
 
 

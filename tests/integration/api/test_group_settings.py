@@ -32,7 +32,8 @@ async def test_the_root_holds_every_default_and_answers_to_no_parent(
     response = await client.get(settings_url(world.root))
     assert response.status_code == 200, response.text
     by_name = {s["Name"]: s for s in response.json()}
-    assert set(by_name) == {UE, "group_id_assignment_mode", "default_ownership"}
+    assert set(by_name) == {UE, "group_id_assignment_mode", "default_ownership",
+                            "companion_app_bundle_id", "vpp_release_license_on_unenroll"}
     ownership = by_name["default_ownership"]
     assert set(ownership) == {"Name", "Description", "Value", "CurrentSetting", "ChildPermission",
                               "PermissionFromParent", "SourceLocationGroup", "AllowedValues"}
