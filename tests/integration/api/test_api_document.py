@@ -14,6 +14,7 @@ from tests.integration.api.support import World, assert_error, snapshot
 S = "/API/system"
 EXPECTED_OPERATIONS = {
     f"{S}/groups/search": {"get"},
+    f"{S}/jobs/search": {"get"},
     f"{S}/groups/{{og_id}}": {"get", "put", "delete"},
     f"{S}/groups/{{og_id}}/children": {"get"},
     f"{S}/groups/{{parent_id}}": {"post"},
