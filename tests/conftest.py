@@ -29,6 +29,7 @@ from quince.store.database import make_engine, make_sessionmaker
 from quince.store.models import Base, OrgGroupRow
 from quince.web.app import create_app
 from tests.support_apns import apns_server  # noqa: F401  (the local APNs, for every test)
+from tests.support_vpp import vpp_server  # noqa: F401  (the local Apps and Books service)
 
 # Real argon2id, at a cost that keeps the suite fast; hashes record their own parameters.
 passwords.configure(time_cost=1, memory_cost=1024)

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     apns_ca_file: Path | None = Field(
         None, description="CA bundle to trust for APNs instead of the system's (tests, proxies)."
     )
+    vpp_url: str = Field(
+        "https://vpp.itunes.apple.com/mdm/v2",
+        description="Base URL of Apple's Apps and Books (VPP) v2 service.",
+    )
     workers: int = Field(
         1, ge=0, le=64,
         description="Background job workers (APNs pushes, retries) run by each server process; 0: none.",

@@ -19,6 +19,7 @@ from quince.cli import (
     simulate,
     user_groups,
     users,
+    vpp,
 )
 
 # No local variables in tracebacks: they could hold passwords or API keys.
@@ -43,6 +44,7 @@ app.add_typer(devices.app, name="devices")
 app.add_typer(pki.app, name="pki")
 app.add_typer(apns.app, name="apns")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(vpp.app, name="vpp")
 
 
 def main() -> None:

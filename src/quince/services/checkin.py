@@ -31,6 +31,7 @@ from quince.apple.mdm_messages import (
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import QuinceError
 from quince.pki.authority import Pki, serial_hex
+from quince.services import app_delivery
 from quince.services.enrollment import Flow, SecretKind, SessionStatus, secret_hash
 from quince.store.models import (
     DeviceCertificateRow,
@@ -176,6 +177,8 @@ async def handle_checkin(db: AsyncSession, context: DeviceContext, message: Chec
             context.enrollment.completed_at = now
             await _extend_access_token(db, context)
             await db.flush()
+            # Its automatic apps and its OG's companion app go out now (rules 5-7).
+            await app_delivery.on_enrolled(db, device)
             return "enrolled"
         await db.flush()
         return "token_updated"
@@ -183,6 +186,7 @@ async def handle_checkin(db: AsyncSession, context: DeviceContext, message: Chec
         device.enrollment_status = EnrollmentStatus.UNENROLLED.value
         device.unenrolled_at = now
         await db.flush()
+        await app_delivery.on_unenrolled(db, device)
         return "checked_out"
     raise NotSupported(f"Quince does not support the {message.message_type} check-in.")
 

@@ -20,7 +20,7 @@ from quince.apple.commands import build_command, command_json, inventory_update,
 from quince.apple.mdm_messages import CommandReport, ReportStatus
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import Conflict, NotFound
-from quince.services import push
+from quince.services import apps, push
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceRow, OrgGroupRow
 
@@ -133,5 +133,24 @@ async def record_report(db: AsyncSession, device: DeviceRow, report: CommandRepo
         update = inventory_update(row.request_type, report.fields, user_enrolled=device.is_user_enrolled)
         if update:
             device.inventory = merge_inventory(device.inventory or {}, update)
+    await _app_result(db, row)
     await db.flush()
     return row
+
+
+async def _app_result(db: AsyncSession, row: CommandRow) -> None:
+    """An InstallApplication's answer becomes the app's status on the device."""
+    if row.request_type != "InstallApplication":
+        return
+    app = await apps.device_app_by_command(db, row.uuid)
+    if app is None:
+        return
+    if row.status == CommandStatus.ACKNOWLEDGED.value:
+        app.status, app.reason = "Installed", "The device installed the app as a managed app."
+    else:
+        chain = row.error_chain or []
+        detail = "; ".join(str(e.get("USEnglishDescription") or e.get("LocalizedDescription") or "")
+                           for e in chain if isinstance(e, dict)).strip("; ")
+        app.status = "Failed"
+        app.reason = f"The device could not install the app ({row.status}{': ' + detail if detail else ''})."
+

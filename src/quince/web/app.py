@@ -15,6 +15,7 @@ from quince.services.admins import VerifiedPasswords
 from quince.store.database import make_engine, make_sessionmaker
 from quince.web import workers
 from quince.web.access_log import AccessLog
+from quince.web.api import apps as app_routes
 from quince.web.api import devices, enrollment, errors, group_settings, groups, openapi, user_groups, users
 from quince.web.api import jobs as job_routes
 from quince.web.api.deps import reject_nul_in_query
@@ -62,6 +63,7 @@ def create_app(
     for module in (groups, group_settings, users, user_groups, enrollment, devices):
         app.include_router(module.router)
     app.include_router(job_routes.router)
+    app.include_router(app_routes.router)
     app.include_router(signin.router)
     app.include_router(scep_routes.router)
     app.include_router(enrollment_routes.router)

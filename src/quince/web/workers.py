@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quince.clients.apns import ApnsClients
 from quince.config import Settings
-from quince.services import jobs, push
+from quince.services import app_delivery, jobs, push
 
 
 class BackgroundWork:
@@ -21,7 +21,9 @@ class BackgroundWork:
 
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.apns = ApnsClients(settings)
-        handlers: dict[str, jobs.Handler] = {**push.handlers(self.apns)}
+        handlers: dict[str, jobs.Handler] = {
+            **push.handlers(self.apns), **app_delivery.handlers(settings),
+        }
         prefix = f"{socket.gethostname()}:{os.getpid()}"
         self.workers = jobs.Workers([
             jobs.JobRunner(sessionmaker, handlers, worker_id=f"{prefix}:{n}")

@@ -42,6 +42,18 @@ EXPECTED_OPERATIONS = {
     "/API/mdm/devices/{device_id}/extendedproperties": {"get"},
     "/API/mdm/devices/{device_id}/commands": {"get", "post"},
     "/API/mdm/devices/{device_id}/messages": {"get"},
+    "/API/mdm/devices/{device_id}/apps": {"get"},
+    f"{S}/users/{{user_id}}/vppuser": {"get"},
+    "/API/mam/apps/search": {"get"},
+    "/API/mam/apps/purchased/search": {"get"},
+    "/API/mam/apps/purchased": {"post"},
+    "/API/mam/apps/purchased/{app_id}": {"get"},
+    "/API/mam/apps/purchased/{app_id}/install": {"post"},
+    "/API/mam/apps/public": {"post"},
+    "/API/mam/apps/internal": {"post"},
+    "/API/mam/apps/{app_id}": {"get", "delete"},
+    "/API/mam/apps/{app_id}/assignments": {"get", "post"},
+    "/API/mam/apps/{app_id}/assignments/{assignment_id}": {"delete"},
 }
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.config import Settings
-from quince.store.models import DeviceRow
+from quince.store.models import AppAssignmentRow, AppRow, DeviceRow
 from quince.web.app import create_app
 from tests.conftest import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
@@ -45,12 +45,16 @@ class Case:
 G, U, UG = "/API/system/groups", "/API/system/users", "/API/system/usergroups"
 UE = "user_enrollment_enabled"
 D, ENG_UDID = "/API/mdm/devices", "ROUTE-SCOPING-ENROLLMENT-ID"
+A, BUILDER = "/API/mam/apps", {"bundleid": "com.acme.builder"}
 
 
 @dataclass(frozen=True)
 class DeviceWorld(World):
     eng_device: int
     """Carol's enrolled, user-enrolled device in Engineering."""
+    eng_app: int = 0
+    """A purchased app in Engineering's catalog, assigned to Eng Team (eng_assignment)."""
+    eng_assignment: int = 0
 
 
 def dev(w: World) -> int:
@@ -65,8 +69,26 @@ async def world(world: World, session: AsyncSession) -> DeviceWorld:
                        enrollment_status="Enrolled", ownership="E", is_user_enrolled=True,
                        license_type_eligibility=2)
     session.add(device)
+    app = AppRow(og_id=world.eng, kind="purchased", name="Builder", bundle_id="com.acme.builder",
+                 adam_id="1000", total_licenses=10)
+    session.add(app)
+    await session.flush()
+    assignment = AppAssignmentRow(app_id=app.id, target_kind="user_group", target_id=world.eng_team,
+                                  mode="automatic")
+    session.add(assignment)
     await session.commit()
-    return DeviceWorld(**asdict(world), eng_device=device.id)
+    return DeviceWorld(**asdict(world), eng_device=device.id, eng_app=app.id,
+                       eng_assignment=assignment.id)
+
+
+def app(w: World) -> int:
+    assert isinstance(w, DeviceWorld)
+    return w.eng_app
+
+
+def assignment(w: World) -> int:
+    assert isinstance(w, DeviceWorld)
+    return w.eng_assignment
 
 CASES: dict[str, Case] = {
     f"GET {G}/search": Case(
@@ -237,6 +259,77 @@ CASES: dict[str, Case] = {
     f"GET {D}/{{device_id}}/messages": Case(
         lambda w: Call("GET", f"{D}/{dev(w)}/messages"),
         lambda w: Call("GET", f"{D}/{dev(w)}/messages", {"page": -1}),
+    ),
+    f"GET {D}/{{device_id}}/apps": Case(
+        lambda w: Call("GET", f"{D}/{dev(w)}/apps"),
+        lambda w: Call("GET", f"{D}/{dev(w)}/apps", {"pagesize": 0}),
+    ),
+    f"GET {U}/{{user_id}}/vppuser": Case(
+        lambda w: Call("GET", f"{U}/{w.carol}/vppuser"),
+        lambda w: Call("GET", f"{U}/carol/vppuser"),
+    ),
+    f"GET {A}/search": Case(
+        lambda w: Call("GET", f"{A}/search", BUILDER),
+        lambda w: Call("GET", f"{A}/search", {"type": "Free"}),
+        filters=True,
+    ),
+    f"GET {A}/purchased/search": Case(
+        lambda w: Call("GET", f"{A}/purchased/search", BUILDER),
+        lambda w: Call("GET", f"{A}/purchased/search", {"pagesize": 501}),
+        filters=True,
+    ),
+    f"GET {A}/purchased/{{app_id}}": Case(
+        lambda w: Call("GET", f"{A}/purchased/{app(w)}"),
+        lambda w: Call("GET", f"{A}/purchased/0"),
+    ),
+    f"POST {A}/purchased": Case(
+        lambda w: Call("POST", f"{A}/purchased", json={
+            "ApplicationName": "Mail", "BundleId": "com.acme.mail", "AppStoreId": "2848",
+            "LocationGroupId": w.eng, "Purchased": 5}),
+        lambda w: Call("POST", f"{A}/purchased", json={
+            "ApplicationName": "Mail", "BundleId": "com.acme.mail", "AppStoreId": "2848",
+            "LocationGroupId": w.eng, "Purchased": 5, "Redeemed": 6}),
+    ),
+    f"POST {A}/purchased/{{app_id}}/install": Case(
+        lambda w: Call("POST", f"{A}/purchased/{app(w)}/install", json={"DeviceId": dev(w)}),
+        lambda w: Call("POST", f"{A}/purchased/{app(w)}/install", json={}),
+    ),
+    f"POST {A}/public": Case(
+        lambda w: Call("POST", f"{A}/public", json={
+            "ApplicationName": "Notes", "BundleId": "com.example.notes", "AppStoreId": "3613",
+            "LocationGroupId": w.eng}),
+        lambda w: Call("POST", f"{A}/public", json={
+            "ApplicationName": "Notes", "BundleId": "com.example.notes", "AppStoreId": "notes",
+            "LocationGroupId": w.eng}),
+    ),
+    f"POST {A}/internal": Case(
+        lambda w: Call("POST", f"{A}/internal", json={
+            "ApplicationName": "Tool", "BundleId": "com.acme.tool", "LocationGroupId": w.eng,
+            "ManifestUrl": "https://apps.acme.example/tool.plist"}),
+        lambda w: Call("POST", f"{A}/internal", json={
+            "ApplicationName": "Tool", "BundleId": "com.acme.tool", "LocationGroupId": w.eng,
+            "ManifestUrl": "http://apps.acme.example/tool.plist"}),
+    ),
+    f"GET {A}/{{app_id}}": Case(
+        lambda w: Call("GET", f"{A}/{app(w)}"),
+        lambda w: Call("GET", f"{A}/0"),
+    ),
+    f"DELETE {A}/{{app_id}}": Case(
+        lambda w: Call("DELETE", f"{A}/{app(w)}"),
+        lambda w: Call("DELETE", f"{A}/builder"),
+    ),
+    f"GET {A}/{{app_id}}/assignments": Case(
+        lambda w: Call("GET", f"{A}/{app(w)}/assignments"),
+        lambda w: Call("GET", f"{A}/-1/assignments"),
+    ),
+    f"POST {A}/{{app_id}}/assignments": Case(
+        lambda w: Call("POST", f"{A}/{app(w)}/assignments", json={"LocationGroupId": w.eng_lab}),
+        lambda w: Call("POST", f"{A}/{app(w)}/assignments",
+                       json={"LocationGroupId": w.eng_lab, "UserGroupId": w.eng_team}),
+    ),
+    f"DELETE {A}/{{app_id}}/assignments/{{assignment_id}}": Case(
+        lambda w: Call("DELETE", f"{A}/{app(w)}/assignments/{assignment(w)}"),
+        lambda w: Call("DELETE", f"{A}/{app(w)}/assignments/0"),
     ),
 }
 

@@ -1,0 +1,467 @@
+"""The app catalog of each OG, assignments of apps to user groups and OGs, and where each app
+stands on each device.
+
+An app lives in one OG's catalog and is visible to callers whose subtree holds that OG. An
+assignment to an OG covers the OG's children; an assignment to a user group covers its members'
+devices. Only apps from catalogs at a device's OG or above it ever apply to that device. Nothing
+here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.domain.app_eligibility import (
+    AppKind,
+    LicenseType,
+    validate_adam_id,
+    validate_app_name,
+    validate_bundle_id,
+    validate_license_counts,
+    validate_manifest_url,
+)
+from quince.domain.errors import Conflict, InvalidInput, NotFound
+from quince.services import devices, org_groups, user_groups, users
+from quince.services.paging import Page, PageRequest, paginate
+from quince.services.scope import Scope
+from quince.store.models import (
+    AppAssignmentRow,
+    AppRow,
+    DeviceAppRow,
+    DeviceRow,
+    EnrollmentUserRow,
+    OrgGroupRow,
+    UserGroupMemberRow,
+    UserGroupRow,
+    VppLicenseRow,
+    VppTokenRow,
+    VppUserRow,
+)
+
+TargetKind = Literal["user_group", "og"]
+AssignmentMode = Literal["automatic", "on_demand"]
+DeviceAppStatus = Literal[
+    "NotSupported", "WaitingForVppUser", "WaitingForLicense", "InstallQueued", "Installed",
+    "Failed", "Removed",
+]
+TARGET_KINDS: tuple[str, ...] = get_args(TargetKind)
+ASSIGNMENT_MODES: tuple[str, ...] = get_args(AssignmentMode)
+DEVICE_APP_STATUSES: tuple[str, ...] = get_args(DeviceAppStatus)
+# Licences still held at Apple: deleting their app from the catalog would orphan them.
+_HELD_LICENCE_STATUSES = ("Associating", "Associated", "Releasing")
+
+
+def og_ids_of_path(path: str) -> list[int]:
+    """The ids on a materialized path (`/1/4/9/`), root first: the OG and its ancestors."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def _og_in_scope(scope: Scope) -> ColumnElement[bool]:
+    return AppRow.og_id.in_(
+        select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
+    )
+
+
+# --- the catalog --------------------------------------------------------------------------------
+
+
+async def get(db: AsyncSession, scope: Scope, app_id: int, *, kind: AppKind | None = None) -> AppRow:
+    """The app with this id (of this kind, if given); NotFound when missing or out of scope."""
+    stmt = select(AppRow).where(AppRow.id == app_id, _og_in_scope(scope))
+    if kind is not None:
+        stmt = stmt.where(AppRow.kind == kind.value)
+    row = await db.scalar(stmt)
+    if row is None:
+        raise NotFound("Purchased app" if kind is AppKind.PURCHASED else "App", app_id)
+    return row
+
+
+async def resolve_ref(db: AsyncSession, scope: Scope, ref: str) -> AppRow:
+    """An app named by numeric id or by bundle ID (refused when several catalogs hold it)."""
+    if ref.isdigit():
+        try:
+            return await get(db, scope, int(ref))
+        except NotFound:
+            pass
+    rows = list(await db.scalars(
+        select(AppRow).where(AppRow.bundle_id == ref.strip(), _og_in_scope(scope)).order_by(AppRow.id)
+    ))
+    if not rows:
+        raise NotFound("App", ref)
+    if len(rows) > 1:
+        ids = ", ".join(str(r.id) for r in rows)
+        raise InvalidInput("App", f"Several apps have bundle ID {ref!r} (ids {ids}); use an id.")
+    return rows[0]
+
+
+async def search(
+    db: AsyncSession, scope: Scope, page: PageRequest, *, kind: AppKind | None = None,
+    name: str | None = None, bundle_id: str | None = None, og_id: int | None = None,
+) -> Page[AppRow]:
+    """Apps in scope; `name` matches part of the name, `bundle_id` exactly, `og_id` takes the OG
+    with the OGs below it."""
+    stmt = select(AppRow).where(_og_in_scope(scope))
+    if kind is not None:
+        stmt = stmt.where(AppRow.kind == kind.value)
+    if name:
+        stmt = stmt.where(AppRow.name.icontains(name, autoescape=True))
+    if bundle_id:
+        stmt = stmt.where(AppRow.bundle_id == bundle_id.strip())
+    if og_id is not None:
+        og = await org_groups.get(db, scope, og_id)
+        stmt = stmt.where(AppRow.og_id.in_(
+            select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(og.path, autoescape=True))
+        ))
+    return await paginate(db, stmt.order_by(AppRow.name, AppRow.id), page)
+
+
+@dataclass(frozen=True)
+class NewApp:
+    """A catalog entry to create. Public: bundle ID and App Store id; in-house: bundle ID and an
+    https manifest URL; purchased: App Store id, bundle ID, licence counts and whether
+    device-based licensing is enabled."""
+
+    kind: AppKind
+    og_id: int
+    name: str
+    bundle_id: str
+    adam_id: str | None = None
+    manifest_url: str | None = None
+    total_licenses: int = 0
+    assigned_licenses: int = 0
+    device_licensing_enabled: bool = False
+
+
+async def _check_bundle_free(
+    db: AsyncSession, og_id: int, kind: str, bundle_id: str, own: int | None
+) -> None:
+    other = await db.scalar(select(AppRow).where(
+        AppRow.og_id == og_id, AppRow.kind == kind, AppRow.bundle_id == bundle_id
+    ))
+    if other is not None and other.id != own:
+        raise Conflict(
+            f"The catalog of that organization group already holds {bundle_id!r} as a "
+            f"{AppKind(kind).value.replace('_', '-')} app (id {other.id})."
+        )
+
+
+async def create(db: AsyncSession, scope: Scope, new: NewApp) -> AppRow:
+    """Add an app to the catalog of `new.og_id`, checking the fields its kind needs."""
+    scope.require_write()
+    name = validate_app_name(new.name)
+    bundle_id = validate_bundle_id(new.bundle_id)
+    adam_id = manifest_url = None
+    total = assigned = 0
+    licensing = False
+    if new.kind is AppKind.IN_HOUSE:
+        if new.manifest_url is None:
+            raise InvalidInput("ManifestUrl", "An in-house app needs the https URL of its manifest.")
+        manifest_url = validate_manifest_url(new.manifest_url)
+    else:
+        if new.adam_id is None:
+            raise InvalidInput("AppStoreId", "An App Store app needs its App Store id (Adam ID).")
+        adam_id = validate_adam_id(new.adam_id)
+    if new.kind is AppKind.PURCHASED:
+        total, assigned = validate_license_counts(new.total_licenses, new.assigned_licenses)
+        licensing = new.device_licensing_enabled
+    og = await org_groups.get(db, scope, new.og_id)
+    await _check_bundle_free(db, og.id, new.kind.value, bundle_id, None)
+    row = AppRow(
+        og_id=og.id, kind=new.kind.value, name=name, bundle_id=bundle_id, adam_id=adam_id,
+        manifest_url=manifest_url, device_licensing_enabled=licensing, total_licenses=total,
+        assigned_licenses=assigned,
+    )
+    db.add(row)
+    await db.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class AppChanges:
+    """Fields to set; None leaves a field as it is. Only fields of the app's kind may be set."""
+
+    name: str | None = None
+    manifest_url: str | None = None
+    total_licenses: int | None = None
+    assigned_licenses: int | None = None
+    device_licensing_enabled: bool | None = None
+
+
+async def update(db: AsyncSession, scope: Scope, app_id: int, changes: AppChanges) -> AppRow:
+    scope.require_write()
+    row = await get(db, scope, app_id)
+    kind = AppKind(row.kind)
+    if changes.name is not None:
+        row.name = validate_app_name(changes.name)
+    if changes.manifest_url is not None:
+        if kind is not AppKind.IN_HOUSE:
+            raise InvalidInput("ManifestUrl", "Only in-house apps have a manifest URL.")
+        row.manifest_url = validate_manifest_url(changes.manifest_url)
+    purchased_only = (changes.total_licenses, changes.assigned_licenses, changes.device_licensing_enabled)
+    if any(v is not None for v in purchased_only) and kind is not AppKind.PURCHASED:
+        raise InvalidInput("ManagedDistribution", "Only purchased apps have licences.")
+    if changes.total_licenses is not None or changes.assigned_licenses is not None:
+        row.total_licenses, row.assigned_licenses = validate_license_counts(
+            row.total_licenses if changes.total_licenses is None else changes.total_licenses,
+            row.assigned_licenses if changes.assigned_licenses is None else changes.assigned_licenses,
+        )
+    if changes.device_licensing_enabled is not None:
+        if row.device_licensing_enabled and not changes.device_licensing_enabled:
+            # Apple's device assignment is one-way for an app (Workspace ONE says so too).
+            raise Conflict(f"Device-based licensing of {row.name!r} cannot be switched off once enabled.")
+        row.device_licensing_enabled = changes.device_licensing_enabled
+    await db.flush()
+    return row
+
+
+async def delete(db: AsyncSession, scope: Scope, app_id: int) -> None:
+    """Remove an app with its assignments and device statuses; refused while users hold licences."""
+    scope.require_write()
+    row = await get(db, scope, app_id)
+    held = await db.scalar(select(VppLicenseRow.id).where(
+        VppLicenseRow.app_id == row.id, VppLicenseRow.status.in_(_HELD_LICENCE_STATUSES)
+    ).limit(1))
+    if held is not None:
+        raise Conflict(
+            f"Users still hold Apps and Books licences of {row.name!r}; release them before "
+            "removing the app from the catalog."
+        )
+    await db.delete(row)
+    await db.flush()
+
+
+# --- assignments --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    """An assignment with the name of what it targets (None when outside the caller's scope)."""
+
+    row: AppAssignmentRow
+    target_name: str | None
+
+
+async def _target_path(db: AsyncSession, scope: Scope, kind: str, target_id: int) -> tuple[str, str]:
+    """The path of the OG a target lives at, and the target's name; NotFound out of scope."""
+    if kind == "og":
+        og = await org_groups.get(db, scope, target_id)
+        return og.path, og.name
+    group = await user_groups.get(db, scope, target_id)
+    home = await db.get(OrgGroupRow, group.og_id)
+    assert home is not None
+    return home.path, group.name
+
+
+async def assign(
+    db: AsyncSession, scope: Scope, app_id: int, target_kind: str, target_id: int,
+    mode: str = "automatic",
+) -> AppAssignmentRow:
+    """Assign an app to a user group or an OG (with its children), automatic or on demand.
+
+    An OG target must sit at the app's catalog OG or below it; a user group must live on the
+    same line (at, above or below the catalog OG), since only devices at or below the catalog
+    ever take the app."""
+    scope.require_write()
+    if target_kind not in TARGET_KINDS:
+        raise InvalidInput("TargetKind", f"An assignment targets a user_group or an og, not {target_kind!r}.")
+    if mode not in ASSIGNMENT_MODES:
+        raise InvalidInput("Mode", f"The assignment mode is automatic or on_demand, not {mode!r}.")
+    app = await get(db, scope, app_id)
+    catalog = await db.get(OrgGroupRow, app.og_id)
+    assert catalog is not None
+    path, name = await _target_path(db, scope, target_kind, target_id)
+    related = path.startswith(catalog.path) or (target_kind == "user_group" and catalog.path.startswith(path))
+    if not related:
+        what = "organization group" if target_kind == "og" else "user group"
+        raise InvalidInput(
+            "LocationGroupId" if target_kind == "og" else "UserGroupId",
+            f"{app.name!r} is in the catalog of {catalog.name!r}; the {what} {name!r} is not "
+            f"{'at or below it' if target_kind == 'og' else 'on its branch'}, so the app could "
+            "never reach its devices.",
+        )
+    existing = await db.scalar(select(AppAssignmentRow).where(
+        AppAssignmentRow.app_id == app.id, AppAssignmentRow.target_kind == target_kind,
+        AppAssignmentRow.target_id == target_id,
+    ))
+    if existing is not None:
+        raise Conflict(f"{app.name!r} is already assigned to {name!r} (assignment {existing.id}).")
+    row = AppAssignmentRow(app_id=app.id, target_kind=target_kind, target_id=target_id, mode=mode)
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def assignments_of(db: AsyncSession, scope: Scope, app_id: int) -> list[AssignmentView]:
+    """The app's assignments, oldest first, with their targets' names."""
+    app = await get(db, scope, app_id)
+    rows = list(await db.scalars(
+        select(AppAssignmentRow).where(AppAssignmentRow.app_id == app.id).order_by(AppAssignmentRow.id)
+    ))
+    og_ids = [r.target_id for r in rows if r.target_kind == "og"]
+    group_ids = [r.target_id for r in rows if r.target_kind == "user_group"]
+    ogs = {o.id: o for o in await db.scalars(select(OrgGroupRow).where(OrgGroupRow.id.in_(og_ids)))}
+    groups = {
+        g.id: g for g in await db.scalars(select(UserGroupRow).where(UserGroupRow.id.in_(group_ids)))
+    }
+    group_ogs = {
+        o.id: o for o in await db.scalars(
+            select(OrgGroupRow).where(OrgGroupRow.id.in_({g.og_id for g in groups.values()}))
+        )
+    }
+    out = []
+    for r in rows:
+        name: str | None = None
+        if r.target_kind == "og" and r.target_id in ogs and scope.covers(ogs[r.target_id].path):
+            name = ogs[r.target_id].name
+        elif r.target_kind == "user_group" and r.target_id in groups:
+            group = groups[r.target_id]
+            if scope.covers(group_ogs[group.og_id].path):
+                name = group.name
+        out.append(AssignmentView(r, name))
+    return out
+
+
+async def unassign(db: AsyncSession, scope: Scope, app_id: int, assignment_id: int) -> None:
+    scope.require_write()
+    app = await get(db, scope, app_id)
+    row = await db.get(AppAssignmentRow, assignment_id)
+    if row is None or row.app_id != app.id:
+        raise NotFound("Assignment", assignment_id)
+    await db.delete(row)
+    await db.flush()
+
+
+async def assignments_for_device(
+    db: AsyncSession, device: DeviceRow, *, modes: Sequence[str] = ("automatic",),
+    app_id: int | None = None,
+) -> list[tuple[AppRow, AppAssignmentRow]]:
+    """The assignments (of these modes) that reach a device, one per app, by app name: assigned
+    to one of its user's user groups, or to its OG or an OG above it, and only of apps from
+    catalogs at the device's OG or above. Not scoped: the delivery flow runs as the server."""
+    og = await db.get(OrgGroupRow, device.og_id)
+    assert og is not None
+    lineage = og_ids_of_path(og.path)
+    targets = [and_(AppAssignmentRow.target_kind == "og", AppAssignmentRow.target_id.in_(lineage))]
+    if device.enrollment_user_id is not None:
+        targets.append(and_(
+            AppAssignmentRow.target_kind == "user_group",
+            AppAssignmentRow.target_id.in_(
+                select(UserGroupMemberRow.user_group_id).where(
+                    UserGroupMemberRow.user_id == device.enrollment_user_id
+                )
+            ),
+        ))
+    stmt = (
+        select(AppRow, AppAssignmentRow)
+        .join(AppAssignmentRow, AppAssignmentRow.app_id == AppRow.id)
+        .where(AppRow.og_id.in_(lineage), AppAssignmentRow.mode.in_(list(modes)), or_(*targets))
+        .order_by(AppRow.name, AppRow.id, AppAssignmentRow.id)
+    )
+    if app_id is not None:
+        stmt = stmt.where(AppRow.id == app_id)
+    found: dict[int, tuple[AppRow, AppAssignmentRow]] = {}
+    for app, assignment in (await db.execute(stmt)).tuples():
+        found.setdefault(app.id, (app, assignment))  # the oldest assignment speaks for the app
+    return list(found.values())
+
+
+async def apps_for_device(db: AsyncSession, device: DeviceRow) -> list[tuple[AppRow, AppAssignmentRow]]:
+    """The automatic assignments that apply to a device (what to push when it enrolls)."""
+    return await assignments_for_device(db, device)
+
+
+# --- where each app stands on each device -------------------------------------------------------
+
+
+async def device_apps(
+    db: AsyncSession, scope: Scope, device_id: int, page: PageRequest
+) -> Page[tuple[DeviceAppRow, AppRow]]:
+    """A device's app statuses with their apps, by app name; DeviceNotFound out of scope."""
+    device = await devices.get(db, scope, device_id)
+    stmt = (
+        select(DeviceAppRow, AppRow)
+        .join(AppRow, AppRow.id == DeviceAppRow.app_id)
+        .where(DeviceAppRow.device_id == device.id)
+        .order_by(AppRow.name, AppRow.id)
+    )
+    total = await db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = (await db.execute(
+        stmt.offset(page.page * page.page_size).limit(page.page_size)
+    )).tuples().all()
+    return Page([(d, a) for d, a in rows], page.page, page.page_size, total or 0)
+
+
+async def get_device_app(db: AsyncSession, device_id: int, app_id: int) -> DeviceAppRow | None:
+    row: DeviceAppRow | None = await db.scalar(select(DeviceAppRow).where(
+        DeviceAppRow.device_id == device_id, DeviceAppRow.app_id == app_id
+    ))
+    return row
+
+
+async def device_app_by_command(db: AsyncSession, command_uuid: str) -> DeviceAppRow | None:
+    """The device app status an InstallApplication (or RemoveApplication) command belongs to."""
+    row: DeviceAppRow | None = await db.scalar(
+        select(DeviceAppRow).where(DeviceAppRow.command_uuid == command_uuid)
+    )
+    return row
+
+
+async def set_device_app_status(
+    db: AsyncSession, device_id: int, app_id: int, status: str, reason: str,
+    license_type: LicenseType | str | None = None, command_uuid: str | None = None,
+) -> DeviceAppRow:
+    """Record where an app stands on a device (insert or update). Every field is set as given:
+    None clears the licence type or command. Not scoped: the delivery flow runs as the server."""
+    if status not in DEVICE_APP_STATUSES:
+        raise InvalidInput("Status", f"A device app status is one of {', '.join(DEVICE_APP_STATUSES)}.")
+    licence = LicenseType(license_type).value if license_type is not None else None
+    values = {"status": status, "reason": reason[:1000], "license_type": licence,
+              "command_uuid": command_uuid}
+    row = await get_device_app(db, device_id, app_id)
+    if row is None:
+        # Insert-if-missing in one statement, so two transactions recording the same pair at
+        # once both end up updating the one row (both dialects speak ON CONFLICT DO NOTHING).
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        await db.execute(
+            insert(DeviceAppRow)
+            .values(device_id=device_id, app_id=app_id, **values)
+            .on_conflict_do_nothing(index_elements=["device_id", "app_id"])
+        )
+        row = await get_device_app(db, device_id, app_id)
+        assert row is not None
+    for key, value in values.items():
+        setattr(row, key, value)
+    await db.flush()
+    return row
+
+
+# --- Apps and Books users -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VppUserView:
+    """An enrollment user's Apps and Books user, with the OG holding its token (None when that
+    OG is outside the caller's scope). Never the token itself."""
+
+    row: VppUserRow
+    token_og: OrgGroupRow | None
+
+
+async def vpp_user_of(db: AsyncSession, scope: Scope, user_id: int) -> list[VppUserView]:
+    """The Apps and Books user(s) of an enrollment user, one per token, with their status."""
+    user: EnrollmentUserRow = await users.get(db, scope, user_id)
+    rows = (await db.execute(
+        select(VppUserRow, OrgGroupRow)
+        .join(VppTokenRow, VppTokenRow.id == VppUserRow.token_id)
+        .join(OrgGroupRow, OrgGroupRow.id == VppTokenRow.og_id)
+        .where(VppUserRow.enrollment_user_id == user.id)
+        .order_by(VppUserRow.id)
+    )).tuples().all()
+    return [VppUserView(v, og if scope.covers(og.path) else None) for v, og in rows]
