@@ -7,6 +7,7 @@ import typer
 from quince.cli import (
     admins,
     apns,
+    apps,
     demo,
     devices,
     enroll,
@@ -45,6 +46,7 @@ app.add_typer(pki.app, name="pki")
 app.add_typer(apns.app, name="apns")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(vpp.app, name="vpp")
+app.add_typer(apps.app, name="apps")
 
 
 def main() -> None:

@@ -147,6 +147,7 @@ ClientFactory = Callable[[str], VppClient]
 class Context:
     settings: Settings
     client_for: ClientFactory
+    poll_seconds: float = POLL_SECONDS
 
 
 async def _waiting(
@@ -206,11 +207,12 @@ async def handle_user(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outco
         await _licences_for_waiting(db, user_id, vpp_user)
         return None
     async with ctx.client_for(token.token) as client:
-        return await _register(db, client, user, vpp_user, user_id)
+        return await _register(db, client, user, vpp_user, user_id, ctx.poll_seconds)
 
 
 async def _register(
-    db: AsyncSession, client: VppClient, user: EnrollmentUserRow, vpp_user: VppUserRow, user_id: int
+    db: AsyncSession, client: VppClient, user: EnrollmentUserRow, vpp_user: VppUserRow, user_id: int,
+    poll_seconds: float,
 ) -> jobs.Outcome:
     try:
         if vpp_user.event_id is None:
@@ -220,10 +222,10 @@ async def _register(
             vpp_user.event_id = events[0] if events else None
             await db.flush()
             _log("vpp.user", "registering", user=user.username, client_user_id=vpp_user.client_user_id)
-            return jobs.Retry("Waiting for Apple to register the user.", delay=POLL_SECONDS, counts=False)
+            return jobs.Retry("Waiting for Apple to register the user.", delay=poll_seconds, counts=False)
         status = await client.event_status(vpp_user.event_id)
         if status.state is EventState.PENDING:
-            return jobs.Retry("Waiting for Apple to register the user.", delay=POLL_SECONDS, counts=False)
+            return jobs.Retry("Waiting for Apple to register the user.", delay=poll_seconds, counts=False)
         failures = status.failures_for_user(vpp_user.client_user_id)
         if status.state is EventState.FAILED or failures:
             reason = "; ".join(f.text for f in failures) or "Apple could not register the user."
@@ -281,13 +283,14 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
                 events = await client.associate_assets([app.adam_id], [vpp_user.client_user_id])
                 licence.event_id = events[0] if events else None
                 await db.flush()
-                return jobs.Retry("Waiting for Apple to assign the licence.", delay=POLL_SECONDS,
+                return jobs.Retry("Waiting for Apple to assign the licence.", delay=ctx.poll_seconds,
                                   counts=False)
             status = await client.event_status(licence.event_id)
     except VppError as exc:
         return _retry_for(exc)
     if status.state is EventState.PENDING:
-        return jobs.Retry("Waiting for Apple to assign the licence.", delay=POLL_SECONDS, counts=False)
+        return jobs.Retry("Waiting for Apple to assign the licence.", delay=ctx.poll_seconds,
+                          counts=False)
     failures = status.failures_for_user(vpp_user.client_user_id)
     if status.state is EventState.FAILED or failures:
         reason = "; ".join(f.text for f in failures) or "Apple could not assign the licence."
@@ -380,9 +383,13 @@ async def handle_release(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
     return None
 
 
-def handlers(settings: Settings, client_for: ClientFactory | None = None) -> dict[str, jobs.Handler]:
-    """The job handlers of the delivery flow, for a JobRunner."""
-    ctx = Context(settings, client_for or (lambda token: VppClient(token, base_url=settings.vpp_url)))
+def handlers(
+    settings: Settings, client_for: ClientFactory | None = None, *, poll_seconds: float = POLL_SECONDS
+) -> dict[str, jobs.Handler]:
+    """The job handlers of the delivery flow, for a JobRunner (`poll_seconds`: how long to wait
+    between polls of Apple's asynchronous events)."""
+    ctx = Context(settings, client_for or (lambda token: VppClient(token, base_url=settings.vpp_url)),
+                  poll_seconds)
 
     def bind(handler: Callable[[AsyncSession, JobRow, Context], Awaitable[jobs.Outcome]]) -> jobs.Handler:
         async def run(db: AsyncSession, job: JobRow) -> jobs.Outcome:

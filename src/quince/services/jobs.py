@@ -234,11 +234,15 @@ async def retry(
     job.run_after = now + timedelta(seconds=wait)
     _release(job)
     await db.flush()
+    extra = {"job_id": job.id, "job_kind": job.kind, "attempts": job.attempts, "outcome": "retry"}
+    if not counts and not alarming:
+        # Waiting on purpose (polling Apple, waiting for configuration) is not a failure.
+        log.info("job %s (%s) waits %.0f s: %s", job.id, job.kind, wait, error, extra=extra)
+        return
     log.log(
         logging.ERROR if alarming else logging.WARNING,
         "job %s (%s) attempt %d of %d failed, retrying in %.0f s: %s",
-        job.id, job.kind, job.attempts, job.max_attempts, wait, error,
-        extra={"job_id": job.id, "job_kind": job.kind, "attempts": job.attempts, "outcome": "retry"},
+        job.id, job.kind, job.attempts, job.max_attempts, wait, error, extra=extra,
     )
 
 

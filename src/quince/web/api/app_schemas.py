@@ -140,7 +140,8 @@ class DeviceApp(ApiModel):
     is_managed: bool
     type: AppType
     app_store_vendable: bool = Field(description="True for Apps and Books (purchased) apps.")
-    device_based_vpp: bool = Field(description="Always false on a user-enrolled device.")
+    device_based_vpp: bool = Field(alias="DeviceBasedVPP",
+                                   description="Always false on a user-enrolled device.")
     command_uuid: str | None = None
     updated_on: str
 
