@@ -173,3 +173,27 @@ async def test_a_server_restart_mid_flow_loses_no_job(
     assert (await statuses(session, device_id))[catalog.hub][0] == "InstallQueued"
     # The restart registered the user once: the job resumed from what was stored.
     assert len(vpp_server.received("/mdm/v2/users/create", "POST")) == 1
+
+
+async def test_the_last_device_unenrolling_releases_the_users_licences(
+    new_device: NewDevice, api: httpx.AsyncClient, session: AsyncSession, migrated_engine: AsyncEngine,
+    live_settings: Settings, vpp_server: VppDouble, catalog: Catalog,
+) -> None:
+    first, second = new_device(), new_device()
+    await first.enroll()
+    await second.enroll()
+    worker = runner(migrated_engine, live_settings, vpp_server, "release-worker")
+    await drain(worker)
+    vpp_user = await session.scalar(select(VppUserRow))
+    assert vpp_user is not None
+    assert vpp_server.assigned_users(HUB) == [vpp_user.client_user_id]
+
+    await first.checkout()
+    await drain(worker)
+    assert vpp_server.assigned_users(HUB) == [vpp_user.client_user_id]  # Maria still has an iPhone
+
+    await second.checkout()
+    await drain(worker)
+    assert vpp_server.assigned_users(HUB) == []
+    assert vpp_server.assigned_users(WORD) == []
+    assert vpp_server.invitations_requested == []
