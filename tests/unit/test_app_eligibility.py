@@ -72,7 +72,9 @@ def test_a_user_enrolled_device_never_gets_a_device_based_licence(kind: AppKind,
 
 
 @given(kind=st.sampled_from(AppKind), ue=st.booleans(), licensing=st.booleans())
-def test_only_public_and_in_house_apps_on_user_enrolled_devices_are_refused(kind: AppKind, ue: bool, licensing: bool) -> None:
+def test_only_public_and_in_house_apps_on_user_enrolled_devices_are_refused(
+    kind: AppKind, ue: bool, licensing: bool
+) -> None:
     result = eligibility(kind, device_is_user_enrolled=ue, device_licensing_enabled=licensing)
     if kind is AppKind.PURCHASED:
         assert isinstance(result, Eligible)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.clients.vpp import EventState, NewVppUser, VppClient, VppError
+from quince.clients.vpp import EventState, NewVppUser, VppClient, VppError, VppUser
 from quince.config import Settings
 from quince.domain import og_settings as setting_rules
 from quince.domain.app_eligibility import AppKind, Eligible, LicenseType, eligibility
@@ -216,6 +216,11 @@ async def _register(
 ) -> jobs.Outcome:
     try:
         if vpp_user.event_id is None:
+            # A crash after Apple registered the user but before we stored its event would make a
+            # second users/create fail (9716): ask first, so running the job again is harmless.
+            existing = await client.get_users([vpp_user.client_user_id])
+            if any(u.client_user_id == vpp_user.client_user_id for u in existing):
+                return await _after_registration(db, user, vpp_user, user_id, existing)
             # Silent association: the Managed Apple ID, never an email, so Apple sends no invitation.
             new = NewVppUser(vpp_user.client_user_id, vpp_user.managed_apple_id)
             events = await client.create_users([new])
@@ -236,6 +241,13 @@ async def _register(
         found = await client.get_users([vpp_user.client_user_id])
     except VppError as exc:
         return _retry_for(exc)
+    return await _after_registration(db, user, vpp_user, user_id, found)
+
+
+async def _after_registration(
+    db: AsyncSession, user: EnrollmentUserRow, vpp_user: VppUserRow, user_id: int,
+    found: list[VppUser],
+) -> jobs.Outcome:
     record = next((u for u in found if u.client_user_id == vpp_user.client_user_id), None)
     if record is None or record.status.value != ASSOCIATED:
         reason = ("The user's Managed Apple ID is not associated with this organization's Apps and "

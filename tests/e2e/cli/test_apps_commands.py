@@ -50,7 +50,9 @@ async def test_apps_of_each_kind_are_added_and_listed(cli: Cli, session: AsyncSe
     assert "must be an https:// URL" in message
 
 
-async def test_apps_are_assigned_to_user_groups_and_ogs(cli: Cli, session: AsyncSession, scope: Scope) -> None:
+async def test_apps_are_assigned_to_user_groups_and_ogs(
+    cli: Cli, session: AsyncSession, scope: Scope
+) -> None:
     await _tenant(session, scope)
     await cli.ok("apps", "add-purchased", "Work Mail", "com.acme.mail", "--adam-id", "2848",
                  "--group-id", "acme")
@@ -61,7 +63,8 @@ async def test_apps_are_assigned_to_user_groups_and_ogs(cli: Cli, session: Async
     listed = await cli.json("apps", "assignments", "com.acme.mail")
     assert [a["Id"] for a in listed] == [to_group["Id"], to_og["Id"]]
     assert "Give either --user-group or --group-id" in await cli.fails("apps", "assign", "com.acme.mail")
-    assert "already assigned" in await cli.fails("apps", "assign", "com.acme.mail", "--user-group", "Field")
+    again = await cli.fails("apps", "assign", "com.acme.mail", "--user-group", "Field")
+    assert "already assigned" in again
     await cli.ok("apps", "unassign", "com.acme.mail", str(to_og["Id"]))
     assert len(await cli.json("apps", "assignments", "com.acme.mail")) == 1
 
@@ -95,6 +98,7 @@ async def test_a_purchased_app_is_installed_on_demand_with_a_user_licence(
     assert status["LicenseType"] == "User"
     [again] = await cli.json("apps", "install", "com.acme.mail", "--user", "maria")
     assert again["DeviceId"] == status["DeviceId"]
-    await cli.ok("apps", "add-public", "Notes", "com.example.notes", "--adam-id", "3613", "--group-id", "acme")
+    await cli.ok("apps", "add-public", "Notes", "com.example.notes", "--adam-id", "3613",
+                 "--group-id", "acme")
     assert "was not found" in await cli.fails("apps", "install", "com.example.notes", "--user", "maria")
     assert "Give either --device or --user" in await cli.fails("apps", "install", "com.acme.mail")
