@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.cli.runtime import console, emit, fail, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, when
 from quince.domain.app_eligibility import AppKind, parse_kind
-from quince.services import apps, devices, org_groups, user_groups, users
+from quince.services import app_delivery, apps, devices, org_groups, user_groups, users
 from quince.services.apps import AssignmentView, NewApp
 from quince.services.scope import Scope
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow
@@ -265,8 +265,6 @@ def install(
         fail("Give either --device or --user.")
 
     async def work(db: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-        from quince.services import app_delivery  # the delivery flow (VPP user, licence, command)
-
         row = await apps.resolve_ref(db, scope, ref)
         if row.kind != AppKind.PURCHASED.value:
             await apps.get(db, scope, row.id, kind=AppKind.PURCHASED)  # NotFound, worded for it

@@ -3,7 +3,6 @@ and install a purchased app on demand."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services import apps, og_settings, org_groups, user_groups, users
@@ -90,7 +89,6 @@ async def test_a_devices_app_statuses_are_shown_with_their_reasons(
 async def test_a_purchased_app_is_installed_on_demand_with_a_user_licence(
     cli: Cli, session: AsyncSession, scope: Scope
 ) -> None:
-    pytest.importorskip("quince.services.app_delivery", reason="the delivery service is not there yet")
     await _tenant(session, scope)
     await cli.ok("apps", "add-purchased", "Work Mail", "com.acme.mail", "--adam-id", "2848",
                  "--group-id", "acme", "--device-licensing")

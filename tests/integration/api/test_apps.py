@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.services import apps
@@ -138,7 +137,6 @@ async def test_the_device_app_list_shows_statuses_with_reasons_and_user_licences
 async def test_an_on_demand_install_gives_a_user_enrolled_device_a_user_licence(
     api_client: ApiClientFactory, world: World, session: AsyncSession
 ) -> None:
-    pytest.importorskip("quince.services.app_delivery", reason="the delivery service is not there yet")
     device = await _device(session, world.eng, world.carol)
     client = await api_client(og_id=world.acme)
     app = (await client.post(f"{A}/purchased", json=purchased_body(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import APP_NAME_MAX_LENGTH, BUNDLE_ID_MAX_LENGTH, AppKind, LicenseType
 from quince.domain.errors import InvalidInput
-from quince.services import apps, devices, users
+from quince.services import app_delivery, apps, devices, users
 from quince.services.apps import AssignmentView, NewApp
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow, OrgGroupRow
 from quince.web.api import errors
@@ -135,9 +135,6 @@ async def install_purchased(app_id: IdPath, body: InstallRequest, db: Db, caller
         await devices.get(db, caller, body.device_id)
     elif body.user_id is not None:
         await users.get(db, caller, body.user_id)
-    # The delivery flow (VPP user, licence, InstallApplication) lives in its own service.
-    from quince.services import app_delivery
-
     touched = await app_delivery.install_on_demand(
         db, caller, app.id, device_id=body.device_id, user_id=body.user_id
     )
