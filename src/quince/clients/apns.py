@@ -15,13 +15,13 @@ import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from pathlib import Path
 
 import httpx
 
 from quince.clients.apns_certificate import PushCertificate, load
+from quince.clients.retry_after import retry_after_seconds
 from quince.config import Settings
 
 log = logging.getLogger("quince.apns")
@@ -34,7 +34,6 @@ PUSH_TTL = timedelta(days=7)
 TIMEOUT = httpx.Timeout(15.0, connect=10.0)
 # APNs tokens are 32 bytes today; Apple says they may grow, so allow some room.
 _TOKEN = re.compile(r"(?:[0-9a-f]{2}){16,256}")
-MAX_RETRY_AFTER = 3600.0
 
 
 class PushOutcome(StrEnum):
@@ -67,21 +66,6 @@ def short(value: str) -> str:
     return f"{value[:8]}..." if len(value) > 8 else value
 
 
-def _retry_after(value: str | None, now: float) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER)
-
-
 def _reason(body: bytes) -> str | None:
     try:
         data = json.loads(body)
@@ -97,7 +81,7 @@ def interpret(status: int, headers: httpx.Headers, body: bytes, now: float | Non
     if status == 200:
         return PushResult(PushOutcome.DELIVERED, status, apns_id=apns_id)
     reason = _reason(body)
-    retry_after = _retry_after(headers.get("retry-after"), time.time() if now is None else now)
+    retry_after = retry_after_seconds(headers.get("retry-after"), time.time() if now is None else now)
     if status == 410 or (status == 400 and reason == "BadDeviceToken"):
         outcome = PushOutcome.INVALID_TOKEN
     elif status == 429 or status >= 500:

@@ -27,12 +27,12 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 import httpx
 
+from quince.clients.retry_after import retry_after_seconds
 from quince.domain.errors import QuinceError
 
 log = logging.getLogger("quince.vpp")
@@ -40,7 +40,6 @@ log = logging.getLogger("quince.vpp")
 DEFAULT_URL = "https://vpp.itunes.apple.com/mdm/v2"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 CONFIG_TTL = 300.0  # seconds: Apple says the limits may change and should be re-read every 5 minutes
-MAX_RETRY_AFTER = 3600.0
 MAX_PAGES = 10_000  # a guard against a server that keeps answering with a nextPageIndex
 DEFAULT_PRICING = "STDQ"
 
@@ -316,21 +315,6 @@ def _strings(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value if isinstance(v, (str, int)))
 
 
-def _retry_after(value: str | None, now: float) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER)
-
-
 def _failure(data: Mapping[str, Any]) -> VppFailure:
     info = data.get("errorInfo")
     info = info if isinstance(info, Mapping) else {}
@@ -357,7 +341,7 @@ def interpret_error(status: int, headers: httpx.Headers, body: bytes, now: float
     code = data.get("errorNumber") if isinstance(data, dict) else None
     code = code if isinstance(code, int) else None
     apple_message = data.get("errorMessage") if isinstance(data, dict) else None
-    retry_after = _retry_after(headers.get("retry-after"), time.time() if now is None else now)
+    retry_after = retry_after_seconds(headers.get("retry-after"), time.time() if now is None else now)
     retryable = status == 429 or status >= 500 or code in RETRYABLE_CODES
     if retryable and retry_after is None and code in DEFAULT_WAIT:
         retry_after = DEFAULT_WAIT[code]
