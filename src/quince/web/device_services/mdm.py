@@ -11,7 +11,8 @@ import base64
 import binascii
 import logging
 import uuid
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from cryptography import x509
 from fastapi import APIRouter, Depends, Request, Response
@@ -41,6 +42,7 @@ from quince.web.pki_state import current_pki
 from quince.web.request_body import BodyTooLarge, read_limited
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 MAX_CHECKIN_BYTES = 256 * 1024
 # Result reports can be large (an InstalledApplicationList of a few hundred apps).
@@ -98,17 +100,27 @@ async def _who(db: AsyncSession, context: DeviceContext) -> dict[str, Any]:
             "enrollment": context.enrollment.uuid, "user": user.username if user else None}
 
 
+async def _read(
+    request: Request, channel: str, limit: int, parse: Callable[[bytes], T]
+) -> tuple[bytes, T] | Response:
+    """The body and what it says, or the 413/400 answer (logged with its reason)."""
+    try:
+        body = await read_limited(request, limit)
+        return body, parse(body)
+    except BodyTooLarge:
+        _log(request, channel, "refused:too_large", warn=True)
+        return _text(413, f"The {channel} message is larger than {limit} bytes.")
+    except MalformedMessage as exc:
+        _log(request, channel, "refused:malformed", warn=True, reason=exc.reason)
+        return _text(400, exc.message)
+
+
 @router.put(CHECKIN_PATH)
 async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
-    try:
-        body = await read_limited(request, MAX_CHECKIN_BYTES)
-        message = parse_checkin(body)
-    except BodyTooLarge:
-        _log(request, "checkin", "refused:too_large", warn=True)
-        return _text(413, "Check-in message too large.")
-    except MalformedMessage as exc:
-        _log(request, "checkin", "refused:malformed", warn=True, reason=exc.reason)
-        return _text(400, exc.message)
+    read = await _read(request, "checkin", MAX_CHECKIN_BYTES, parse_checkin)
+    if isinstance(read, Response):
+        return read
+    body, message = read
     try:
         context = await _authenticate(request, db, pki, body, message.identity)
         await checkin.keep_message(
@@ -133,15 +145,10 @@ async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
 
 @router.put(SERVER_PATH)
 async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
-    try:
-        body = await read_limited(request, MAX_REPORT_BYTES)
-        report = parse_report(body)
-    except BodyTooLarge:
-        _log(request, "connect", "refused:too_large", warn=True)
-        return _text(413, "Report too large.")
-    except MalformedMessage as exc:
-        _log(request, "connect", "refused:malformed", warn=True, reason=exc.reason)
-        return _text(400, exc.message)
+    read = await _read(request, "connect", MAX_REPORT_BYTES, parse_report)
+    if isinstance(read, Response):
+        return read
+    body, report = read
     try:
         context = await _authenticate(request, db, pki, body, report.identity)
         if context.device.enrollment_status != EnrollmentStatus.ENROLLED.value:
