@@ -240,6 +240,9 @@ async def _register(
             return jobs.Fail(reason)
         found = await client.get_users([vpp_user.client_user_id])
     except VppError as exc:
+        if not exc.retryable:
+            vpp_user.last_error = exc.message[:1000]
+            await _fail_waiting(db, user_id, "WaitingForVppUser", f"Apps and Books: {exc.message}")
         return _retry_for(exc)
     return await _after_registration(db, user, vpp_user, user_id, found)
 
@@ -299,6 +302,10 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
                                   counts=False)
             status = await client.event_status(licence.event_id)
     except VppError as exc:
+        if not exc.retryable:
+            licence.last_error = exc.message[:1000]
+            await _fail_waiting(db, vpp_user.enrollment_user_id, "WaitingForLicense",
+                                f"Apps and Books: {exc.message}", app.id)
         return _retry_for(exc)
     if status.state is EventState.PENDING:
         return jobs.Retry("Waiting for Apple to assign the licence.", delay=ctx.poll_seconds,

@@ -197,3 +197,24 @@ async def test_the_last_device_unenrolling_releases_the_users_licences(
     assert vpp_server.assigned_users(HUB) == []
     assert vpp_server.assigned_users(WORD) == []
     assert vpp_server.invitations_requested == []
+
+
+async def test_apples_error_codes_reach_the_device_app_status_as_readable_text(
+    new_device: NewDevice, api: httpx.AsyncClient, session: AsyncSession, migrated_engine: AsyncEngine,
+    live_settings: Settings, vpp_server: VppDouble, catalog: Catalog,
+) -> None:
+    enrolled = await new_device().enroll()
+    assert enrolled.enrollment_id is not None
+    device_id = (await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"]
+    worker = runner(migrated_engine, live_settings, vpp_server, "errors-worker")
+    await worker.run_once()  # users/create, answered at once
+    vpp_server.fail_next_event(9609)  # the next licence request fails: registered user not found
+    await drain(worker)
+    now = await statuses(session, device_id)
+    failed = [app_id for app_id in (catalog.hub, catalog.word) if now[app_id][0] == "Failed"]
+    assert len(failed) == 1  # the other licence went through and its install is queued
+    assert "Apple cannot find the registered VPP user" in now[failed[0]][2]
+    assert now[catalog.public][0] == "NotSupported"
+    listed = await api.get(f"/API/mdm/devices/{device_id}/apps")
+    reasons = [a["StatusReason"] for a in listed.json()["DeviceApps"] if a["Status"] == "Failed"]
+    assert len(reasons) == 1 and "Apple cannot find the registered VPP user" in reasons[0]
