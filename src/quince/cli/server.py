@@ -32,6 +32,9 @@ def serve(
     proxies = [p.strip() for p in config.trusted_proxies.split(",") if p.strip()]
     uvicorn.run(
         create_app(config), host=host, port=port, log_level="info",
+        # Quince writes its own access log (path only): uvicorn's would print query strings, and
+        # the web flow's one-time profile link carries its token there.
+        access_log=False,
         # Only a configured proxy may tell Quince a client's address (rate limits depend on it).
         proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
     )
