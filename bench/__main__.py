@@ -5,11 +5,11 @@
    commands, and the same messages against a bare ASGI endpoint (bench/mdm.py).
 
     python -m bench [--devices 50] [--commands 5] [--concurrency 8] [--database-url URL]
-                    [--only policy|mdm]
+                    [--only policy|mdm|device-list]
     make bench BENCH_ARGS="--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
-`--database-url` names a PostgreSQL server (postgresql+asyncpg://...): the MDM benchmark creates a
-fresh database there and drops it afterwards. docs/performance.md explains how to read the tables.
+`--database-url` names a PostgreSQL server (postgresql+asyncpg://...): the MDM and device-list benchmarks
+create a fresh database there and drop it afterwards. docs/performance.md explains how to read the tables.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import asyncio
 from rich.console import Console
 from rich.table import Table
 
-from bench import mdm, policy
+from bench import device_list, mdm, policy
 from bench.servers import machine
 
 
@@ -41,8 +41,9 @@ def main() -> None:
                         help="command round trips per device")
     parser.add_argument("--concurrency", type=int, default=mdm.Config.concurrency,
                         help="devices talking at the same time")
-    parser.add_argument("--database-url", help="PostgreSQL server for the MDM benchmark (default: SQLite)")
-    parser.add_argument("--only", choices=("policy", "mdm"), help="run one of the two benchmarks")
+    parser.add_argument("--database-url",
+                        help="PostgreSQL server for the MDM and device-list benchmarks (default: SQLite)")
+    parser.add_argument("--only", choices=("policy", "mdm", "device-list"), help="run one of the benchmarks")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 132))  # the tables stay readable when piped
     console.print(_machine_table())
@@ -51,6 +52,8 @@ def main() -> None:
         console.print(mdm.table(asyncio.run(mdm.run(config))))
     if args.only in (None, "policy"):
         console.print(asyncio.run(policy.run()))
+    if args.only in (None, "device-list"):
+        console.print(device_list.table(asyncio.run(device_list.run(args.database_url))))
 
 
 if __name__ == "__main__":

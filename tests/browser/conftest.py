@@ -69,3 +69,19 @@ async def phone(browser: Browser, live_server: str) -> AsyncIterator[Page]:
 @pytest.fixture
 async def org(session: AsyncSession, scope: Scope) -> Org:
     return await build_org(session, scope)
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PAGE_BACKGROUND = "#f2f2f5"
+
+
+async def save_screenshot(page: Page, name: str) -> None:
+    """Take a screenshot of the page (the footer's per-request reference painted over). It is
+    written to docs/screenshots only with QUINCE_UPDATE_SCREENSHOTS=1, so a test run does not
+    change the documentation's pictures (pages show today's dates)."""
+    shot = await page.screenshot(full_page=True, mask=[page.locator(".footer")],
+                                 mask_color=PAGE_BACKGROUND)
+    assert shot.startswith(b"\x89PNG")
+    if os.environ.get("QUINCE_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / name).write_bytes(shot)

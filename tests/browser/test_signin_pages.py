@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services import enrollment
 from quince.services.enrollment import SecretKind
+from tests.browser.conftest import save_screenshot
 from tests.integration.device_management.support import ACCOUNT, PASSWORD, WEB, Org, devices
 
 if os.environ.get("CI") != "true":  # in CI a missing playwright fails the collection instead
@@ -19,17 +19,7 @@ from playwright.async_api import Page, Response, expect
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PROFILE_PATH = "/DeviceServices/Enrollment/profile"
-PAGE_BACKGROUND = "#f2f2f5"
-
-
-async def _save(page: Page, name: str) -> None:
-    """A screenshot for docs/enrollment.md; the footer (with its per-request reference) is painted
-    over so the picture only changes when the page does."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / name, full_page=True,
-                          mask=[page.locator(".footer")], mask_color=PAGE_BACKGROUND)
 
 
 async def _profile_token(answer: Response) -> str:
@@ -70,7 +60,7 @@ async def test_on_a_phone_a_person_signs_in_with_the_keyboard_and_gets_the_profi
     await phone.keyboard.press("Tab")
     await expect(phone.get_by_label("Password")).to_be_focused()
     await phone.keyboard.type(PASSWORD)
-    await _save(phone, "signin.png")
+    await save_screenshot(phone, "signin.png")
     async with phone.expect_response(_is_sign_in_post) as answer:
         await phone.keyboard.press("Enter")
     token = await _profile_token(await answer.value)
@@ -119,7 +109,7 @@ async def test_each_refusal_page_appears_for_its_cause(
     await expect(phone.get_by_role("alert")).to_contain_text(says)
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 375
     if screenshot:
-        await _save(phone, screenshot)
+        await save_screenshot(phone, screenshot)
     assert await devices(session) == []
 
 
@@ -147,7 +137,7 @@ async def test_list_mode_lets_the_person_pick_a_group_after_signing_in(
     await expect(group).to_be_focused()
     await expect(group.locator("option")).to_have_count(4)
     await expect(group.locator("option").first).to_have_text("No Group ID (use Field)")
-    await _save(phone, "choose-group.png")
+    await save_screenshot(phone, "choose-group.png")
     await group.select_option("field-north")
     async with phone.expect_response(_is_sign_in_post) as answer:
         await phone.get_by_role("button", name="Continue").click()

@@ -221,6 +221,13 @@ class DeviceRow(Base):
     unenrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# The device list's "last seen, newest first" order (migration 0005): PostgreSQL only, as SQLite
+# has no NULLS LAST in indexes and its backward scan of ix_devices_last_seen_at gives that order.
+Index(
+    "ix_devices_last_seen_desc", DeviceRow.last_seen_at.desc().nulls_last(), DeviceRow.id
+).ddl_if(dialect="postgresql")
+
+
 class DeviceMessageRow(Base):
     """The raw plist of every check-in and connect message a device sent (for support)."""
 

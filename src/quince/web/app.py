@@ -20,6 +20,7 @@ from quince.web.api import devices, enrollment, errors, group_settings, groups, 
 from quince.web.api import jobs as job_routes
 from quince.web.api.deps import reject_nul_in_query
 from quince.web.body_limit import BodyLimit
+from quince.web.console import routes as console_routes
 from quince.web.device_management import signin
 from quince.web.device_services import enrollment as enrollment_routes
 from quince.web.device_services import mdm as mdm_routes
@@ -65,6 +66,7 @@ def create_app(
     app.include_router(job_routes.router)
     app.include_router(app_routes.router)
     app.include_router(signin.router)
+    app.include_router(console_routes.router)
     app.include_router(scep_routes.router)
     app.include_router(enrollment_routes.router)
     app.include_router(mdm_routes.router)

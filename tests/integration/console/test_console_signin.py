@@ -1,0 +1,83 @@
+"""Console sign-in: admin accounts, session cookie, CSRF, lock-out, redirects."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.integration.console.support import PASSWORD, Fleet, csrf_token, sign_in
+
+WRONG = "The username or password is not correct."
+
+
+async def test_an_admin_signs_in_and_gets_a_strict_httponly_session(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    answer = await sign_in(client, "acme-admin")
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/"
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("quince_console="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # the test server's public_url is http
+    home = await client.get("/console/")
+    assert home.status_code == 200 and "acme-admin" in home.text and "<h1>Acme</h1>" in home.text
+    assert home.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
+    assert "http" not in home.headers["content-security-policy"]
+
+
+async def test_unknown_user_and_wrong_password_get_the_same_message(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    unknown = await sign_in(client, "nobody", PASSWORD)
+    wrong = await sign_in(client, "acme-admin", "not-the-password")
+    assert unknown.status_code == wrong.status_code == 401
+    assert WRONG in unknown.text and WRONG in wrong.text
+    assert "quince_console=" not in " ".join(wrong.headers.get_list("set-cookie"))
+
+
+async def test_five_failures_lock_the_account_even_for_the_right_password(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    for _ in range(5):
+        assert (await sign_in(client, "acme-admin", "wrong")).status_code == 401
+    locked = await sign_in(client, "acme-admin", PASSWORD)
+    assert locked.status_code == 429
+    assert "locked" in locked.text and "Try again in 15 minutes" in locked.text
+    assert locked.headers["retry-after"] == "900"
+    assert (await sign_in(client, "acme-reader")).status_code == 303  # other accounts are not
+
+
+async def test_a_form_without_the_csrf_token_is_refused(client: httpx.AsyncClient, fleet: Fleet) -> None:
+    await client.get("/console/sign-in")
+    answer = await client.post("/console/sign-in", data={"username": "acme-admin", "password": PASSWORD})
+    assert answer.status_code == 403 and "This page has expired" in answer.text
+    assert (await sign_in(client, "acme-admin")).status_code == 303
+    signed_in = await client.get("/console/")
+    assert (await client.post("/console/sign-out", data={})).status_code == 403
+    out = await client.post("/console/sign-out", data={"csrf_token": csrf_token(signed_in.text)})
+    assert out.status_code == 303 and out.headers["location"] == "/console/sign-in"
+
+
+async def test_unauthenticated_pages_redirect_to_sign_in(client: httpx.AsyncClient, fleet: Fleet) -> None:
+    for path in ("/console/", f"/console/devices?og={fleet.sales}", f"/console/devices/{fleet.alice_iphone}"):
+        answer = await client.get(path)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/console/sign-in?next=%2Fconsole%2F")
+    client.cookies.set("quince_console", "e30.bm90LWEtbWFj", path="/console")
+    answer = await client.get("/console/")
+    assert answer.status_code == 303
+
+
+async def test_after_sign_in_the_admin_returns_to_the_page_asked_for(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    form = await client.get(f"/console/sign-in?next=/console/devices%3Fog%3D{fleet.sales}")
+    answer = await client.post("/console/sign-in", data={
+        "csrf_token": csrf_token(form.text), "username": "acme-admin", "password": PASSWORD,
+        "next": f"/console/devices?og={fleet.sales}",
+    })
+    assert answer.headers["location"] == f"/console/devices?og={fleet.sales}"
+    evil = await client.post("/console/sign-in", data={
+        "csrf_token": csrf_token(form.text), "username": "acme-admin", "password": PASSWORD,
+        "next": "//evil.example/",
+    })
+    assert evil.headers["location"] == "/console/"
