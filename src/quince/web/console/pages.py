@@ -6,36 +6,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from quince.config import Settings
 from quince.web.console import cookies
+from quince.web.html import page_headers, templates
 
 HERE = Path(__file__).parent
 STYLESHEET = HERE / "static" / "console.css"
 STYLESHEET_URL = "/console/static/console.css"
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-_templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+PAGE_HEADERS = page_headers()
+_templates = templates(HERE / "templates")
 
 
 def secure_cookies(settings: Settings) -> bool:

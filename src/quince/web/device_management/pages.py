@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -22,6 +21,7 @@ from quince.domain.enrollment_policy import (
 )
 from quince.services.enrollment import Flow, TooManyAttempts, WrongCredentials
 from quince.web.device_management import csrf
+from quince.web.html import page_headers, templates
 
 HERE = Path(__file__).parent
 STYLESHEET = HERE / "static" / "signin.css"
@@ -32,27 +32,8 @@ FLOW_PATHS = {
 }
 # The account-driven flow ends in a 308 to Apple's callback scheme after the form POST; browsers
 # apply form-action to that redirect, so the scheme is allowed explicitly.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; "
-    "form-action 'self' apple-remotemanagement-user-login:; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-_templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+PAGE_HEADERS = page_headers(extra_form_action="apple-remotemanagement-user-login:")
+_templates = templates(HERE / "templates")
 
 
 @dataclass(frozen=True)
