@@ -64,9 +64,7 @@ def og_ids_of_path(path: str) -> list[int]:
 
 
 def _og_in_scope(scope: Scope) -> ColumnElement[bool]:
-    return AppRow.og_id.in_(
-        select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
-    )
+    return AppRow.og_id.in_(scope.og_ids())
 
 
 # --- the catalog --------------------------------------------------------------------------------

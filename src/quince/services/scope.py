@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import NotFound, ReadOnly
@@ -21,6 +21,10 @@ class Scope:
     def covers(self, path: str) -> bool:
         """True when an OG with this materialized path lies in the caller's subtree."""
         return path.startswith(self.path)
+
+    def og_ids(self) -> Select[tuple[int]]:
+        """The ids of the OGs in the caller's subtree, for `column.in_(scope.og_ids())` filters."""
+        return select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(self.path, autoescape=True))
 
     def require_write(self) -> None:
         if not self.can_write:

@@ -12,7 +12,6 @@ from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
 from quince.store.models import (
     EnrollmentUserRow,
-    OrgGroupRow,
     UserGroupMappingRow,
     UserGroupMemberRow,
     UserGroupRow,
@@ -22,9 +21,7 @@ MIN_RANK, MAX_RANK = 1, 1000
 
 
 def _in_scope(scope: Scope) -> ColumnElement[bool]:
-    return UserGroupRow.og_id.in_(
-        select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
-    )
+    return UserGroupRow.og_id.in_(scope.og_ids())
 
 
 def _validate_name(name: str) -> str:
@@ -76,9 +73,7 @@ async def search(
 def _members_in_scope(scope: Scope) -> ColumnElement[bool]:
     """A group may hold users from outside the caller's subtree (added by a wider admin)."""
     return UserGroupMemberRow.user_id.in_(
-        select(EnrollmentUserRow.id).where(EnrollmentUserRow.og_id.in_(
-            select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
-        ))
+        select(EnrollmentUserRow.id).where(EnrollmentUserRow.og_id.in_(scope.og_ids()))
     )
 
 

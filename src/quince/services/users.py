@@ -43,9 +43,7 @@ class UserChanges:
 
 
 def _in_scope(scope: Scope) -> ColumnElement[bool]:
-    return EnrollmentUserRow.og_id.in_(
-        select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
-    )
+    return EnrollmentUserRow.og_id.in_(scope.og_ids())
 
 
 async def get(session: AsyncSession, scope: Scope, user_id: int) -> EnrollmentUserRow:
