@@ -26,11 +26,11 @@ from quince.config import Settings
 from quince.domain import og_settings as setting_rules
 from quince.domain.app_eligibility import AppKind, Eligible, LicenseType, eligibility
 from quince.domain.devices import EnrollmentStatus
-from quince.domain.errors import InvalidInput, NotFound
+from quince.domain.errors import InvalidInput
 from quince.logs import DEVICE_SERVICES, event
 from quince.services import apps, commands, devices, jobs, users, vpp_tokens
 from quince.services.org_tree import load_overrides, load_tree
-from quince.services.scope import Scope
+from quince.services.scope import Scope, operator_scope
 from quince.store.models import (
     AppRow,
     DeviceAppRow,
@@ -330,7 +330,7 @@ async def _token_of(db: AsyncSession, vpp_user: VppUserRow, ctx: Context) -> str
 
 async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
     """Queue InstallApplication (user licence, managed) on each device waiting for this app."""
-    system = await _system_scope(db)
+    system = await operator_scope(db, actor=ACTOR)
     for _row, device, waiting_app in await _waiting(db, user_id, "WaitingForLicense"):
         if waiting_app.id != app.id or device.enrollment_status != EnrollmentStatus.ENROLLED.value:
             continue
@@ -343,13 +343,6 @@ async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
                                          "InstallApplication sent; waiting for the device.",
                                          LicenseType.USER, command.uuid)
         _log("apps.install", "queued", device=device.uuid, app=app.bundle_id, command=command.uuid)
-
-
-async def _system_scope(db: AsyncSession) -> Scope:
-    root = await db.scalar(select(OrgGroupRow).where(OrgGroupRow.parent_id.is_(None)))
-    if root is None:
-        raise NotFound("Organization group", "Global")
-    return Scope(og_id=root.id, path=root.path, can_write=True, actor=ACTOR)
 
 
 # --- unenrolment ----------------------------------------------------------------------------------
