@@ -7,9 +7,7 @@ malformed requests get 400, refusals 403.
 
 from __future__ import annotations
 
-import logging
 import plistlib
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -21,7 +19,6 @@ from quince.apple.machine_info import parse_machine_info
 from quince.apple.profiles import PROFILE_CONTENT_TYPE
 from quince.clients import apns_certificate
 from quince.config import Settings
-from quince.logs import DEVICE_SERVICES, event
 from quince.pki.authority import Pki
 from quince.services import enrollment as enrollments
 from quince.services import enrollment_profile
@@ -29,6 +26,7 @@ from quince.services.enrollment import Flow, SecretKind
 from quince.store.models import DeviceRow, EnrollmentSessionRow, EnrollmentUserRow
 from quince.web.api.deps import session
 from quince.web.device_management.pages import FLOW_PATHS
+from quince.web.device_services.log import log_event
 from quince.web.pki_state import current_pki
 from quince.web.request_body import BodyTooLarge, read_limited
 
@@ -46,17 +44,6 @@ CurrentPki = Annotated[Pki, Depends(current_pki)]
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _request_id(request: Request) -> str:
-    state = request.scope.setdefault("state", {})
-    return str(state.setdefault("request_id", state.get("activity_id") or uuid.uuid4().hex))
-
-
-def _log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
-    event(DEVICE_SERVICES, name, outcome, level=logging.WARNING if warn else logging.INFO,
-          request_id=_request_id(request), address=request.client.host if request.client else None,
-          **fields)
 
 
 async def _who(db: AsyncSession, enrollment: EnrollmentSessionRow) -> dict[str, Any]:
@@ -87,13 +74,13 @@ async def service_discovery(
     try:
         identifier = discovery.parse_user_identifier(user_identifier)
     except InvalidUserIdentifier:
-        _log(request, "discovery", "refused:bad_identifier", warn=True, model_family=model_family)
+        log_event(request, "discovery", "refused:bad_identifier", warn=True, model_family=model_family)
         return _well_known_failed("The address is not a work account Quince can enroll.")
     if not await enrollments.serves_domain(db, identifier.domain):
-        _log(request, "discovery", "refused:unknown_domain", domain=identifier.domain,
+        log_event(request, "discovery", "refused:unknown_domain", domain=identifier.domain,
              model_family=model_family)
         return _well_known_failed(f"Quince does not enroll accounts of {identifier.domain}.")
-    _log(request, "discovery", "served", domain=identifier.domain, model_family=model_family)
+    log_event(request, "discovery", "served", domain=identifier.domain, model_family=model_family)
     body = discovery.service_discovery_json(
         settings.public_url + BASE_PATH, allow_insecure=not settings.public_url.startswith("https://")
     )
@@ -115,12 +102,12 @@ async def account_driven_enroll(request: Request, db: Db, pki: CurrentPki) -> Re
     try:
         body = await read_limited(request, MAX_MACHINE_INFO_BYTES)
     except BodyTooLarge:
-        _log(request, "enroll.request", "refused:too_large", warn=True)
+        log_event(request, "enroll.request", "refused:too_large", warn=True)
         return Response("Request body too large.", status_code=413, media_type="text/plain")
     try:
         message = parse_machine_info(body)
     except MalformedMachineInfo as exc:
-        _log(request, "enroll.request", "refused:malformed_machine_info", warn=True, reason=exc.reason)
+        log_event(request, "enroll.request", "refused:malformed_machine_info", warn=True, reason=exc.reason)
         return Response(f"Malformed MachineInfo: {exc.reason}", status_code=400, media_type="text/plain")
     token = discovery.bearer_token(request.headers.get("authorization"))
     enrollment = (
@@ -128,7 +115,7 @@ async def account_driven_enroll(request: Request, db: Db, pki: CurrentPki) -> Re
         if token else None
     )
     if enrollment is None or enrollment.flow != Flow.ACCOUNT.value:
-        _log(request, "enroll.request", "challenged" if not token else "challenged:invalid_token",
+        log_event(request, "enroll.request", "challenged" if not token else "challenged:invalid_token",
              product=message.info.product, os_version=message.info.version)
         challenge = discovery.bearer_challenge(
             settings.public_url + SIGN_IN_PATH,
@@ -142,7 +129,7 @@ async def account_driven_enroll(request: Request, db: Db, pki: CurrentPki) -> Re
     who = await _who(db, enrollment)
     profile = await enrollment_profile.deliver(db, pki, _profile_settings(settings), enrollment)
     await db.commit()
-    _log(request, "enroll.profile", "delivered", product=message.info.product, **who)
+    log_event(request, "enroll.profile", "delivered", product=message.info.product, **who)
     return Response(profile, media_type=PROFILE_CONTENT_TYPE)
 
 
@@ -156,7 +143,7 @@ async def web_profile_download(
     """The web flow's profile: one download per sign-in, before the session expires."""
     enrollment = await enrollments.redeem_secret(db, SecretKind.PROFILE_DOWNLOAD, token, consume=True)
     if enrollment is None:
-        _log(request, "enroll.profile_download", "refused:invalid_or_used_token", warn=True)
+        log_event(request, "enroll.profile_download", "refused:invalid_or_used_token", warn=True)
         return Response(
             "This enrollment link has expired or was already used. Open the enrollment page and "
             "sign in again.", status_code=403, media_type="text/plain",
@@ -164,7 +151,7 @@ async def web_profile_download(
     who = await _who(db, enrollment)
     profile = await enrollment_profile.deliver(db, pki, _profile_settings(_settings(request)), enrollment)
     await db.commit()
-    _log(request, "enroll.profile_download", "delivered", **who)
+    log_event(request, "enroll.profile_download", "delivered", **who)
     return Response(profile, media_type=PROFILE_CONTENT_TYPE, headers={
         "Content-Disposition": 'attachment; filename="enroll.mobileconfig"',
         "Cache-Control": "no-store",

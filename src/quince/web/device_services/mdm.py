@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
-import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -31,13 +29,13 @@ from quince.apple.mdm_messages import (
 )
 from quince.config import Settings
 from quince.domain.devices import EnrollmentStatus
-from quince.logs import DEVICE_SERVICES, event
 from quince.pki.authority import Pki
 from quince.services import checkin, commands
 from quince.services.checkin import DeviceContext, DeviceRefused, NotSupported
 from quince.services.enrollment_profile import CHECKIN_PATH, SERVER_PATH
 from quince.store.models import EnrollmentUserRow
 from quince.web.api.deps import session
+from quince.web.device_services.log import log_event
 from quince.web.pki_state import current_pki
 from quince.web.request_body import BodyTooLarge, read_limited
 
@@ -51,13 +49,6 @@ PLIST_TYPE = "application/xml"
 
 Db = Annotated[AsyncSession, Depends(session)]
 CurrentPki = Annotated[Pki, Depends(current_pki)]
-
-
-def _log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
-    state = request.scope.setdefault("state", {})
-    event(DEVICE_SERVICES, name, outcome, level=logging.WARNING if warn else logging.INFO,
-          request_id=state.get("activity_id") or uuid.uuid4().hex,
-          address=request.client.host if request.client else None, **fields)
 
 
 def _text(status: int, message: str) -> Response:
@@ -108,10 +99,10 @@ async def _read(
         body = await read_limited(request, limit)
         return body, parse(body)
     except BodyTooLarge:
-        _log(request, channel, "refused:too_large", warn=True)
+        log_event(request, channel, "refused:too_large", warn=True)
         return _text(413, f"The {channel} message is larger than {limit} bytes.")
     except MalformedMessage as exc:
-        _log(request, channel, "refused:malformed", warn=True, reason=exc.reason)
+        log_event(request, channel, "refused:malformed", warn=True, reason=exc.reason)
         return _text(400, exc.message)
 
 
@@ -130,16 +121,16 @@ async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
         outcome = await checkin.handle_checkin(db, context, message)
     except DeviceRefused as exc:
         await db.rollback()
-        _log(request, f"checkin.{message.message_type}", "refused:unauthenticated", warn=True,
+        log_event(request, f"checkin.{message.message_type}", "refused:unauthenticated", warn=True,
              reason=exc.reason, identity=message.identity.id)
         return _text(403, exc.message)
     except NotSupported as exc:
         await db.commit()  # the raw message is kept
-        _log(request, f"checkin.{message.message_type}", "not_supported",
+        log_event(request, f"checkin.{message.message_type}", "not_supported",
              **await _who(db, context))
         return _text(400, exc.message)
     await db.commit()
-    _log(request, f"checkin.{message.message_type}", outcome, **await _who(db, context))
+    log_event(request, f"checkin.{message.message_type}", outcome, **await _who(db, context))
     return Response(status_code=200)
 
 
@@ -155,7 +146,7 @@ async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
             raise DeviceRefused(f"device is {context.device.enrollment_status}")
     except DeviceRefused as exc:
         await db.rollback()
-        _log(request, "connect", "refused:unauthenticated", warn=True, reason=exc.reason,
+        log_event(request, "connect", "refused:unauthenticated", warn=True, reason=exc.reason,
              identity=report.identity.id)
         return _text(403, exc.message)
     device = context.device
@@ -167,12 +158,12 @@ async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
     await db.commit()
     who = await _who(db, context)
     if done is not None:
-        _log(request, "connect.report", report.status.value, command=done.uuid,
+        log_event(request, "connect.report", report.status.value, command=done.uuid,
              request_type=done.request_type, **who)
     if following is None:
-        _log(request, "connect.idle", "no_command", **who)
+        log_event(request, "connect.idle", "no_command", **who)
         return Response(status_code=200)
-    _log(request, "connect.command", "sent", command=following.uuid,
+    log_event(request, "connect.command", "sent", command=following.uuid,
          request_type=following.request_type, **who)
     return Response(
         command_plist(following.uuid, command_from_json(following.command)), media_type=PLIST_TYPE

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from quince import logs
 from quince.pki import scep
 from quince.pki.authority import Pki
 from quince.services import scep as scep_service
+from quince.web.device_services.log import log_event
 from quince.web.pki_state import current_pki
 from quince.web.request_body import BodyTooLarge, read_limited
 
@@ -29,15 +28,8 @@ CurrentPki = Annotated[Pki, Depends(current_pki)]
 Operation = Annotated[str, Query(max_length=64)]
 
 
-def _log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
-    logs.event(
-        logs.DEVICE_SERVICES, name, outcome, level=logging.WARNING if warn else logging.INFO,
-        request_id=getattr(request.state, "activity_id", None), **fields,
-    )
-
-
 def _refuse(request: Request, status: int, outcome: str, text: str) -> Response:
-    _log(request, "scep.pki_operation", outcome, warn=True, status=status)
+    log_event(request, "scep.pki_operation", outcome, warn=True, status=status)
     return Response(text + "\n", status_code=status, media_type="text/plain")
 
 
@@ -50,10 +42,10 @@ async def scep_get(
 ) -> Response:
     """GetCACaps, GetCACert, and PKIOperation with a base64 `message` (clients without POST)."""
     if operation == "GetCACaps":
-        _log(request, "scep.get_ca_caps", "served")
+        log_event(request, "scep.get_ca_caps", "served")
         return Response(scep.ca_capabilities(), media_type="text/plain")
     if operation == "GetCACert":
-        _log(request, "scep.get_ca_cert", "served")
+        log_event(request, "scep.get_ca_cert", "served")
         return Response(scep.ca_certificate_der(pki), media_type=scep.CA_CERT_TYPE)
     if operation == "PKIOperation":
         try:
@@ -89,7 +81,7 @@ async def _pki_operation(request: Request, pki: Pki, body: bytes) -> Response:
         if result.outcome is scep_service.Outcome.ISSUED:
             await db.commit()
         # Otherwise nothing was written: leaving the block rolls the transaction back.
-    _log(
+    log_event(
         request, "scep.pki_operation", result.outcome.value,
         warn=result.outcome is not scep_service.Outcome.ISSUED,
         enrollment=result.enrollment, device=result.device, user=result.user,
