@@ -347,19 +347,29 @@ async def _device_page(request: Request, db: AsyncSession, console: Console, dev
     )
 
 
+async def _console_and_device(
+    request: Request, db: AsyncSession, device_ref: str
+) -> tuple[Console, DeviceRow] | Response:
+    """The signed-in console and a device of its chosen OG; else the sign-in redirect or a 404."""
+    try:
+        console = await _console(request, db)
+        device_id = _parse_id(device_ref)
+        if device_id is None:
+            raise NotFound("Device", device_ref)
+        return console, await devices.get(db, console.here, device_id)
+    except SignInNeeded:
+        return _to_sign_in(request)
+    except NotFound:
+        return _not_found(request)
+
+
 @router.get("/devices/{device_ref}")
 async def device_detail(request: Request, device_ref: str) -> Response:
     async with request.app.state.sessionmaker() as db:
-        try:
-            console = await _console(request, db)
-            device_id = _parse_id(device_ref)
-            if device_id is None:
-                raise NotFound("Device", device_ref)
-            device = await devices.get(db, console.here, device_id)
-        except SignInNeeded:
-            return _to_sign_in(request)
-        except NotFound:
-            return _not_found(request)
+        found = await _console_and_device(request, db, device_ref)
+        if isinstance(found, Response):
+            return found
+        console, device = found
         queued = _parse_id(request.query_params.get("queued"))
         notice = f"Command {queued} was queued." if queued else None
         return await _device_page(request, db, console, device, notice=notice)
@@ -371,16 +381,10 @@ async def queue_command(request: Request, device_ref: str) -> Response:
     if form is None or not cookies.csrf_ok(request, _key(request), form.get(cookies.CSRF_FIELD)):
         return _expired(request)
     async with request.app.state.sessionmaker() as db:
-        try:
-            console = await _console(request, db)
-            device_id = _parse_id(device_ref)
-            if device_id is None:
-                raise NotFound("Device", device_ref)
-            device = await devices.get(db, console.here, device_id)
-        except SignInNeeded:
-            return _to_sign_in(request)
-        except NotFound:
-            return _not_found(request)
+        found = await _console_and_device(request, db, device_ref)
+        if isinstance(found, Response):
+            return found
+        console, device = found
         request_type = _text(form, "request_type").strip()[:64]
         try:
             if not request_type:
