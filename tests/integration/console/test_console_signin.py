@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import httpx
 
 from tests.integration.console.support import PASSWORD, Fleet, csrf_token, sign_in
 
 WRONG = "The username or password is not correct."
+# htmx 2.0.11's dist/htmx.min.js from the npm registry (src/quince/web/console/static/vendor/).
+HTMX_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
 
 
 async def test_an_admin_signs_in_and_gets_a_strict_httponly_session(
@@ -81,3 +86,28 @@ async def test_after_sign_in_the_admin_returns_to_the_page_asked_for(
         "next": "//evil.example/",
     })
     assert evil.headers["location"] == "/console/"
+
+
+async def test_many_failures_from_one_address_pause_sign_in_for_every_account(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    # Guessing one password across many usernames never trips the per-account limit.
+    for n in range(20):
+        assert (await sign_in(client, f"guess-{n}", "wrong")).status_code == 401
+    paused = await sign_in(client, "acme-admin", PASSWORD)
+    assert paused.status_code == 429
+    assert "from this network address is paused" in paused.text
+    assert "quince_console=" not in " ".join(paused.headers.get_list("set-cookie"))
+
+
+async def test_the_vendored_htmx_is_served_and_only_own_scripts_may_run(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    page = await client.get("/console/sign-in")
+    source = re.search(r'<script src="(/console/static/htmx-[0-9.]+\.min\.js)"', page.text)
+    assert source, "the console pages load htmx"
+    script = await client.get(source.group(1))
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert hashlib.sha256(script.content).hexdigest() == HTMX_SHA256
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe" not in policy and "http" not in policy

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import QuinceError
@@ -31,9 +31,11 @@ class WrongAdminCredentials(QuinceError):
 
 
 class AdminLockedOut(QuinceError):
-    def __init__(self, minutes: int) -> None:
+    def __init__(self, minutes: int, *, by_address: bool = False) -> None:
+        what = ("Sign-in from this network address is paused" if by_address
+                else "This account is locked")
         super().__init__(
-            f"This account is locked after too many failed sign-ins. Try again in {minutes} "
+            f"{what} after too many failed sign-ins. Try again in {minutes} "
             f"minute{'s' if minutes != 1 else ''}."
         )
         self.minutes = minutes
@@ -42,6 +44,9 @@ class AdminLockedOut(QuinceError):
 @dataclass(frozen=True)
 class LockOut:
     max_failures: int
+    """Failures for one username in the window."""
+    max_failures_per_address: int
+    """Failures from one client address, whatever the usernames (guessing across accounts)."""
     window: timedelta
 
 
@@ -54,21 +59,22 @@ def attempt_key(username: str) -> str:
     return (KEY_PREFIX + username_key(username))[:254]
 
 
-async def _locked_minutes(db: AsyncSession, key: str, lock: LockOut, now: datetime) -> int | None:
-    """Minutes left when the account has reached the limit in the window, else None."""
-    since = now - lock.window
+async def _locked_minutes(
+    db: AsyncSession, which: ColumnElement[bool], limit: int, window: timedelta, now: datetime
+) -> int | None:
+    """Minutes left when the failures `which` selects have reached `limit` in the window, else None."""
     count, oldest = (await db.execute(
         select(func.count(), func.min(SignInAttemptRow.created_at)).where(
-            SignInAttemptRow.username_key == key,
+            which,
             SignInAttemptRow.succeeded.is_(False),
-            SignInAttemptRow.created_at >= since,
+            SignInAttemptRow.created_at >= now - window,
         )
     )).one()
-    if (count or 0) < lock.max_failures or oldest is None:
+    if (count or 0) < limit or oldest is None:
         return None
     if oldest.tzinfo is None:  # SQLite hands back naive UTC
         oldest = oldest.replace(tzinfo=now.tzinfo)
-    left: timedelta = oldest + lock.window - now
+    left: timedelta = oldest + window - now
     return max(1, math.ceil(left.total_seconds() / 60))
 
 
@@ -79,16 +85,23 @@ async def authenticate(
     limit is reached; WrongAdminCredentials for an unknown name or a wrong password alike."""
     now = utcnow()
     key = attempt_key(username)
-    minutes = await _locked_minutes(db, key, lock, now)
+    address = address[:64]
+    minutes = await _locked_minutes(db, SignInAttemptRow.username_key == key, lock.max_failures,
+                                    lock.window, now)
     if minutes is not None:
         raise AdminLockedOut(minutes)
+    by_address = and_(SignInAttemptRow.address == address,
+                      SignInAttemptRow.username_key.startswith(KEY_PREFIX, autoescape=True))
+    minutes = await _locked_minutes(db, by_address, lock.max_failures_per_address, lock.window, now)
+    if minutes is not None:
+        raise AdminLockedOut(minutes, by_address=True)
     admin = await db.scalar(select(AdminRow).where(AdminRow.username_key == username_key(username)))
     if admin is None:
         passwords.verify_password(_dummy_hash(), password)  # same cost: timing reveals nothing
         ok = False
     else:
         ok = admin.active and passwords.verify_password(admin.password_hash, password)
-    db.add(SignInAttemptRow(username_key=key, address=address[:64], succeeded=ok, created_at=now))
+    db.add(SignInAttemptRow(username_key=key, address=address, succeeded=ok, created_at=now))
     await db.flush()
     if not ok or admin is None:
         raise WrongAdminCredentials

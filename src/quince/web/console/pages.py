@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,33 @@ from quince.web.console import cookies
 from quince.web.html import page_headers, templates
 
 HERE = Path(__file__).parent
-STYLESHEET = HERE / "static" / "console.css"
+STATIC = HERE / "static"
 STYLESHEET_URL = "/console/static/console.css"
-PAGE_HEADERS = page_headers()
+HTMX_VERSION = "2.0.11"
+HTMX = STATIC / "vendor" / f"htmx-{HTMX_VERSION}.min.js"
+HTMX_URL = f"/console/static/htmx-{HTMX_VERSION}.min.js"
+PAGE_HEADERS = page_headers(own_scripts=True)
+# The masthead's sections: (nav key, main page, label). A page names its section with `nav=`.
+SECTIONS = (
+    ("home", "/console/", "Dashboard"),
+    ("groups", "/console/groups", "Groups & settings"),
+    ("users", "/console/users", "Users"),
+    ("user-groups", "/console/user-groups", "User groups"),
+    ("preview", "/console/preview", "Where will a user enroll?"),
+    ("devices", "/console/devices", "Devices"),
+    ("apps", "/console/apps", "Apps"),
+    ("logs", "/console/logs", "Logs"),
+)
+_SECTION_PATHS = {key: path for key, path, _ in SECTIONS}
 _templates = templates(HERE / "templates")
+
+
+@functools.cache
+def stylesheet() -> bytes:
+    """The console's stylesheet: console.css, then one file per area from static/areas/, in name
+    order (each area keeps its rules in its own file)."""
+    parts = [STATIC / "console.css", *sorted((STATIC / "areas").glob("*.css"))]
+    return b"\n".join(part.read_bytes() for part in parts)
 
 
 def secure_cookies(settings: Settings) -> bool:
@@ -40,8 +64,9 @@ def render(request: Request, key: bytes, template: str, *, status: int = 200, **
     cookie, token = cookies.csrf_pair(request, key)
     context.setdefault("admin", None)
     context.setdefault("nav", None)
+    context["section_path"] = _SECTION_PATHS.get(context["nav"], "/console/")
     html = _templates.get_template(template).render(
-        org_name=settings.organization_name, stylesheet=STYLESHEET_URL,
+        org_name=settings.organization_name, stylesheet=STYLESHEET_URL, htmx=HTMX_URL, sections=SECTIONS,
         request_id=request_id(request), csrf_token=token, **context,
     )
     response = HTMLResponse(html, status_code=status)

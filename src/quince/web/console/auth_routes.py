@@ -1,0 +1,94 @@
+"""Signing in and out of the console, and its static files (stylesheets and the vendored htmx)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from quince.web.console import accounts, cookies, pages
+from quince.web.console.context import (
+    address,
+    key,
+    log,
+    problem,
+    read_form,
+    safe_next,
+    settings_of,
+    text,
+)
+
+router = APIRouter()
+
+USERNAME_MAX = 128
+PASSWORD_MAX = 256
+STATIC_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
+
+
+@router.get("/static/console.css")
+async def stylesheet() -> Response:
+    return Response(pages.stylesheet(), media_type="text/css", headers=STATIC_HEADERS)
+
+
+@router.get(pages.HTMX_URL.removeprefix("/console"))
+async def htmx() -> Response:
+    return Response(pages.HTMX.read_bytes(), media_type="text/javascript", headers=STATIC_HEADERS)
+
+
+def _sign_in_page(request: Request, *, status: int = 200, username: str = "", error: str | None = None,
+                  next_url: str = "/console/") -> Response:
+    return pages.render(request, key(request), "signin.html", status=status, title="Sign in",
+                        username=username, error=error, next_url=next_url)
+
+
+@router.get("/sign-in")
+async def sign_in_form(request: Request) -> Response:
+    return _sign_in_page(request, next_url=safe_next(request.query_params.get("next")))
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    form = await read_form(request, max_fields=8)
+    if isinstance(form, Response):
+        return form
+    # Not text(): a password keeps its spaces, and an over-long one is refused, not cut.
+    raw_user, password = form.get("username", ""), form.get("password", "")
+    username = raw_user.strip() if isinstance(raw_user, str) else ""
+    password = password if isinstance(password, str) else ""
+    next_url = safe_next(text(form, "next", 2048))
+    if not username or not password or len(username) > USERNAME_MAX or len(password) > PASSWORD_MAX \
+            or "\x00" in username + password:
+        return _sign_in_page(request, status=400, username=username[:USERNAME_MAX], next_url=next_url,
+                             error="Enter your username and password.")
+    settings = settings_of(request)
+    lock = accounts.LockOut(settings.sign_in_max_failures_per_user,
+                            settings.sign_in_max_failures_per_address,
+                            timedelta(minutes=settings.sign_in_window_minutes))
+    async with request.app.state.sessionmaker() as db:
+        try:
+            admin = await accounts.authenticate(db, username, password, address(request), lock)
+        except accounts.AdminLockedOut as exc:
+            log(request, "console.signin", "locked_out", warn=True, admin=username)
+            return problem(request, 429, "Sign-in locked", exc.message, Retry_After=str(exc.minutes * 60))
+        except accounts.WrongAdminCredentials as exc:
+            await db.commit()  # the failure counts towards the lock-out
+            log(request, "console.signin", "wrong_credentials", warn=True, admin=username)
+            return _sign_in_page(request, status=401, username=username, next_url=next_url,
+                                 error=exc.message)
+        await db.commit()
+        log(request, "console.signin", "signed_in", admin=admin.username)
+        response = RedirectResponse(next_url, status_code=303)
+        cookies.set_session(response, cookies.session_value(key(request), admin.id, admin.password_hash),
+                            secure=pages.secure_cookies(settings))
+        return pages.with_page_headers(response)
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    form = await read_form(request, max_fields=4)
+    if isinstance(form, Response):
+        return form
+    response = RedirectResponse("/console/sign-in", status_code=303)
+    cookies.clear_session(response, secure=pages.secure_cookies(settings_of(request)))
+    return pages.with_page_headers(response)

@@ -1,0 +1,213 @@
+"""What every console route shares: the signed-in admin and the chosen OG, forms with their CSRF
+check, and refusals turned into pages (the one place per face where errors become HTML).
+
+A route opens the console with `open_console`, which gives either a `Console` or the response to
+return at once (the sign-in redirect, or a 404 for an OG out of reach); a POST reads its form with
+`read_form`, which gives either the form or the "page has expired" answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from python_multipart.exceptions import MultipartParseError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+
+from quince import logs
+from quince.config import Settings
+from quince.domain.errors import NotFound
+from quince.services import org_groups
+from quince.services.scope import Scope
+from quince.store.models import AdminRow, OrgGroupRow
+from quince.web.console import accounts, cookies, pages
+from quince.web.device_management import signing
+
+MAX_ID = 2_147_483_647
+FORM_PART_BYTES = 8 * 1024
+
+
+@dataclass(frozen=True)
+class Console:
+    """Who is signed in and where they are working."""
+
+    admin: AdminRow
+    scope: Scope
+    """The admin's whole subtree."""
+    og: OrgGroupRow
+    """The OG chosen in the selector."""
+    here: Scope
+    """The chosen OG's subtree, with the admin's rights."""
+    ogs: list[tuple[OrgGroupRow, int]]
+    """Every OG the admin may choose, with its depth below the admin's OG."""
+
+    @property
+    def read_only(self) -> bool:
+        return not self.scope.can_write
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as recorded on queued commands and in logs."""
+        return f"console:{self.admin.username}"
+
+
+class SignInNeeded(Exception):
+    pass
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def key(request: Request) -> bytes:
+    # Shared with the enrollment sign-in pages: one key file, loaded once per app.
+    value: bytes | None = getattr(request.app.state, "signin_key", None)
+    if value is None:
+        value = signing.load_secret_key(settings_of(request).var_dir)
+        request.app.state.signin_key = value
+    return value
+
+
+def address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
+    """One DeviceManagement log event for this request (never pass a secret as a field)."""
+    logs.event(logs.DEVICE_MANAGEMENT, name, outcome, level=logging.WARNING if warn else logging.INFO,
+               request_id=pages.request_id(request), **fields)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A database id from a URL or a form, or None for anything else."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        return None
+    return int(raw)
+
+
+def parse_page(raw: str | None) -> int:
+    """A 0-based page number from the query; anything odd is the first page."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) < 7:
+        return int(raw)
+    return 0
+
+
+def text(form: FormData, name: str, max_chars: int = 1024) -> str:
+    """A form field as stripped text, cut at `max_chars` (a file or a missing field is '')."""
+    value = form.get(name, "")
+    return value.strip()[:max_chars] if isinstance(value, str) else ""
+
+
+def query(params: dict[str, str], **changes: str | int | None) -> str:
+    """The query string of `params` with `changes` applied; empty values are left out."""
+    merged: dict[str, str] = {**params, **{k: str(v) for k, v in changes.items() if v is not None}}
+    return urlencode({k: v for k, v in merged.items() if v != ""})
+
+
+def safe_next(raw: str | None) -> str:
+    """Where to go after signing in: a console path only, never another site."""
+    if raw and raw.startswith("/console/") and "//" not in raw and "\\" not in raw and raw.isprintable():
+        return raw
+    return "/console/"
+
+
+def to_sign_in(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/console/sign-in?{urlencode({'next': target})}", status_code=303)
+
+
+def redirect(path: str, console: Console, **params: str | int) -> Response:
+    """A 303 to a console page at the console's OG (after a POST that changed something)."""
+    target = f"{path}?{urlencode({'og': console.og.id, **params})}"
+    return pages.with_page_headers(RedirectResponse(target, status_code=303))
+
+
+async def load_console(request: Request, db: AsyncSession) -> Console:
+    """The signed-in admin and the chosen OG; SignInNeeded or NotFound (an OG out of reach)."""
+    secret = key(request)
+    claim = cookies.read_session(request, secret)
+    admin = await db.get(AdminRow, claim.admin_id) if claim else None
+    if (claim is None or admin is None or not admin.active
+            or not signing.same(claim.password_tag, cookies.password_tag(secret, admin.password_hash))):
+        raise SignInNeeded
+    scope = await accounts.scope_of(db, admin)
+    raw = request.query_params.get("og")
+    og_id = scope.og_id if raw is None or raw == "" else parse_id(raw)
+    if og_id is None:
+        raise NotFound("Organization group", raw)
+    og = await org_groups.get(db, scope, og_id)
+    here = replace(scope, og_id=og.id, path=og.path)
+    return Console(admin, scope, og, here, await org_groups.subtree(db, scope, scope.og_id))
+
+
+async def open_console(request: Request, db: AsyncSession) -> Console | Response:
+    """The console for this request, or the response to send instead (sign-in, or not found)."""
+    try:
+        return await load_console(request, db)
+    except SignInNeeded:
+        return to_sign_in(request)
+    except NotFound:
+        return not_found(request)
+
+
+async def read_form(request: Request, *, max_fields: int = 16, max_files: int = 0,
+                    max_part_bytes: int = FORM_PART_BYTES) -> FormData | Response:
+    """The posted form when its CSRF token is good; else the "page has expired" page (403).
+    The body as a whole is already size-limited by the app's body limit."""
+    try:
+        form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_bytes)
+    except (HTTPException, MultiPartException, MultipartParseError, ValueError):
+        return expired(request)
+    if not cookies.csrf_ok(request, key(request), form.get(cookies.CSRF_FIELD)):
+        log(request, "console.form", "csrf_rejected", warn=True, path=request.url.path)
+        return expired(request)
+    return form
+
+
+def chrome(console: Console | None) -> dict[str, Any]:
+    """What base.html needs for the masthead: the admin, their rights, the OG and the selector."""
+    if console is None:
+        return {}
+    return {"admin": console.admin, "read_only": console.read_only, "og": console.og, "ogs": console.ogs}
+
+
+def render(request: Request, console: Console | None, template: str, *, status: int = 200,
+           **context: Any) -> Response:
+    """A console page with the masthead filled in for `console`."""
+    return pages.render(request, key(request), template, status=status, **context, **chrome(console))
+
+
+def problem(request: Request, status: int, heading: str, message: str, console: Console | None = None,
+            **headers: str) -> Response:
+    response = render(request, console, "message.html", status=status, title=heading, heading=heading,
+                      message=message)
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def not_found(request: Request, console: Console | None = None) -> Response:
+    return problem(request, 404, "Not found",
+                   "There is nothing at this address in the organization groups you manage.", console)
+
+
+def read_only(request: Request, console: Console) -> Response:
+    """The answer to a change a read-only admin asked for (the page offers them no such button)."""
+    log(request, "console.change", "read_only", warn=True, admin=console.admin.username,
+        path=request.url.path)
+    return problem(request, 403, "Not allowed",
+                   f"{console.admin.username} has read-only access: nothing was changed.", console)
+
+
+def expired(request: Request) -> Response:
+    return problem(request, 403, "This page has expired",
+                   "For your security, a form works only in the browser that opened it and for a "
+                   "limited time. Nothing was changed. Go back, reload the page and try again.")
