@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services.scope import Scope
+from tests.integration.console.support import PASSWORD, Fleet, build_fleet
 from tests.integration.device_management.support import Org, build_org
 
 if TYPE_CHECKING:
@@ -64,6 +65,35 @@ async def phone(browser: Browser, live_server: str) -> AsyncIterator[Page]:
     page = await context.new_page()
     yield page
     await context.close()
+
+
+@pytest.fixture
+async def desktop(browser: Browser, live_server: str) -> AsyncIterator[Page]:
+    """A page in a fresh desktop-sized browser context (1280x800, light mode)."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, device_scale_factor=1,
+                                        base_url=live_server, locale="en-US", color_scheme="light")
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+@pytest.fixture
+async def fleet(session: AsyncSession, scope: Scope) -> Fleet:
+    """The console tests' organization (see tests/integration/console/support.py)."""
+    return await build_fleet(session, scope)
+
+
+async def console_sign_in(page: Page, username: str) -> None:
+    """Sign in to the console as `username` (password PASSWORD) through the sign-in form."""
+    from playwright.async_api import expect
+
+    await page.goto("/console/")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the console")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("Password").press("Enter")
+    await expect(page.locator(".signout .who")).to_contain_text(username)
 
 
 @pytest.fixture

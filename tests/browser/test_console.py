@@ -4,50 +4,24 @@ and an out-of-scope address refused; screenshots for docs/console.md."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services.scope import Scope
-from tests.browser.conftest import save_screenshot
-from tests.integration.console.support import PASSWORD, Fleet, build_fleet
+from tests.browser.conftest import console_sign_in, save_screenshot
+from tests.integration.console.support import Fleet
 
 if os.environ.get("CI") != "true":  # in CI a missing playwright fails the collection instead
     pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
 
 
-@pytest.fixture
-async def fleet(session: AsyncSession, scope: Scope) -> Fleet:
-    return await build_fleet(session, scope)
-
-
-@pytest.fixture
-async def desktop(browser: Browser, live_server: str) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 800}, device_scale_factor=1,
-                                        base_url=live_server, locale="en-US", color_scheme="light")
-    context.set_default_timeout(15_000)
-    page = await context.new_page()
-    yield page
-    await context.close()
-
-
-async def _sign_in(page: Page, username: str) -> None:
-    await page.goto("/console/")
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the console")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_label("Password").press("Enter")
-
-
 async def test_an_admin_signs_in_switches_og_filters_devices_and_opens_one(
     desktop: Page, fleet: Fleet
 ) -> None:
-    await _sign_in(desktop, "acme-admin")
+    await console_sign_in(desktop, "acme-admin")
     await expect(desktop.get_by_role("heading", level=1)).to_have_text("Acme")
     await desktop.get_by_role("link", name="Devices", exact=True).click()
     await expect(desktop.locator("#device-count")).to_have_text("4 devices")
@@ -74,7 +48,7 @@ async def test_an_admin_signs_in_switches_og_filters_devices_and_opens_one(
 
 
 async def test_an_out_of_scope_address_is_refused(desktop: Page, fleet: Fleet) -> None:
-    await _sign_in(desktop, "beta-admin")
+    await console_sign_in(desktop, "beta-admin")
     await expect(desktop.get_by_role("heading", level=1)).to_have_text("Beta")
     answer = await desktop.goto(f"/console/devices/{fleet.alice_iphone}")
     assert answer is not None and answer.status == 404
@@ -84,7 +58,7 @@ async def test_an_out_of_scope_address_is_refused(desktop: Page, fleet: Fleet) -
 
 
 async def test_the_skip_link_is_the_first_stop_for_the_keyboard(desktop: Page, fleet: Fleet) -> None:
-    await _sign_in(desktop, "acme-admin")
+    await console_sign_in(desktop, "acme-admin")
     await expect(desktop.get_by_role("heading", level=1)).to_have_text("Acme")
     await desktop.keyboard.press("Tab")
     await expect(desktop.get_by_role("link", name="Skip to main content")).to_be_focused()
