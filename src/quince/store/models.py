@@ -377,6 +377,50 @@ class SignInAttemptRow(Base):
 Index("ix_enrollment_users_email", EnrollmentUserRow.email)
 
 
+class EnrollmentRefusalRow(Base):
+    """An enrollment the policy or the sign-in refused after the user was identified, with the
+    reason shown to them (the console's dashboard lists the recent ones)."""
+
+    __tablename__ = "enrollment_refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollment_users.id", ondelete="SET NULL"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(254))
+    # The OG the refusal concerns (the decided target, else the user's OG): it scopes who sees it.
+    og_id: Mapped[int | None] = mapped_column(ForeignKey("organization_groups.id", ondelete="SET NULL"))
+    og_path: Mapped[str] = mapped_column(String(1024), index=True)
+    flow: Mapped[str] = mapped_column(String(16))
+    entered_group_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(64))  # the error type, e.g. "UserEnrollmentDisabled"
+    message: Mapped[str] = mapped_column(Text)
+
+
+class UserImportRunRow(Base):
+    """One CSV import of enrollment users started from the console, and its progress."""
+
+    __tablename__ = "user_import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    og_id: Mapped[int] = mapped_column(ForeignKey("organization_groups.id", ondelete="CASCADE"), index=True)
+    started_by: Mapped[str] = mapped_column(String(160))
+    filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))  # queued, running, finished, failed, interrupted
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    done_rows: Mapped[int] = mapped_column(Integer, default=0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    # [[line, message], ...], the first ones only (error_count has them all).
+    errors: Mapped[list[list[object]]] = mapped_column(JSON, default=list)
+    message: Mapped[str | None] = mapped_column(Text)  # why the whole file failed, if it did
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class AppRow(Base):
     """An app in an OG's catalog: public App Store, in-house, or purchased through Apps and Books."""
 
