@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     sign_in_max_failures_per_address: int = Field(20, ge=1)
     sign_in_window_minutes: int = Field(15, ge=1)
     api_max_body_bytes: int = Field(1_048_576, ge=1024)
+    console_upload_max_bytes: int = Field(
+        50 * 1024 * 1024, ge=1024,
+        description="The largest file the console accepts for a CSV user import (bytes).",
+    )
     import_batch_size: int = Field(500, ge=1, le=10_000)
 
     @field_validator("public_url")

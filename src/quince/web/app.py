@@ -70,6 +70,7 @@ def create_app(
     app.include_router(scep_routes.router)
     app.include_router(enrollment_routes.router)
     app.include_router(mdm_routes.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes,
+                       per_path={console_routes.UPLOAD_PATH: settings.console_upload_max_bytes})
     app.add_middleware(AccessLog)  # outermost: it sees refusals by BodyLimit too
     return app
