@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeAlias
 
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quince.domain.errors import Conflict, NotFound, OutOfScope
@@ -97,7 +99,17 @@ async def enqueue(
     still waiting absorbs this one (returns None): ten commands queued for one device, one push."""
     now = now or utcnow()
     due = run_after or now
-    if dedupe_key is not None:
+    values = {"kind": kind, "payload": dict(payload), "dedupe_key": dedupe_key, "status": WAITING,
+              "attempts": 0, "max_attempts": max_attempts, "run_after": due, "created_at": now}
+    if dedupe_key is None:
+        job = JobRow(**values)
+        db.add(job)
+        await db.flush()
+        return job
+    # The partial unique index on (kind, dedupe_key) of waiting jobs makes the insert a no-op when
+    # another transaction has just added the same waiting job, even one not yet committed
+    # (PostgreSQL waits for it); then the loop finds and locks that job instead.
+    for _ in range(_DEDUPE_ROUNDS):
         waiting = await db.scalar(
             select(JobRow)
             .where(JobRow.kind == kind, JobRow.dedupe_key == dedupe_key, JobRow.status == WAITING)
@@ -114,13 +126,22 @@ async def enqueue(
             if waiting.attempts == 0 and aware(waiting.run_after) > due:
                 waiting.run_after = due
             return None
-    job = JobRow(
-        kind=kind, payload=dict(payload), dedupe_key=dedupe_key, status=WAITING, attempts=0,
-        max_attempts=max_attempts, run_after=due, created_at=now,
-    )
-    db.add(job)
-    await db.flush()
-    return job
+        new_id = await db.scalar(_insert_waiting(db, values))
+        if new_id is not None:
+            return await db.get(JobRow, new_id)
+    raise RuntimeError(f"could not enqueue {kind} job {dedupe_key!r}: it kept being claimed")
+
+
+_DEDUPE_ROUNDS = 5
+
+
+def _insert_waiting(db: AsyncSession, values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id against the waiting-job unique index."""
+    insert = postgresql_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    return (insert(JobRow).values(**values)
+            .on_conflict_do_nothing(index_elements=["kind", "dedupe_key"],
+                                    index_where=JobRow.status == WAITING)
+            .returning(JobRow.id))
 
 
 def _claimable(kinds: Iterable[str], now: datetime) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -273,6 +274,9 @@ class JobRow(Base):
     __table_args__ = (
         Index("ix_jobs_claim", "status", "run_after"),
         Index("ix_jobs_kind_key_status", "kind", "dedupe_key", "status"),
+        # At most one waiting job per (kind, dedupe_key): concurrent enqueues coalesce.
+        Index("uq_jobs_waiting_dedupe", "kind", "dedupe_key", unique=True,
+              sqlite_where=text("status = 'waiting'"), postgresql_where=text("status = 'waiting'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -69,6 +69,23 @@ async def test_jobs_with_the_same_key_coalesce_while_one_is_waiting(
     assert await count_jobs(engine) == 4
 
 
+async def test_two_transactions_enqueuing_the_same_key_at_once_leave_one_waiting_job(
+    engine: AsyncEngine
+) -> None:
+    # Neither can see the other's uncommitted job when it looks; the unique index over waiting
+    # jobs turns the second insert into "absorbed" instead of a duplicate push.
+    sessions = make_sessionmaker(engine)
+    async with sessions() as first, sessions() as second:
+        made = await jobs.enqueue(first, KIND, {"device_id": 7}, dedupe_key="device:7")
+        racing = asyncio.create_task(jobs.enqueue(second, KIND, {"device_id": 7}, dedupe_key="device:7"))
+        await asyncio.sleep(0.2)  # the second is now waiting on the first (locks)
+        await first.commit()
+        absorbed = await asyncio.wait_for(racing, timeout=30)
+        await second.commit()
+    assert made is not None and absorbed is None
+    assert await count_jobs(engine) == 1
+
+
 async def test_a_running_job_does_not_absorb_a_new_request(
     session: AsyncSession, engine: AsyncEngine
 ) -> None:
