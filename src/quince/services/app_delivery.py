@@ -93,11 +93,17 @@ async def deliver(db: AsyncSession, device: DeviceRow, app: AppRow) -> DeviceApp
             db, device.id, app.id, "NotSupported",
             "Quince installs only Apps and Books apps with user-based licences.",
         )
+    if device.enrollment_user_id is None:
+        # A device enrolled without a user (e.g. a shared corporate device): no one to license.
+        _log("apps.deliver", "no_user", device=device.uuid, app=app.bundle_id)
+        return await apps.set_device_app_status(
+            db, device.id, app.id, "NotSupported",
+            "A user-based licence needs an enrollment user, and this device has none.",
+        )
     row = await apps.set_device_app_status(
         db, device.id, app.id, "WaitingForVppUser",
         "Registering the user with Apple's Apps and Books service.", LicenseType.USER,
     )
-    assert device.enrollment_user_id is not None
     await jobs.enqueue(db, USER_JOB, {"user_id": device.enrollment_user_id, "og_id": device.og_id},
                        dedupe_key=f"user:{device.enrollment_user_id}:og:{device.og_id}")
     return row

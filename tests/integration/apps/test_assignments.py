@@ -5,16 +5,17 @@ device's OG apply. Also the per-device app status and a user's Apps and Books us
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import AppKind, LicenseType
 from quince.domain.errors import Conflict, InvalidInput, NotFound
-from quince.services import apps, user_groups
+from quince.services import app_delivery, apps, user_groups
 from quince.services.apps import NewApp
 from quince.services.devices import DeviceNotFound
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
-from quince.store.models import AppRow, VppTokenRow, VppUserRow
+from quince.store.models import AppRow, JobRow, VppTokenRow, VppUserRow
 from tests.integration.api.support import World
 from tests.integration.apps.conftest import add_device, scope_at
 
@@ -161,3 +162,14 @@ async def test_a_users_apps_and_books_user_is_shown_with_its_token_og(
     assert await apps.vpp_user_of(session, scope, world.carol) == []
     with pytest.raises(NotFound):
         await apps.vpp_user_of(session, await scope_at(session, world.sales), world.bob)
+
+
+async def test_a_purchased_app_for_a_device_without_a_user_is_not_supported_with_the_reason(
+    session: AsyncSession, scope: Scope, world: World
+) -> None:
+    app = await _app(session, scope, world.acme, "com.acme.shared")
+    shared_ipad = await add_device(session, world.eng, None, user_enrolled=False)
+    row = await app_delivery.deliver(session, shared_ipad, app)
+    assert row.status == "NotSupported"
+    assert row.reason == "A user-based licence needs an enrollment user, and this device has none."
+    assert await session.scalar(select(func.count()).select_from(JobRow)) == 0  # nothing sent
