@@ -26,8 +26,7 @@ def preview(
     """Run the enrollment policy for a user without creating anything, with its decision trace."""
 
     async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-        outcome = await enrollment_preview.preview(session, scope, username, group_id)
-        return enrollment_preview.as_preview_dict(outcome)
+        return await enrollment_preview.preview_as_seen(session, scope, username, group_id)
 
     data = run(work)
     if as_json:

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from quince.services import og_settings, users
+from quince.services import og_settings, user_groups, users
+from quince.services.enrollment_preview import OUTSIDE_OG, OUTSIDE_USER_GROUP
 from quince.services.scope import Scope
 from tests.conftest import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
@@ -135,3 +136,23 @@ async def test_preview_refuses_bad_parameters(api_client: ApiClientFactory, worl
     ):
         body = assert_error(await client.get(PREVIEW, params=params), 400)
         assert expected in body["message"], (params, body["message"])
+
+
+async def test_an_og_and_user_group_outside_the_callers_subtree_are_not_named(
+    api_client: ApiClientFactory, session: AsyncSession, scope: Scope, world: World
+) -> None:
+    # A wider admin put carol (Engineering) in a group at Acme mapped to Sales: an Engineering
+    # admin previewing carol learns where she goes only as "outside the groups you manage".
+    secret = await user_groups.create(session, scope, name="Secret Squad", og_id=world.acme)
+    await user_groups.add_member(session, scope, secret.id, world.carol)
+    await user_groups.add_mapping(session, scope, secret.id, world.sales, 1)
+    await session.commit()
+    client = await api_client(og_id=world.eng)
+    body = await preview(client, username="carol")
+    assert body["Allowed"] is True
+    assert body["GroupId"] is None and body["LocationGroupId"] is None
+    text = " ".join([body["Reason"], *body["Trace"]])
+    assert "Sales" not in text and "Secret Squad" not in text
+    assert OUTSIDE_OG in text and OUTSIDE_USER_GROUP in text
+    wide = await preview(await api_client(og_id=world.acme), username="carol")
+    assert_target(wide, world.sales, "sales", "Sales")  # the Acme admin sees it all

@@ -25,6 +25,7 @@ async def preview(
 ) -> EnrollmentPreview:
     """The organization group the user's device would enroll into, or why it would be refused,
     with the decision trace. A refusal is an answer (200), not an error; nothing is created."""
-    outcome = await enrollment_preview.preview(db, caller, username, groupid)
-    # The same shape `quince enroll preview --json` prints, so both faces agree.
-    return EnrollmentPreview.model_validate(enrollment_preview.as_preview_dict(outcome))
+    # The same shape `quince enroll preview --json` prints, so both faces agree. Organization
+    # groups and user groups outside the caller's subtree are not named (LocationGroupId is null).
+    return EnrollmentPreview.model_validate(
+        await enrollment_preview.preview_as_seen(db, caller, username, groupid))

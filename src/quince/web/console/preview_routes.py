@@ -9,13 +9,11 @@ every other name is replaced, in the summary and in the trace alike.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import (
@@ -26,37 +24,22 @@ from quince.domain.enrollment_policy import (
     UserEnrollmentDisabled,
 )
 from quince.domain.errors import NotFound
-from quince.domain.org_groups import OrgGroup, OrgTree
 from quince.domain.users import USERNAME_MAX_LENGTH
 from quince.services import enrollment_preview, users
-from quince.services.org_tree import load_tree
+from quince.services.enrollment_preview import OUTSIDE_OG, OUTSIDE_USER_GROUP, Place, Visibility
 from quince.services.paging import PageRequest
-from quince.services.scope import Scope
-from quince.store.models import EnrollmentUserRow, OrgGroupRow, UserGroupRow
+from quince.store.models import EnrollmentUserRow, OrgGroupRow
 from quince.web.console.context import Console, log, open_console, render
 
 router = APIRouter()
 
 GROUP_ID_INPUT_MAX = 256
 SUGGESTIONS = 20
-OUTSIDE_OG = "an organization group outside the groups you manage"
-OUTSIDE_USER_GROUP = "a user group outside the groups you manage"
 BASES = {
     Basis.USER_GROUP_MAPPING: "A user-group mapping (mappings win over any Group ID)",
     Basis.GROUP_ID: "The Group ID entered",
     Basis.ENROLLMENT_OG: "The user's default enrollment organization group (no Group ID entered)",
 }
-
-
-@dataclass(frozen=True)
-class Place:
-    """An organization group as this admin may see it: `og` is None when it is outside their reach."""
-
-    og: OrgGroup | None
-
-    @property
-    def hidden(self) -> bool:
-        return self.og is None
 
 
 @dataclass(frozen=True)
@@ -84,61 +67,6 @@ class Result:
     mappings: list[MappingLine]
     trace: list[str]
     redacted: bool
-
-
-class Visibility:
-    """Which names this admin may read: OGs in their subtree or above it; user groups in their
-    subtree. `redactor` rewrites trace lines, replacing every other OG label and group name."""
-
-    def __init__(self, tree: OrgTree, scope: Scope, visible_groups: set[int],
-                 group_names: dict[int, str]) -> None:
-        self.tree = tree
-        self._ancestors = {og.id for og in tree.lineage(scope.og_id)}
-        self._root = scope.og_id
-        self._visible_groups = visible_groups
-        self._group_names = group_names
-
-    def og(self, og: OrgGroup) -> bool:
-        return og.id in self._ancestors or self.tree.is_within(og.id, self._root)
-
-    def place(self, og: OrgGroup | None) -> Place | None:
-        return None if og is None else Place(og if self.og(og) else None)
-
-    def group(self, user_group_id: int) -> bool:
-        return user_group_id in self._visible_groups
-
-    def redactor(self, text: str, keep: Iterable[str] = ()) -> Callable[[str], str]:
-        """A function rewriting the lines of `text`. The policy writes an OG as `'Name' (Group ID
-        id)` and a user group as `'Name'`: hidden ones become a phrase, visible ones and `keep`
-        stay. Longer keys match first, so a visible label is never cut by a hidden bare name."""
-        replacements: dict[str, str] = {}
-        # Later assignments win for the same key: hidden bare names, then what stays, then labels.
-        for og in self.tree:
-            if not self.og(og):
-                replacements[repr(og.name)] = OUTSIDE_OG
-        for group_id, name in self._group_names.items():
-            if not self.group(group_id):
-                replacements[repr(name)] = OUTSIDE_USER_GROUP
-        for group_id, name in self._group_names.items():
-            if self.group(group_id):
-                replacements[repr(name)] = repr(name)
-        for kept in keep:
-            replacements[kept] = kept
-        for og in self.tree:
-            label = f"{og.name!r} (Group ID {og.group_id})"
-            replacements[label] = label if self.og(og) else OUTSIDE_OG
-        used = {k: v for k, v in replacements.items() if k in text}
-        if not used:
-            return lambda line: line
-        pattern = re.compile("|".join(re.escape(k) for k in sorted(used, key=len, reverse=True)))
-        return lambda line: pattern.sub(lambda m: used[m.group(0)], line)
-
-
-async def _visibility(db: AsyncSession, console: Console, group_names: dict[int, str]) -> Visibility:
-    visible = set(await db.scalars(select(UserGroupRow.id).where(
-        UserGroupRow.id.in_(list(group_names)), UserGroupRow.og_id.in_(console.scope.og_ids())
-    ))) if group_names else set()
-    return Visibility(await load_tree(db), console.scope, visible, group_names)
 
 
 def _mapping_lines(outcome: Outcome, mappings: Iterable[GroupMapping],
@@ -171,7 +99,8 @@ def _refusal(outcome: Outcome, target: Place | None) -> str | None:
 async def _result(db: AsyncSession, console: Console, user: EnrollmentUserRow, group_id: str) -> Result:
     mappings = await enrollment_preview.mappings_for(db, user.id)
     outcome = await enrollment_preview.decide(db, user, group_id or None)
-    seen = await _visibility(db, console, {m.user_group_id: m.user_group_name for m in mappings})
+    seen = await enrollment_preview.visibility(
+        db, console.scope, {m.user_group_id: m.user_group_name for m in mappings})
     redact = seen.redactor("\n".join(outcome.trace), keep=[repr(user.username)])
     trace = [redact(line) for line in outcome.trace]
     if isinstance(outcome, EnrollmentDecision):
