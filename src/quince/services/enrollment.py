@@ -26,7 +26,7 @@ from quince.domain import og_settings as setting_rules
 from quince.domain.devices import EnrollmentStatus, license_type_eligibility, ownership_for
 from quince.domain.enrollment_policy import EnrollmentDecision, EnrollmentRefusal
 from quince.domain.errors import QuinceError
-from quince.services import enrollment_preview, passwords
+from quince.services import enrollment_preview, enrollment_refusals, passwords
 from quince.services.org_tree import load_overrides, load_tree
 from quince.store.models import (
     DeviceRow,
@@ -183,10 +183,13 @@ async def start(
     client_address: str | None = None,
     now: datetime | None = None,
 ) -> EnrollmentStarted | EnrollmentRefusal:
-    """Decide the target OG; on success create the session, its placeholder and its secret."""
+    """Decide the target OG; on success create the session, its placeholder and its secret; on
+    a refusal record it (enrollment_refusals)."""
     now = now or utcnow()
     outcome = await enrollment_preview.decide(db, user, group_id)
     if not isinstance(outcome, EnrollmentDecision):
+        # Kept for the console's dashboard, in the caller's transaction like everything else here.
+        await enrollment_refusals.record(db, user, outcome, flow=flow.value, group_id=group_id, now=now)
         return outcome
     tree, overrides = await load_tree(db), await load_overrides(db)
     default_ownership = setting_rules.resolve(tree, overrides, outcome.og.id, "default_ownership")

@@ -1,0 +1,142 @@
+"""The console's dashboard: device counts per organization group and enrollments per day.
+
+Reads only. Each figure is one grouped query over the devices of the scope's subtree, whatever
+the number of OGs or devices (no query per OG); the per-child totals are rolled up from the
+per-OG groups using the OGs' materialized paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, case, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quince.domain.devices import EnrollmentStatus
+from quince.services import org_groups
+from quince.services.scope import Scope
+from quince.store.models import DeviceRow, OrgGroupRow
+
+CHART_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DeviceCounts:
+    enrolled: int = 0
+    in_progress: int = 0
+    """Placeholders still waiting for their device (EnrollmentInProgress, not superseded)."""
+    abandoned: int = 0
+    """Placeholders the user left: they signed in again, so a newer record superseded this one."""
+
+    def __add__(self, other: DeviceCounts) -> DeviceCounts:
+        return DeviceCounts(self.enrolled + other.enrolled, self.in_progress + other.in_progress,
+                            self.abandoned + other.abandoned)
+
+
+@dataclass(frozen=True)
+class OGCounts:
+    og: OrgGroupRow
+    counts: DeviceCounts
+    subtree: bool
+    """True for a child OG (its whole subtree); False for the chosen OG's own devices only."""
+
+
+@dataclass(frozen=True)
+class CountsByOG:
+    own: OGCounts
+    children: list[OGCounts]
+    total: DeviceCounts
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    enrollments: int
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def _force_custom_plan(db: AsyncSession) -> None:
+    # As in devices.search: a generic PostgreSQL plan cannot see how big the path prefix's
+    # subtree is, so each of these grouped scans is planned for its own parameters.
+    if db.get_bind().dialect.name == "postgresql":
+        await db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+async def device_counts(db: AsyncSession, scope: Scope) -> CountsByOG:
+    """Enrolled, in-progress and abandoned devices of the scope's OG itself and of each of its
+    direct children (with their subtrees), and the total of all of them."""
+    top = await org_groups.get(db, scope, scope.og_id)
+    in_progress = DeviceRow.enrollment_status == EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value
+    stmt = (
+        select(
+            OrgGroupRow.path,
+            _count(DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value),
+            _count(in_progress & DeviceRow.superseded_by_device_id.is_(None)),
+            _count(in_progress & DeviceRow.superseded_by_device_id.is_not(None)),
+        )
+        .select_from(DeviceRow)
+        .join(OrgGroupRow, OrgGroupRow.id == DeviceRow.og_id)
+        .where(OrgGroupRow.path.startswith(top.path, autoescape=True))
+        .group_by(OrgGroupRow.id, OrgGroupRow.path)
+    )
+    await _force_custom_plan(db)
+    children = list(await db.scalars(
+        select(OrgGroupRow).where(OrgGroupRow.parent_id == top.id).order_by(OrgGroupRow.name, OrgGroupRow.id)
+    ))
+    own = DeviceCounts()
+    below: dict[str, DeviceCounts] = {}
+    for path, enrolled, waiting, abandoned in (await db.execute(stmt)).tuples():
+        counts = DeviceCounts(int(enrolled), int(waiting), int(abandoned))
+        if path == top.path:
+            own = counts
+        else:
+            # "/1/4/9/12/" below "/1/4/": the child is the first segment after the prefix.
+            child = path[len(top.path):].split("/", 1)[0]
+            below[child] = below.get(child, DeviceCounts()) + counts
+    rows = [OGCounts(child, below.get(str(child.id), DeviceCounts()), True) for child in children]
+    total = sum((row.counts for row in rows), own)
+    return CountsByOG(OGCounts(top, own, False), rows, total)
+
+
+def _enrollment_day(dialect: str) -> ColumnElement[str]:
+    """The UTC calendar day a device enrolled, as 'YYYY-MM-DD' (SQLite keeps UTC times as text)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", DeviceRow.enrolled_at), "YYYY-MM-DD")
+    return func.substr(DeviceRow.enrolled_at, 1, 10)
+
+
+async def enrollments_per_day(
+    db: AsyncSession, scope: Scope, *, days: int = CHART_DAYS, today: date | None = None
+) -> list[DayCount]:
+    """Devices of the scope's subtree that completed enrollment on each of the last `days` days
+    (UTC, oldest first, today last), days without any included."""
+    today = today or datetime.now(UTC).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time(), UTC)
+    end = datetime.combine(today + timedelta(days=1), time(), UTC)
+    day = _enrollment_day(db.get_bind().dialect.name)
+    stmt = (
+        select(day, func.count())
+        .select_from(DeviceRow)
+        .join(OrgGroupRow, OrgGroupRow.id == DeviceRow.og_id)
+        .where(
+            OrgGroupRow.path.startswith(scope.path, autoescape=True),
+            DeviceRow.enrolled_at >= start,
+            DeviceRow.enrolled_at < end,
+        )
+        .group_by(day)
+    )
+    await _force_custom_plan(db)
+    found = {str(key): int(count) for key, count in (await db.execute(stmt)).tuples()}
+    return [DayCount(d, found.get(d.isoformat(), 0)) for d in (first + timedelta(n) for n in range(days))]
+
+
+def busiest(days: Sequence[DayCount]) -> DayCount | None:
+    """The day with the most enrollments (the latest of equals), or None when there were none."""
+    best = max(days, key=lambda d: (d.enrollments, d.day), default=None)
+    return best if best is not None and best.enrollments > 0 else None
