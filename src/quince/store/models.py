@@ -227,6 +227,11 @@ class DeviceRow(Base):
 Index(
     "ix_devices_last_seen_desc", DeviceRow.last_seen_at.desc().nulls_last(), DeviceRow.id
 ).ddl_if(dialect="postgresql")
+# The console's dashboard (migration 0008): counts by OG and status read this index alone, and the
+# enrollments-per-day chart reads a range of enrolled_at.
+Index("ix_devices_og_status_superseded", DeviceRow.og_id, DeviceRow.enrollment_status,
+      DeviceRow.superseded_by_device_id)
+Index("ix_devices_enrolled_at", DeviceRow.enrolled_at)
 
 
 class DeviceMessageRow(Base):
