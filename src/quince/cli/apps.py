@@ -169,6 +169,7 @@ def assign(
             assert group_id is not None
             kind, target = "og", (await org_groups.resolve_ref(db, scope, group_id)).id
         added = await apps.assign(db, scope, row.id, kind, target, "on_demand" if on_demand else "automatic")
+        await app_delivery.deliver_assignment(db, scope, row, added)
         view = next(v for v in await apps.assignments_of(db, scope, row.id) if v.row.id == added.id)
         return {**assignment_dict(view), "ApplicationName": row.name}
 

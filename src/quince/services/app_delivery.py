@@ -32,6 +32,7 @@ from quince.services import apps, commands, devices, jobs, users, vpp_tokens
 from quince.services.org_tree import load_overrides, load_tree
 from quince.services.scope import Scope, operator_scope
 from quince.store.models import (
+    AppAssignmentRow,
     AppRow,
     DeviceAppRow,
     DeviceRow,
@@ -50,6 +51,8 @@ LICENSE_JOB = "vpp.license"
 RELEASE_JOB = "vpp.release"
 POLL_SECONDS = 2.0
 ACTOR = "Quince app delivery"
+# Statuses that mean delivery is under way or done: a new assignment leaves these devices alone.
+UNDER_WAY_STATUSES = ("WaitingForVppUser", "WaitingForLicense", "InstallQueued", "Installed")
 
 # VPP user and licence statuses kept by Quince.
 REGISTERING, ASSOCIATED, FAILED, RETIRED = "Registering", "Associated", "Failed", "Retired"
@@ -107,6 +110,62 @@ async def deliver(db: AsyncSession, device: DeviceRow, app: AppRow) -> DeviceApp
     await jobs.enqueue(db, USER_JOB, {"user_id": device.enrollment_user_id, "og_id": device.og_id},
                        dedupe_key=f"user:{device.enrollment_user_id}:og:{device.og_id}")
     return row
+
+
+# --- starting delivery for a new assignment -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryStart:
+    """What adding an automatic assignment did to the enrolled devices it reaches now."""
+
+    started: int
+    """Devices where delivery began (an Apps and Books user and licence are on their way)."""
+    not_supported: int
+    """Devices the rules refuse the app (recorded NotSupported with the reason; nothing sent)."""
+    under_way: int
+    """Devices that already have the app or are getting it (left alone)."""
+
+
+async def deliver_assignment(
+    db: AsyncSession, scope: Scope, app: AppRow, assignment: AppAssignmentRow,
+) -> DeliveryStart:
+    """Start delivering an app to the Enrolled devices in `scope` that a new automatic assignment
+    reaches, exactly as at enrollment (`deliver`); devices that enroll later get it when they
+    enroll. On-demand assignments send nothing. Every face that adds an assignment calls this."""
+    scope.require_write()
+    if assignment.mode != "automatic":
+        return DeliveryStart(0, 0, 0)
+    catalog = await db.get(OrgGroupRow, app.og_id)
+    assert catalog is not None
+    paths = await apps.target_paths(db, [assignment])
+    reached = list(await db.scalars(
+        select(DeviceRow).where(
+            DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value,
+            DeviceRow.og_id.in_(scope.og_ids()),
+            DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
+                OrgGroupRow.path.startswith(catalog.path, autoescape=True))),
+            apps.reached_by(assignment, paths.get(assignment.target_id), catalog),
+        ).order_by(DeviceRow.id)
+    ))
+    busy = set(await db.scalars(select(DeviceAppRow.device_id).where(
+        DeviceAppRow.app_id == app.id, DeviceAppRow.status.in_(UNDER_WAY_STATUSES),
+        DeviceAppRow.device_id.in_([d.id for d in reached]),
+    )))
+    started = refused = 0
+    for device in reached:
+        if device.id in busy:
+            continue
+        user_licence = app.kind == AppKind.PURCHASED.value and (
+            device.is_user_enrolled or not app.device_licensing_enabled)
+        if user_licence and device.enrollment_user_id is None:
+            continue  # a user-based licence needs a user (a shared device without one is left out)
+        row = await deliver(db, device, app)
+        if row.status == "NotSupported":
+            refused += 1
+        else:
+            started += 1
+    return DeliveryStart(started, refused, len(busy))
 
 
 async def on_enrolled(db: AsyncSession, device: DeviceRow) -> list[DeviceAppRow]:

@@ -1,6 +1,6 @@
 """What the admin console shows about apps: the catalog visible at an OG with licence and
 assignment counts, where an app stands on the devices of an OG, the Apps and Books users of an
-OG's users, and starting delivery when an automatic assignment is added.
+OG's users.
 
 Reads only what `apps` and `app_delivery` store; every query is limited to the caller's scope.
 Nothing here commits.
@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import AppKind, Eligibility, NotSupported, eligibility
-from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import NotFound
 from quince.services import app_delivery, apps
 from quince.services.paging import Page, PageRequest
@@ -27,7 +26,6 @@ from quince.store.models import (
     DeviceRow,
     EnrollmentUserRow,
     OrgGroupRow,
-    UserGroupMemberRow,
     UserGroupRow,
     VppLicenseRow,
     VppTokenRow,
@@ -36,8 +34,6 @@ from quince.store.models import (
 
 # Licences a user holds at Apple (or is being given, or is giving back).
 HELD_LICENCE_STATUSES = ("Associating", "Associated", "Releasing")
-# Statuses that mean delivery is under way or done: a new assignment leaves these devices alone.
-UNDER_WAY_STATUSES = ("WaitingForVppUser", "WaitingForLicense", "InstallQueued", "Installed")
 VPP_USER_STATUSES = (
     app_delivery.REGISTERING, app_delivery.ASSOCIATED, app_delivery.FAILED, app_delivery.RETIRED,
 )
@@ -198,38 +194,18 @@ async def targets(
     return Targets(og_targets, groups[:MAX_TARGET_GROUPS], len(groups) > MAX_TARGET_GROUPS)
 
 
-def _reached_by(assignment: AppAssignmentRow, target_path: str | None,
-                catalog: OrgGroupRow) -> ColumnElement[bool]:
-    """Devices an assignment reaches (any status): in the target OG's subtree, or belonging to
-    a member of the target user group and at or below the app's catalog."""
-    if assignment.target_kind == "og":
-        return DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
-            OrgGroupRow.path.startswith(target_path or "\x00", autoescape=True)))
-    members = select(UserGroupMemberRow.user_id).where(
-        UserGroupMemberRow.user_group_id == assignment.target_id)
-    return DeviceRow.enrollment_user_id.in_(members) & DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
-        OrgGroupRow.path.startswith(catalog.path, autoescape=True)))
-
-
-async def _target_paths(db: AsyncSession, rows: Sequence[AppAssignmentRow]) -> dict[int, str]:
-    ids = {r.target_id for r in rows if r.target_kind == "og"}
-    return dict((await db.execute(
-        select(OrgGroupRow.id, OrgGroupRow.path).where(OrgGroupRow.id.in_(ids))
-    )).tuples().all())
-
-
 async def assignment_statuses(
     db: AsyncSession, scope: Scope, app: AppRow, catalog: OrgGroupRow, rows: Sequence[AppAssignmentRow],
 ) -> dict[int, dict[str, int]]:
     """For each assignment, how many devices in `scope` that it reaches stand at each status."""
-    paths = await _target_paths(db, rows)
+    paths = await apps.target_paths(db, rows)
     out: dict[int, dict[str, int]] = {}
     for row in rows:
         counted = await db.execute(
             select(DeviceAppRow.status, func.count())
             .join(DeviceRow, DeviceRow.id == DeviceAppRow.device_id)
             .where(DeviceAppRow.app_id == app.id, DeviceRow.og_id.in_(scope.og_ids()),
-                   _reached_by(row, paths.get(row.target_id), catalog))
+                   apps.reached_by(row, paths.get(row.target_id), catalog))
             .group_by(DeviceAppRow.status)
         )
         out[row.id] = dict(counted.tuples().all())
@@ -277,62 +253,6 @@ async def devices_with(
         .offset(page.page * page.page_size).limit(page.page_size)
     )).tuples().all()
     return Page([DeviceLine(s, d, u, o) for s, d, u, o in rows], page.page, page.page_size, total or 0)
-
-
-# --- starting delivery for a new assignment -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeliveryStart:
-    """What adding an automatic assignment did to the enrolled devices it reaches now."""
-
-    started: int
-    """Devices where delivery began (an Apps and Books user and licence are on their way)."""
-    not_supported: int
-    """Devices the rules refuse the app (recorded NotSupported with the reason; nothing sent)."""
-    under_way: int
-    """Devices that already have the app or are getting it (left alone)."""
-
-
-async def deliver_assignment(
-    db: AsyncSession, scope: Scope, app: AppRow, assignment: AppAssignmentRow,
-) -> DeliveryStart:
-    """Start delivering an app to the Enrolled devices in `scope` that a new automatic assignment
-    reaches, exactly as at enrollment (`app_delivery.deliver`); devices that enroll later get it
-    when they enroll. On-demand assignments send nothing."""
-    scope.require_write()
-    if assignment.mode != "automatic":
-        return DeliveryStart(0, 0, 0)
-    catalog = await db.get(OrgGroupRow, app.og_id)
-    assert catalog is not None
-    paths = await _target_paths(db, [assignment])
-    reached = list(await db.scalars(
-        select(DeviceRow).where(
-            DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value,
-            DeviceRow.og_id.in_(scope.og_ids()),
-            DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
-                OrgGroupRow.path.startswith(catalog.path, autoescape=True))),
-            _reached_by(assignment, paths.get(assignment.target_id), catalog),
-        ).order_by(DeviceRow.id)
-    ))
-    busy = set(await db.scalars(select(DeviceAppRow.device_id).where(
-        DeviceAppRow.app_id == app.id, DeviceAppRow.status.in_(UNDER_WAY_STATUSES),
-        DeviceAppRow.device_id.in_([d.id for d in reached]),
-    )))
-    started = refused = 0
-    for device in reached:
-        if device.id in busy:
-            continue
-        user_licence = app.kind == AppKind.PURCHASED.value and (
-            device.is_user_enrolled or not app.device_licensing_enabled)
-        if user_licence and device.enrollment_user_id is None:
-            continue  # a user-based licence needs a user (a shared device without one is left out)
-        row = await app_delivery.deliver(db, device, app)
-        if row.status == "NotSupported":
-            refused += 1
-        else:
-            started += 1
-    return DeliveryStart(started, refused, len(busy))
 
 
 # --- Apps and Books users -------------------------------------------------------------------------

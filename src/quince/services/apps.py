@@ -370,6 +370,27 @@ async def assignments_for_device(
     return list(found.values())
 
 
+def reached_by(assignment: AppAssignmentRow, target_path: str | None,
+                catalog: OrgGroupRow) -> ColumnElement[bool]:
+    """Devices an assignment reaches (any status): in the target OG's subtree, or belonging to
+    a member of the target user group and at or below the app's catalog."""
+    if assignment.target_kind == "og":
+        return DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
+            OrgGroupRow.path.startswith(target_path or "\x00", autoescape=True)))
+    members = select(UserGroupMemberRow.user_id).where(
+        UserGroupMemberRow.user_group_id == assignment.target_id)
+    return DeviceRow.enrollment_user_id.in_(members) & DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
+        OrgGroupRow.path.startswith(catalog.path, autoescape=True)))
+
+
+async def target_paths(db: AsyncSession, rows: Sequence[AppAssignmentRow]) -> dict[int, str]:
+    """The materialized paths of the OGs these assignments target (user-group targets have none)."""
+    ids = {r.target_id for r in rows if r.target_kind == "og"}
+    return dict((await db.execute(
+        select(OrgGroupRow.id, OrgGroupRow.path).where(OrgGroupRow.id.in_(ids))
+    )).tuples().all())
+
+
 async def apps_for_device(db: AsyncSession, device: DeviceRow) -> list[tuple[AppRow, AppAssignmentRow]]:
     """The automatic assignments that apply to a device (what to push when it enrolls)."""
     return await assignments_for_device(db, device)

@@ -222,7 +222,8 @@ async def list_assignments(app_id: IdPath, db: Db, caller: Caller) -> Assignment
 @router.post(f"{A}/{{app_id}}/assignments", response_model=Assignment, status_code=201)
 async def add_assignment(app_id: IdPath, body: AssignmentCreate, db: Db, caller: Caller) -> Assignment:
     """Assign the app to a user group (its members' devices) or an OG (its devices and those of
-    the OGs below it). Automatic assignments are pushed when a device enrolls."""
+    the OGs below it). An automatic assignment starts delivery at once on the enrolled devices it
+    reaches, and on every device that enrolls later."""
     kind, target = (
         ("user_group", body.user_group_id) if body.user_group_id is not None
         else ("og", body.location_group_id)
@@ -230,6 +231,7 @@ async def add_assignment(app_id: IdPath, body: AssignmentCreate, db: Db, caller:
     assert target is not None
     mode = "automatic" if body.mode == "Automatic" else "on_demand"
     row = await apps.assign(db, caller, app_id, kind, target, mode)
+    await app_delivery.deliver_assignment(db, caller, await apps.get(db, caller, app_id), row)
     views = await apps.assignments_of(db, caller, app_id)
     await db.commit()
     return _assignment(next(v for v in views if v.row.id == row.id))

@@ -17,7 +17,7 @@ from quince.domain.app_eligibility import (
     parse_kind,
 )
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
-from quince.services import app_overview, apps
+from quince.services import app_delivery, app_overview, apps
 from quince.services.app_overview import CatalogEntry
 from quince.services.apps import NewApp
 from quince.services.paging import PageRequest
@@ -344,7 +344,7 @@ async def assign(request: Request, app_ref: str) -> Response:
             return not_found(request, console)
         try:
             row = await apps.assign(db, console.scope, entry.app.id, kind, target_id, values.mode)
-            started = await app_overview.deliver_assignment(db, console.scope, entry.app, row)
+            started = await app_delivery.deliver_assignment(db, console.scope, entry.app, row)
         except NotFound:
             log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
                 reason="target out of reach")
