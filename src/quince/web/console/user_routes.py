@@ -1,7 +1,455 @@
-"""Console pages: users (being built)."""
+"""Enrollment users: the list, a user's page, adding and editing users, (de)activating them, and
+CSV imports that run in the background while their page shows the progress."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData, UploadFile
+
+from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
+from quince.domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
+from quince.services import passwords, user_import, user_import_runs, users
+from quince.services.paging import PageRequest
+from quince.services.user_import import ImportFileError
+from quince.store.models import (
+    EnrollmentUserRow,
+    OrgGroupRow,
+    UserGroupMemberRow,
+    UserGroupRow,
+    UserImportRunRow,
+)
+from quince.web.console.context import (
+    Console,
+    log,
+    not_found,
+    open_console,
+    parse_id,
+    parse_page,
+    query,
+    read_form,
+    read_only,
+    redirect,
+    render,
+    settings_of,
+    text,
+)
 
 router = APIRouter()
+
+PAGE_SIZE = 50
+STATUSES = (("", "Any"), ("active", "Active"), ("inactive", "Inactive"))
+# Cut form fields well past the service's limits, so an over-long value is refused, not shortened.
+CUT = 2
+# What each form field is called in the services' errors (InvalidInput.field).
+FIELDS = {"UserName": "username", "Email": "email", "ManagedAppleId": "managed_apple_id",
+          "FirstName": "first_name", "LastName": "last_name", "Password": "password", "og": "og_id"}
+NOTICES = {
+    "added": "User {name} was added.",
+    "updated": "User {name} was saved.",
+    "unchanged": "Nothing was changed for user {name}.",
+    "deactivated": "User {name} was deactivated: they can no longer sign in to enroll a device. "
+                   "Devices already enrolled stay enrolled.",
+    "activated": "User {name} was activated: they can sign in to enroll a device again.",
+}
+EXAMPLE_CSV = (
+    "username,email,password,managed_apple_id,first_name,last_name,group_id,active\n"
+    "jdoe,jane.doe@example.com,Initial-pass-1,,Jane,Doe,{group_id},true"
+)
+COLUMN_HELP = {
+    "username": "Sign-in name; unique across the install, ignoring case. A row naming an existing "
+                "user updates that user.",
+    "email": "Email address.",
+    "password": "Optional; at least 8 characters. Empty keeps the stored password.",
+    "managed_apple_id": "Optional; empty means the email address (for a new user).",
+    "first_name": "Optional.",
+    "last_name": "Optional.",
+    "group_id": "Group ID of the user's organization group: this one or one below it.",
+    "active": "Optional: true or false (empty: true for a new user, unchanged otherwise).",
+}
+
+
+def _tasks(request: Request) -> set[asyncio.Task[Any]]:
+    """The running import tasks of this app, kept so that they are not garbage-collected."""
+    tasks: set[asyncio.Task[Any]] | None = getattr(request.app.state, "user_import_tasks", None)
+    if tasks is None:
+        tasks = set()
+        request.app.state.user_import_tasks = tasks
+    return tasks
+
+
+def _og_names(console: Console) -> dict[int, OrgGroupRow]:
+    return {row.id: row for row, _ in console.ogs}
+
+
+def _og_choices(console: Console) -> list[tuple[OrgGroupRow, int]]:
+    """The OGs of the chosen OG's subtree, with their depth below it (for the OG select)."""
+    base = next((level for row, level in console.ogs if row.id == console.og.id), 0)
+    return [(row, level - base) for row, level in console.ogs if row.path.startswith(console.og.path)]
+
+
+# -- the list --------------------------------------------------------------------------------------
+
+
+@router.get("/users")
+async def user_list(request: Request) -> Response:
+    q = request.query_params
+    params = {name: q.get(name, "").strip()[:128] for name in ("og", "q", "status")}
+    if params["status"] not in dict(STATUSES):
+        params["status"] = ""
+    page_number = parse_page(q.get("page"))
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        params["og"] = str(console.og.id)
+        found = await users.search(
+            db, console.here, PageRequest(page_number, PAGE_SIZE), text=params["q"] or None,
+            active={"active": True, "inactive": False}.get(params["status"]),
+        )
+        return render(
+            request, console, "users.html", title="Users", nav="users", items=found.items,
+            total=found.total, page=page_number, pages=max(1, -(-found.total // PAGE_SIZE)),
+            params=params, statuses=STATUSES, og_names=_og_names(console),
+            query=lambda **changes: query(params, **changes),
+        )
+
+
+# -- adding and editing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserForm:
+    """What the add and edit forms hold (never the password)."""
+
+    username: str = ""
+    email: str = ""
+    managed_apple_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    og_id: int | None = None
+    active: bool = True
+
+    @classmethod
+    def of(cls, row: EnrollmentUserRow) -> UserForm:
+        return cls(row.username, row.email, row.managed_apple_id, row.first_name, row.last_name,
+                   row.og_id, row.active)
+
+    @classmethod
+    def read(cls, form: FormData, *, active: bool) -> UserForm:
+        return cls(
+            text(form, "username", USERNAME_MAX_LENGTH * CUT), text(form, "email", EMAIL_MAX_LENGTH * CUT),
+            text(form, "managed_apple_id", EMAIL_MAX_LENGTH * CUT),
+            text(form, "first_name", NAME_MAX_LENGTH * CUT), text(form, "last_name", NAME_MAX_LENGTH * CUT),
+            parse_id(text(form, "og_id", 16)), active,
+        )
+
+    def og(self) -> int:
+        if self.og_id is None:
+            raise InvalidInput("og", "Choose an organization group.")
+        return self.og_id
+
+
+def _password(form: FormData) -> str | None:
+    """The password typed, exactly (spaces are part of it); None when left empty."""
+    value = form.get("password", "")
+    if not isinstance(value, str) or not value:
+        return None
+    return value[:passwords.MAX_LENGTH + 1]
+
+
+def _form_page(request: Request, console: Console, values: UserForm, *, user: EnrollmentUserRow | None,
+               status: int = 200, error: QuinceError | None = None) -> Response:
+    field = None
+    if isinstance(error, InvalidInput):
+        field = FIELDS.get(error.field)
+    elif isinstance(error, Conflict):
+        field = "username"
+    title = f"Edit user {user.username}" if user else "Add a user"
+    return render(request, console, "user_form.html", status=status, title=title, nav="users",
+                  values=values, user=user, og_choices=_og_choices(console),
+                  error=error.message if error else None, error_field=field)
+
+
+def _refusal_status(exc: QuinceError) -> int:
+    return 409 if isinstance(exc, Conflict) else 400
+
+
+@router.get("/users/new")
+async def add_form(request: Request) -> Response:
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        if console.read_only:
+            return read_only(request, console)
+        return _form_page(request, console, UserForm(og_id=console.og.id), user=None)
+
+
+@router.post("/users/new")
+async def add_user(request: Request) -> Response:
+    form = await read_form(request, max_fields=10)
+    if isinstance(form, Response):
+        return form
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        if console.read_only:
+            return read_only(request, console)
+        values = UserForm.read(form, active=form.get("active") == "yes")
+        try:
+            row = await users.add(
+                db, console.here, username=values.username, email=values.email, og_id=values.og(),
+                password=_password(form), managed_apple_id=values.managed_apple_id or None,
+                first_name=values.first_name, last_name=values.last_name, active=values.active,
+            )
+        except NotFound:
+            return not_found(request, console)
+        except QuinceError as exc:
+            log(request, "console.users", "add_refused", warn=True, admin=console.admin.username,
+                username=values.username, reason=exc.message)
+            # add() refuses before it stores anything; nothing to roll back.
+            return _form_page(request, console, values, user=None, status=_refusal_status(exc), error=exc)
+        await db.commit()
+        log(request, "console.users", "added", admin=console.admin.username, user=row.username,
+            og=row.og_id)
+        return redirect(f"/console/users/{row.id}", console, done="added")
+
+
+async def _console_and_user(
+    request: Request, db: AsyncSession, user_ref: str
+) -> tuple[Console, EnrollmentUserRow] | Response:
+    """The signed-in console and a user of its chosen OG's subtree; else sign-in or a 404."""
+    console = await open_console(request, db)
+    if isinstance(console, Response):
+        return console
+    user_id = parse_id(user_ref)
+    try:
+        if user_id is None:
+            raise NotFound("User", user_ref)
+        return console, await users.get(db, console.here, user_id)
+    except NotFound:
+        return not_found(request, console)
+
+
+def _changes(row: EnrollmentUserRow, values: UserForm, password: str | None) -> users.UserChanges:
+    """Only what the form changed: an untouched Managed Apple ID that was the email address
+    follows a new email address (the service does that when the field is left out)."""
+    apple_id = values.managed_apple_id or values.email
+    return users.UserChanges(
+        username=values.username if values.username != row.username else None,
+        email=values.email if values.email != row.email else None,
+        managed_apple_id=apple_id if apple_id != row.managed_apple_id else None,
+        first_name=values.first_name if values.first_name != row.first_name else None,
+        last_name=values.last_name if values.last_name != row.last_name else None,
+        og_id=values.og() if values.og() != row.og_id else None,
+        password=password,
+    )
+
+
+@router.get("/users/{user_ref}/edit")
+async def edit_form(request: Request, user_ref: str) -> Response:
+    async with request.app.state.sessionmaker() as db:
+        found = await _console_and_user(request, db, user_ref)
+        if isinstance(found, Response):
+            return found
+        console, row = found
+        if console.read_only:
+            return read_only(request, console)
+        return _form_page(request, console, UserForm.of(row), user=row)
+
+
+@router.post("/users/{user_ref}/edit")
+async def edit_user(request: Request, user_ref: str) -> Response:
+    form = await read_form(request, max_fields=10)
+    if isinstance(form, Response):
+        return form
+    async with request.app.state.sessionmaker() as db:
+        found = await _console_and_user(request, db, user_ref)
+        if isinstance(found, Response):
+            return found
+        console, row = found
+        if console.read_only:
+            return read_only(request, console)
+        values = UserForm.read(form, active=row.active)
+        try:
+            changes = _changes(row, values, _password(form))
+            if changes == users.UserChanges():
+                return redirect(f"/console/users/{row.id}", console, done="unchanged")
+            await users.update(db, console.here, row.id, changes)
+        except QuinceError as exc:
+            # update() may have changed some fields before refusing: drop them all, then reload
+            # what the page shows (a rollback expires every loaded row).
+            admin = console.admin.username
+            await db.rollback()
+            log(request, "console.users", "update_refused", warn=True, admin=admin, user=user_ref,
+                reason=exc.message)
+            found = await _console_and_user(request, db, user_ref)
+            if isinstance(found, Response):
+                return found
+            console, row = found
+            if isinstance(exc, NotFound):
+                return not_found(request, console)
+            return _form_page(request, console, values, user=row, status=_refusal_status(exc), error=exc)
+        await db.commit()
+        log(request, "console.users", "updated", admin=console.admin.username, user=row.username,
+            fields=",".join(k for k, v in vars(changes).items() if v is not None and k != "password")
+            + (",password" if changes.password else ""))
+        return redirect(f"/console/users/{row.id}", console, done="updated")
+
+
+async def _set_active(request: Request, user_ref: str, active: bool) -> Response:
+    form = await read_form(request, max_fields=2)
+    if isinstance(form, Response):
+        return form
+    async with request.app.state.sessionmaker() as db:
+        found = await _console_and_user(request, db, user_ref)
+        if isinstance(found, Response):
+            return found
+        console, row = found
+        if console.read_only:
+            return read_only(request, console)
+        await users.update(db, console.here, row.id, users.UserChanges(active=active))
+        await db.commit()
+        outcome = "activated" if active else "deactivated"
+        log(request, "console.users", outcome, admin=console.admin.username, user=row.username)
+        return redirect(f"/console/users/{row.id}", console, done=outcome)
+
+
+@router.post("/users/{user_ref}/deactivate")
+async def deactivate(request: Request, user_ref: str) -> Response:
+    return await _set_active(request, user_ref, False)
+
+
+@router.post("/users/{user_ref}/activate")
+async def activate(request: Request, user_ref: str) -> Response:
+    return await _set_active(request, user_ref, True)
+
+
+# -- importing -------------------------------------------------------------------------------------
+
+
+async def _import_page(request: Request, db: AsyncSession, console: Console, *, status: int = 200,
+                       error: str | None = None) -> Response:
+    limit = user_import_runs.upload_limit(settings_of(request).console_upload_max_bytes)
+    return render(
+        request, console, "user_import.html", status=status, title="Import users", nav="users",
+        columns=[(name, name in user_import.REQUIRED_COLUMNS, COLUMN_HELP[name])
+                 for name in user_import.COLUMNS],
+        example=EXAMPLE_CSV.format(group_id=console.og.group_id), limit=user_import_runs.size_text(limit),
+        runs=await user_import_runs.recent(db, console.here), status_of=user_import_runs.status_of,
+        og_names=_og_names(console), error=error,
+    )
+
+
+@router.get("/users/import")
+async def import_form(request: Request) -> Response:
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        return await _import_page(request, db, console)
+
+
+@router.post("/users/import")
+async def import_start(request: Request) -> Response:
+    # Only text fields are held to read_form's part size; the file is spooled to disk and bounded
+    # by the app's body limit for this path (settings.console_upload_max_bytes) and the check below.
+    form = await read_form(request, max_fields=4, max_files=1)
+    if isinstance(form, Response):
+        return form
+    settings = settings_of(request)
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        if console.read_only:
+            return read_only(request, console)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not (upload.filename or upload.size):
+            return await _import_page(request, db, console, status=400,
+                                      error="Choose a CSV file to import.")
+        limit = user_import_runs.upload_limit(settings.console_upload_max_bytes)
+        data = await upload.read(limit + 1)
+        try:
+            user_import_runs.check_size(len(data), limit)
+        except ImportFileError as exc:
+            log(request, "console.users", "import_refused", warn=True, admin=console.admin.username,
+                reason="too large")
+            return await _import_page(request, db, console, status=413, error=exc.message)
+        run = await user_import_runs.start(db, console.here, og_id=console.og.id,
+                                           started_by=console.admin.username, filename=upload.filename or "")
+        await db.commit()
+    admin = console.admin.username
+
+    def finished(ended: UserImportRunRow | None) -> None:
+        if ended is None:
+            log(request, "console.users", "import_lost", warn=True, admin=admin, run=run.id)
+            return
+        log(request, "console.users", f"import_{ended.status}", warn=ended.status != "finished",
+            admin=admin, run=ended.id, created=ended.created_count, updated=ended.updated_count,
+            unchanged=ended.unchanged_count, errors=ended.error_count, message=ended.message)
+
+    user_import_runs.launch(_tasks(request), request.app.state.sessionmaker, console.here, run.id, data,
+                            batch_size=settings.import_batch_size, on_done=finished)
+    log(request, "console.users", "import_started", admin=admin, run=run.id, og=console.og.group_id,
+        filename=run.filename, size=len(data))
+    return redirect(f"/console/users/import/{run.id}", console)
+
+
+@router.get("/users/import/{run_ref}")
+async def import_run(request: Request, run_ref: str) -> Response:
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        run_id = parse_id(run_ref)
+        try:
+            if run_id is None:
+                raise NotFound("Import", run_ref)
+            run = await user_import_runs.get(db, console.scope, run_id)
+        except NotFound:
+            return not_found(request, console)
+        status = user_import_runs.status_of(run)
+        return render(
+            request, console, "user_import_run.html", title=f"Import #{run.id}", nav="users", run=run,
+            run_status=status, active=status in user_import_runs.ACTIVE,
+            run_og=_og_names(console).get(run.og_id),
+            percent=100 * run.done_rows // run.total_rows if run.total_rows else 0,
+            interrupted_message=user_import_runs.INTERRUPTED_MESSAGE,
+            self_url=f"/console/users/import/{run.id}?og={console.og.id}",
+            more_errors=max(0, run.error_count - len(run.errors)),
+        )
+
+
+# -- a user's page ---------------------------------------------------------------------------------
+
+
+@router.get("/users/{user_ref}")
+async def user_detail(request: Request, user_ref: str) -> Response:
+    async with request.app.state.sessionmaker() as db:
+        found = await _console_and_user(request, db, user_ref)
+        if isinstance(found, Response):
+            return found
+        console, row = found
+        # The user's groups the admin may see: a group can sit above the user's OG.
+        groups = list(await db.scalars(
+            select(UserGroupRow)
+            .join(UserGroupMemberRow, UserGroupMemberRow.user_group_id == UserGroupRow.id)
+            .where(UserGroupMemberRow.user_id == row.id, UserGroupRow.og_id.in_(console.scope.og_ids()))
+            .order_by(UserGroupRow.name_key, UserGroupRow.id)
+        ))
+        done = request.query_params.get("done", "")
+        notice = NOTICES[done].format(name=row.username) if done in NOTICES else None
+        return render(
+            request, console, "user.html", title=f"User {row.username}", nav="users", user=row,
+            user_og=_og_names(console).get(row.og_id), groups=groups, og_names=_og_names(console),
+            top_og=console.scope.og_id, notice=notice,
+        )
