@@ -42,9 +42,6 @@ INTERRUPTED_MESSAGE = (
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-# The table has no updated_at column: while a run is queued or running, `finished_at` holds the time
-# of its last progress (a heartbeat, for `status_of`); once the run has ended, the time it ended.
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -56,7 +53,7 @@ def _aware(moment: datetime) -> datetime:
 
 def last_progress_at(run: UserImportRunRow) -> datetime:
     """When the run last recorded progress (or ended)."""
-    return _aware(run.finished_at or run.created_at)
+    return _aware(run.updated_at or run.created_at)
 
 
 def status_of(run: UserImportRunRow, now: datetime | None = None) -> str:
@@ -127,7 +124,7 @@ async def start(
     row = UserImportRunRow(
         og_id=og.id, started_by=started_by[:160], filename=clean_filename(filename), status=QUEUED,
         total_rows=0, done_rows=0, created_count=0, updated_count=0, unchanged_count=0,
-        error_count=0, errors=[], message=None, finished_at=_now(),
+        error_count=0, errors=[], message=None, updated_at=_now(),
     )
     session.add(row)
     await session.flush()
@@ -154,8 +151,12 @@ async def recent(session: AsyncSession, scope: Scope, limit: int = 10) -> list[U
 
 
 async def _record(session: AsyncSession, run_id: int, **values: Any) -> None:
-    """Write fields of the run in the session's transaction (the caller commits)."""
-    values.setdefault("finished_at", _now())
+    """Write fields of the run in the session's transaction (the caller commits); a run that ends
+    gets its end time."""
+    now = _now()
+    values.setdefault("updated_at", now)
+    if values.get("status") in (FINISHED, FAILED, INTERRUPTED):
+        values.setdefault("finished_at", now)
     await session.execute(update(UserImportRunRow).where(UserImportRunRow.id == run_id).values(**values))
 
 

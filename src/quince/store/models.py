@@ -427,6 +427,8 @@ class UserImportRunRow(Base):
     errors: Mapped[list[list[object]]] = mapped_column(JSON, default=list)
     message: Mapped[str | None] = mapped_column(Text)  # why the whole file failed, if it did
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The last progress written: a queued or running run that stops moving lost its process.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

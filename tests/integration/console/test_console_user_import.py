@@ -196,7 +196,7 @@ async def test_a_running_import_refreshes_itself_and_offers_a_refresh_link(
     client: httpx.AsyncClient, fleet: Fleet, session: AsyncSession
 ) -> None:
     run = UserImportRunRow(og_id=fleet.acme, started_by="acme-admin", filename="big.csv", status="running",
-                           total_rows=2000, done_rows=500, error_count=1, finished_at=datetime.now(UTC),
+                           total_rows=2000, done_rows=500, error_count=1, updated_at=datetime.now(UTC),
                            errors=[[7, "The email column is required but empty."]])
     session.add(run)
     await session.commit()
@@ -217,11 +217,11 @@ async def test_a_run_that_stopped_moving_is_shown_as_interrupted(
     client: httpx.AsyncClient, fleet: Fleet, session: AsyncSession
 ) -> None:
     run = UserImportRunRow(og_id=fleet.acme, started_by="acme-admin", filename="big.csv", status="running",
-                           total_rows=2000, done_rows=500, errors=[], finished_at=datetime.now(UTC))
+                           total_rows=2000, done_rows=500, errors=[], updated_at=datetime.now(UTC))
     session.add(run)
     await session.commit()
     await session.execute(update(UserImportRunRow).where(UserImportRunRow.id == run.id).values(
-        finished_at=datetime.now(UTC) - user_import_runs.STALE_AFTER - timedelta(seconds=5)))
+        updated_at=datetime.now(UTC) - user_import_runs.STALE_AFTER - timedelta(seconds=5)))
     await session.commit()
     await sign_in(client, "acme-admin")
     page = (await client.get(f"/console/users/import/{run.id}?og={fleet.acme}")).text

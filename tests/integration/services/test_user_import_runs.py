@@ -130,17 +130,17 @@ async def test_a_run_that_has_not_moved_for_five_minutes_is_interrupted(
     now = datetime.now(UTC)
     for status in ("queued", "running"):
         run.status = status
-        run.finished_at = now - timedelta(minutes=4)
+        run.updated_at = now - timedelta(minutes=4)
         assert user_import_runs.status_of(run, now) == status
         assert user_import_runs.is_active(run, now)
-        run.finished_at = now - timedelta(minutes=5, seconds=1)
+        run.updated_at = now - timedelta(minutes=5, seconds=1)
         assert user_import_runs.status_of(run, now) == "interrupted"
         assert not user_import_runs.is_active(run, now)
     run.status = "finished"
-    run.finished_at = now - timedelta(days=3)
+    run.updated_at = now - timedelta(days=3)
     assert user_import_runs.status_of(run, now) == "finished"
     # SQLite hands datetimes back without a time zone: they are UTC.
-    run.status, run.finished_at = "running", (now - timedelta(minutes=10)).replace(tzinfo=None)
+    run.status, run.updated_at = "running", (now - timedelta(minutes=10)).replace(tzinfo=None)
     assert user_import_runs.status_of(run, now) == "interrupted"
 
 
