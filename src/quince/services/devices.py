@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Select, false, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from quince.domain.devices import license_type_eligibility, ownership_for
 from quince.domain.errors import InvalidInput, NotFound
@@ -51,6 +53,64 @@ _ORDER_COLUMNS = {
     "operatingsystem": DeviceRow.os_version,
     "devicereportedname": DeviceRow.device_name,
 }
+
+
+class LastSeen(StrEnum):
+    """The console's "Last seen" filter: a window back from now, seen longer ago, or never."""
+
+    LAST_DAY = "24h"
+    LAST_WEEK = "7d"
+    LAST_MONTH = "30d"
+    NOT_LAST_MONTH = "over-30d"
+    """Seen, but not in the last 30 days (a device never seen is `NEVER`)."""
+    NEVER = "never"
+
+    @property
+    def label(self) -> str:
+        return _LAST_SEEN_LABELS[self]
+
+    @classmethod
+    def parse(cls, raw: str) -> LastSeen:
+        for member in cls:
+            if raw.strip().casefold() == member.value:
+                return member
+        allowed = ", ".join(f"{m.value} ({m.label})" for m in cls)
+        raise InvalidInput("lastseen", f"Last seen must be one of {allowed}, not {raw!r}.")
+
+
+_LAST_SEEN_LABELS = {
+    LastSeen.LAST_DAY: "In the last 24 hours",
+    LastSeen.LAST_WEEK: "In the last 7 days",
+    LastSeen.LAST_MONTH: "In the last 30 days",
+    LastSeen.NOT_LAST_MONTH: "Not in the last 30 days",
+    LastSeen.NEVER: "Never",
+}
+_LAST_SEEN_WINDOWS = {
+    LastSeen.LAST_DAY: timedelta(hours=24),
+    LastSeen.LAST_WEEK: timedelta(days=7),
+    LastSeen.LAST_MONTH: timedelta(days=30),
+    LastSeen.NOT_LAST_MONTH: timedelta(days=30),
+}
+
+
+def last_seen_condition(choice: LastSeen, now: datetime | None = None, *,
+                        sqlite: bool = False) -> ColumnElement[bool]:
+    """The filter as one condition on `devices.last_seen_at` (indexed)."""
+    if choice is LastSeen.NEVER:
+        return DeviceRow.last_seen_at.is_(None)
+    since = (now or datetime.now(UTC)) - _LAST_SEEN_WINDOWS[choice]
+    if choice is LastSeen.NOT_LAST_MONTH:
+        return DeviceRow.last_seen_at < since  # NULL (never seen) does not match
+    if sqlite:
+        # "Seen lately" matches most of an active fleet. SQLite (never ANALYZEd) still takes
+        # ix_devices_last_seen_at for it and then reads the rows one by one: at 100,000 devices
+        # the count took 240-270 ms, where scanning the table takes 30-45 ms (the page itself
+        # stops after 50 rows either way). SQLite's documented unary "+" keeps it off the index;
+        # PostgreSQL chooses by its statistics (and has no unary + for timestamps).
+        scanned = UnaryExpression(DeviceRow.last_seen_at.expression, operator=custom_op("+"),
+                                  type_=DeviceRow.last_seen_at.type)
+        return scanned >= since
+    return DeviceRow.last_seen_at >= since
 
 
 class SearchBy(StrEnum):
@@ -182,9 +242,12 @@ async def search(
     user_enrolled: bool | None = None,
     order_by: str = "id",
     descending: bool = False,
+    last_seen: LastSeen | None = None,
+    now: datetime | None = None,
 ) -> Page[DeviceRow]:
     """Devices in scope, abandoned placeholders included. `og_id` takes the OG with its children;
-    `user` is a username (any case); `model` matches part of the model; times are UTC."""
+    `user` is a username (any case); `model` matches part of the model; times are UTC;
+    `last_seen` is the console's window, counted back from `now` (default: the current time)."""
     column = _ORDER_COLUMNS.get(order_by.strip().lower())
     if column is None:
         raise InvalidInput("orderby", f"orderby must be one of {', '.join(_ORDER_COLUMNS)}.")
@@ -220,6 +283,8 @@ async def search(
         conditions.append(DeviceRow.last_seen_at < as_utc(seen_before, "seenbefore"))
     if user_enrolled is not None:
         conditions.append(DeviceRow.is_user_enrolled.is_(user_enrolled))
+    if last_seen is not None:
+        conditions.append(last_seen_condition(last_seen, now, sqlite=db.get_bind().dialect.name == "sqlite"))
     order = column.desc() if descending else column.asc()
     stmt = stmt.where(*conditions).order_by(order.nulls_last(), DeviceRow.id)
     if db.get_bind().dialect.name == "postgresql":

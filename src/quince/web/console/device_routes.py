@@ -1,18 +1,33 @@
-"""The device list and a device's page, where a UE-allowed command can be queued."""
+"""The device list (filters, paging, bulk removal of abandoned placeholders) and a device's page
+(commands with their results, apps, raw messages), where a UE-allowed command can be queued."""
 
 from __future__ import annotations
 
+import plistlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quince.apple.mdm_messages import load_plist
 from quince.domain.errors import InvalidInput, NotFound, QuinceError, ReadOnly
-from quince.services import commands, devices
-from quince.services.paging import PageRequest
-from quince.store.models import DeviceRow, EnrollmentSessionRow, EnrollmentUserRow
+from quince.services import apps, commands, device_cleanup, devices
+from quince.services.device_cleanup import RemovalChanged
+from quince.services.paging import Page, PageRequest
+from quince.store.models import (
+    AppRow,
+    CommandRow,
+    DeviceAppRow,
+    DeviceMessageRow,
+    DeviceRow,
+    EnrollmentSessionRow,
+    EnrollmentUserRow,
+)
 from quince.web.console.context import (
     Console,
     log,
@@ -23,6 +38,7 @@ from quince.web.console.context import (
     problem,
     query,
     read_form,
+    read_only,
     redirect,
     render,
     text,
@@ -31,6 +47,12 @@ from quince.web.console.context import (
 router = APIRouter()
 
 PAGE_SIZE = 50
+# Commands, apps and raw messages on a device's page: the latest ones, with a note when cut.
+DETAIL_LIMIT = 50
+# A raw plist is shown up to this many characters (with a note when cut).
+RAW_LIMIT = 64 * 1024
+# A binary plist larger than this is not converted to XML for display.
+BINARY_LIMIT = 1024 * 1024
 # The commands a user-enrolled device accepts too, offered on every device's page.
 QUEUEABLE = (
     "DeviceInformation", "ProfileList", "CertificateList", "SecurityInfo",
@@ -41,51 +63,34 @@ OWNERSHIPS = (("C", "Corporate - Dedicated"), ("E", "Employee Owned"), ("S", "Co
               ("Undefined", "Undefined"))
 SORTS = (("id", "ID"), ("devicereportedname", "Name"), ("udid", "UDID / Enrollment ID"),
          ("enrollmentstatus", "Status"), ("model", "Model"), ("lastseen", "Last seen"))
+LAST_SEEN = tuple((choice.value, choice.label) for choice in devices.LastSeen)
+# The list's filters, carried by sort links, the pager and the jump-to-page form.
+LIST_PARAMS = ("og", "status", "ownership", "user", "ue", "seen", "q", "sort", "dir")
+APP_KINDS = {"purchased": "Apps and Books", "public": "Public", "in_house": "In-house"}
+LICENCES = {"user": "User-based", "device": "Device-based"}
+CHANNELS = {"checkin": "Check-in", "connect": "Command answer"}
+# Keys of a command answer that every answer carries: not "what the device answered".
+_ENVELOPE_KEYS = frozenset({
+    "Status", "CommandUUID", "UDID", "EnrollmentID", "EnrollmentUserID", "UserID", "UserShortName",
+    "UserLongName", "ErrorChain",
+})
+
+
+# --- the device list ----------------------------------------------------------------------------
 
 
 @router.get("/devices")
 async def device_list(request: Request) -> Response:
-    q = request.query_params
-    params = {name: q.get(name, "").strip()[:128] for name in
-              ("og", "status", "ownership", "user", "ue", "q", "sort", "dir")}
-    page_number = parse_page(q.get("page"))
     async with request.app.state.sessionmaker() as db:
         console = await open_console(request, db)
         if isinstance(console, Response):
             return console
-        params["og"] = str(console.og.id)
-        sort = params["sort"] if params["sort"] in dict(SORTS) else "id"
-        descending = params["dir"] == "desc"
-        error: str | None = None
-        rows: list[DeviceRow] = []
-        total = 0
-        try:
-            if params["q"]:
-                try:
-                    rows = [await devices.find_by(db, console.here, "Udid", params["q"])]
-                except NotFound:
-                    rows = []
-                total = len(rows)
-            else:
-                found = await devices.search(
-                    db, console.here, PageRequest(page_number, PAGE_SIZE),
-                    user=params["user"] or None, ownership=params["ownership"] or None,
-                    enrollment_status=params["status"] or None,
-                    user_enrolled={"yes": True, "no": False}.get(params["ue"]),
-                    order_by=sort, descending=descending,
-                )
-                rows, total = list(found.items), found.total
-        except InvalidInput as exc:
-            error = exc.message
-        related = await devices.related(db, console.scope, rows)
-        items = [_list_item(row, related) for row in rows]
-        return render(
-            request, console, "devices.html", status=400 if error else 200, title="Devices",
-            nav="devices", items=items, total=total, page=page_number,
-            pages=max(1, -(-total // PAGE_SIZE)), params=params, sort=sort, descending=descending,
-            sorts=SORTS, statuses=STATUSES, ownerships=OWNERSHIPS, error=error,
-            query=lambda **changes: query(params, **changes),
-        )
+        removed = request.query_params.get("removed", "")
+        notice = None
+        if removed.isascii() and removed.isdigit() and len(removed) < 10:
+            count = int(removed)
+            notice = f"Removed {count} abandoned placeholder{'' if count == 1 else 's'}."
+        return await _list_page(request, db, console, notice=notice)
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,271 @@ def _list_item(row: DeviceRow, related: devices.Related) -> ListItem:
                     successor)
 
 
+def _jump_target(raw: str | None) -> int | None:
+    """The 1-based page a person typed into "Jump to page"; None when they typed none; 0 when it
+    is not a page number at all."""
+    if raw is None or raw.strip() == "":
+        return None
+    value = raw.strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 0
+
+
+async def _list_page(
+    request: Request, db: AsyncSession, console: Console, *, status: int = 200,
+    notice: str | None = None, cleanup_days: str = str(device_cleanup.DEFAULT_DAYS),
+    cleanup_error: str | None = None,
+) -> Response:
+    """The device list for the request's query, with the removal form as given."""
+    q = request.query_params
+    params = {name: q.get(name, "").strip()[:128] for name in LIST_PARAMS}
+    params["og"] = str(console.og.id)
+    sort = params["sort"] if params["sort"] in dict(SORTS) else "id"
+    descending = params["dir"] == "desc"
+    page_number = parse_page(q.get("page"))
+    jump_raw = q.get("goto", "")[:16]
+    jump = _jump_target(jump_raw)
+    if jump is not None:
+        page_number = max(jump - 1, 0)
+    error: str | None = None
+    jump_error: str | None = None
+    rows: list[DeviceRow] = []
+    total = 0
+    try:
+        if params["q"]:
+            try:
+                rows = [await devices.find_by(db, console.here, "Udid", params["q"])]
+            except NotFound:
+                rows = []
+            total = len(rows)
+            page_number = 0
+        else:
+            last_seen = devices.LastSeen.parse(params["seen"]) if params["seen"] else None
+
+            async def search(number: int) -> Page[DeviceRow]:
+                return await devices.search(
+                    db, console.here, PageRequest(number, PAGE_SIZE),
+                    user=params["user"] or None, ownership=params["ownership"] or None,
+                    enrollment_status=params["status"] or None,
+                    user_enrolled={"yes": True, "no": False}.get(params["ue"]),
+                    last_seen=last_seen, order_by=sort, descending=descending,
+                )
+
+            found = await search(page_number)
+            pages = max(1, -(-found.total // PAGE_SIZE))
+            if jump is not None and not 1 <= jump <= pages:
+                jump_error = (f"There is no page {jump_raw.strip()!r}: enter a page number from 1 to "
+                              f"{pages}.")
+                page_number = 0 if jump == 0 else pages - 1
+                found = await search(page_number)
+            rows, total = list(found.items), found.total
+    except InvalidInput as exc:
+        error = exc.message
+    pages = max(1, -(-total // PAGE_SIZE))
+    related = await devices.related(db, console.scope, rows)
+    items = [_list_item(row, related) for row in rows]
+    bad = error is not None or jump_error is not None
+    return render(
+        request, console, "devices.html", status=400 if bad and status == 200 else status,
+        title="Devices", nav="devices", items=items, total=total, page=page_number, pages=pages,
+        params=params, sort=sort, descending=descending, sorts=SORTS, statuses=STATUSES,
+        ownerships=OWNERSHIPS, last_seen=LAST_SEEN, error=error, notice=notice,
+        jump_error=jump_error, jump_value=jump_raw.strip() if jump_error else str(page_number + 1),
+        carried=[(name, value) for name, value in params.items() if value],
+        cleanup_days=cleanup_days, cleanup_error=cleanup_error, min_days=device_cleanup.MIN_DAYS,
+        max_days=device_cleanup.MAX_DAYS, query=lambda **changes: query(params, **changes),
+    )
+
+
+# --- removing abandoned placeholders ----------------------------------------------------------
+
+
+@router.get("/devices/abandoned/preview")
+async def abandoned_preview_address(request: Request) -> Response:
+    """The preview is a POST; typed into the address bar it leads back to the list."""
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        return redirect("/console/devices", console)
+
+
+@router.post("/devices/abandoned/preview")
+async def abandoned_preview(request: Request) -> Response:
+    form = await read_form(request, max_fields=4)
+    if isinstance(form, Response):
+        return form
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        if console.read_only:
+            return read_only(request, console)
+        raw_days = text(form, "days", 16)
+        try:
+            days = device_cleanup.parse_days(raw_days)
+        except InvalidInput as exc:
+            log(request, "console.devices", "abandoned_refused", warn=True, admin=console.admin.username,
+                og=console.og.id, reason="bad_days")
+            return await _list_page(request, db, console, status=400, cleanup_days=raw_days,
+                                    cleanup_error=exc.message)
+        preview = await device_cleanup.preview(db, console.here, days)
+        return await _preview_page(request, db, console, preview)
+
+
+async def _preview_page(request: Request, db: AsyncSession, console: Console,
+                        preview: device_cleanup.Preview, *, status: int = 200,
+                        error: str | None = None) -> Response:
+    related = await devices.related(db, console.scope, preview.sample)
+    return render(
+        request, console, "device_abandoned.html", status=status, title="Remove abandoned placeholders",
+        nav="devices", preview=preview, sample=[_list_item(row, related) for row in preview.sample],
+        error=error,
+    )
+
+
+@router.post("/devices/abandoned/remove")
+async def abandoned_remove(request: Request) -> Response:
+    form = await read_form(request, max_fields=4)
+    if isinstance(form, Response):
+        return form
+    async with request.app.state.sessionmaker() as db:
+        console = await open_console(request, db)
+        if isinstance(console, Response):
+            return console
+        if console.read_only:
+            return read_only(request, console)
+        raw_days, raw_count = text(form, "days", 16), text(form, "count", 16)
+        try:
+            days = device_cleanup.parse_days(raw_days)
+            if not raw_count.isascii() or not raw_count.isdigit() or len(raw_count) > 9:
+                raise InvalidInput("count", "The confirmation does not say how many placeholders to "
+                                            "remove: review the removal again.")
+        except InvalidInput as exc:
+            log(request, "console.devices", "abandoned_refused", warn=True, admin=console.admin.username,
+                og=console.og.id, reason="bad_input")
+            return await _list_page(request, db, console, status=400, cleanup_days=raw_days,
+                                    cleanup_error=exc.message)
+        expected = int(raw_count)
+        try:
+            removed = await device_cleanup.remove(db, console.here, days, expected=expected)
+        except ReadOnly:
+            return read_only(request, console)
+        except (RemovalChanged, IntegrityError) as exc:
+            # Nothing is kept of a refused removal. A rollback expires what the session loaded,
+            # the signed-in admin included: load the console again for the page.
+            await db.rollback()
+            reloaded = await open_console(request, db)
+            if isinstance(reloaded, Response):
+                return reloaded
+            console = reloaded
+            if isinstance(exc, RemovalChanged):
+                log(request, "console.devices", "abandoned_changed", warn=True,
+                    admin=console.admin.username, og=console.og.id, days=days, confirmed=exc.confirmed,
+                    now=exc.now)
+                message = exc.message
+            else:  # something new refers to one of them (a table this removal does not know)
+                log(request, "console.devices", "abandoned_refused", warn=True,
+                    admin=console.admin.username, og=console.og.id, days=days, reason="integrity")
+                message = "Nothing was removed: other records still refer to some of these placeholders."
+            preview = await device_cleanup.preview(db, console.here, days)
+            return await _preview_page(request, db, console, preview, status=409, error=message)
+        await db.commit()
+        held = removed.holdings
+        log(request, "console.devices", "abandoned_removed", admin=console.admin.username,
+            og=console.og.id, days=days, removed=removed.count, sessions=held.sessions,
+            certificates=held.certificates, commands=held.commands, messages=held.messages,
+            apps=held.apps)
+        return redirect("/console/devices", console, removed=removed.count)
+
+
+# --- a device's page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawPlist:
+    """A stored plist as a person can read it: XML text, cut at RAW_LIMIT characters."""
+
+    text: str
+    size: int
+    """Bytes stored."""
+    cut: bool
+    binary: bool
+    """Stored as a binary plist (shown converted to XML when `readable`)."""
+    readable: bool
+
+
+def raw_plist(raw: bytes | None) -> RawPlist | None:
+    """What to show of a stored plist (XML as stored; a binary plist converted to XML)."""
+    if raw is None:
+        return None
+    data = bytes(raw)
+    binary = data.startswith(b"bplist")
+    if binary:
+        if len(data) > BINARY_LIMIT:
+            return RawPlist("", len(data), False, True, False)
+        try:
+            data = plistlib.dumps(load_plist(data, ValueError), fmt=plistlib.FMT_XML, sort_keys=False)
+        # Whatever the device stored, a page must still render: plistlib raises many types.
+        except Exception:
+            return RawPlist("", len(raw), False, True, False)
+    shown = data.decode("utf-8", errors="replace")
+    return RawPlist(shown[:RAW_LIMIT], len(raw), len(shown) > RAW_LIMIT, binary, True)
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    domain: str
+    code: str
+    description: str
+    english: str
+    """The US English description, when it differs from the localized one."""
+
+
+@dataclass(frozen=True)
+class CommandView:
+    row: CommandRow
+    answer_keys: list[str]
+    errors: list[ChainEntry]
+    raw: RawPlist | None
+
+
+def _fields(raw: bytes | None) -> Mapping[str, Any]:
+    if not raw or len(raw) > BINARY_LIMIT:
+        return {}
+    try:
+        value = load_plist(bytes(raw), ValueError)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _chain(entries: object) -> list[ChainEntry]:
+    out = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        localized = str(entry.get("LocalizedDescription") or "")
+        english = str(entry.get("USEnglishDescription") or "")
+        code = entry.get("ErrorCode")
+        out.append(ChainEntry(str(entry.get("ErrorDomain") or ""), "" if code is None else str(code),
+                              localized or english, english if localized and english != localized else ""))
+    return out
+
+
+def _command_view(row: CommandRow) -> CommandView:
+    fields = _fields(row.result_raw)
+    keys = sorted(k for k in fields if k not in _ENVELOPE_KEYS) if row.status == "Acknowledged" else []
+    chain = row.error_chain if row.error_chain is not None else fields.get("ErrorChain")
+    return CommandView(row, keys, _chain(chain), raw_plist(row.result_raw))
+
+
+@dataclass(frozen=True)
+class MessageView:
+    row: DeviceMessageRow
+    channel: str
+    raw: RawPlist
+
+
 async def _device_page(request: Request, db: AsyncSession, console: Console, device: DeviceRow, *,
                        status: int = 200, error: str | None = None, notice: str | None = None) -> Response:
     related = await devices.related(db, console.scope, [device])
@@ -118,11 +388,19 @@ async def _device_page(request: Request, db: AsyncSession, console: Console, dev
     decision = await db.scalar(
         select(EnrollmentSessionRow).where(EnrollmentSessionRow.device_id == device.id)
     )
-    history = await devices.command_history(db, console.scope, device.id, PageRequest(0, PAGE_SIZE))
+    latest = PageRequest(0, DETAIL_LIMIT)
+    history = await devices.command_history(db, console.scope, device.id, latest)
+    device_apps: Page[tuple[DeviceAppRow, AppRow]] = await apps.device_apps(
+        db, console.scope, device.id, latest)
+    messages = await devices.messages(db, console.scope, device.id, latest)
     return render(
         request, console, "device.html", status=status, title=f"Device {device.id}", nav="devices",
         item=item, device=device, user=user, properties=devices.extended_properties(device),
-        decision=decision, history=history, queueable=QUEUEABLE, error=error, notice=notice,
+        decision=decision, history=history, command_views=[_command_view(c) for c in history.items],
+        device_apps=device_apps, app_kinds=APP_KINDS, licences=LICENCES, messages=messages,
+        message_views=[MessageView(m, CHANNELS.get(m.channel, m.channel), raw_plist(m.raw) or
+                                   RawPlist("", 0, False, False, True)) for m in messages.items],
+        detail_limit=DETAIL_LIMIT, raw_limit=RAW_LIMIT, queueable=QUEUEABLE, error=error, notice=notice,
     )
 
 
