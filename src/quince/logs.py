@@ -48,7 +48,9 @@ def face_logger(face: str) -> logging.Logger:
 def event(face: str, name: str, outcome: str, level: int = logging.INFO, **fields: Any) -> None:
     """Log one event of a face, e.g. event(DEVICE_SERVICES, "enroll.profile", "delivered",
     request_id=..., enrollment=<session uuid>, user=<username>, device=<device uuid>)."""
-    clean = {k: v for k, v in fields.items() if v is not None}
+    # A field named like a LogRecord attribute ("filename", "module", ...) would make logging raise:
+    # it is logged with a trailing underscore instead.
+    clean = {(f"{k}_" if k in _STANDARD else k): v for k, v in fields.items() if v is not None}
     face_logger(face).log(level, "%s %s", name, outcome, extra={"event": name, "outcome": outcome, **clean})
 
 

@@ -69,3 +69,12 @@ def test_configure_writes_json_lines_under_the_log_dir(tmp_path: Path) -> None:
     management = (tmp_path / "logs" / "DeviceManagement.log").read_text()
     assert '"event": "signin.form"' in management and "scep" not in management
     assert "scep" not in path.read_text()
+
+
+def test_a_field_named_like_a_log_record_attribute_is_logged_not_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="quince"):
+        event(DEVICE_MANAGEMENT, "console.users", "import_started", filename="people.csv", module="x")
+    entry = json.loads(JsonLines().format(caplog.records[-1]))
+    assert (entry["event"], entry["filename_"], entry["module_"]) == ("console.users", "people.csv", "x")
