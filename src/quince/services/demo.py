@@ -1,5 +1,6 @@
 """The demo tenant `make run` seeds on a fresh install: small, fixed, and showing every rule of
-where a device enrolls (mapping win, rank win, a tie, User Enrollment disabled, inactive user)."""
+where a device enrolls (mapping win, rank win, a tie, User Enrollment disabled, inactive user),
+with a few enrollments so the console has devices to show (`demo_devices`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict
 from quince.domain.org_groups import group_id_key
-from quince.services import admins, og_settings, org_groups, user_groups, users
+from quince.services import admins, demo_devices, og_settings, org_groups, user_groups, users
 from quince.services.scope import Scope
-from quince.store.models import OrgGroupRow
+from quince.store.models import OrgGroupRow, utcnow
 
 CUSTOMER_GROUP_ID = "acme"
 # Published in the README on purpose: this is a demo tenant, never a real one.
@@ -152,6 +153,8 @@ async def seed(session: AsyncSession, scope: Scope) -> DemoSummary:
         for u in USERS:
             if g.name in u.groups:
                 await user_groups.add_member(session, scope, group.id, user_ids[u.username])
+    people = {u.username: await users.get(session, scope, user_ids[u.username]) for u in USERS}
+    await demo_devices.seed(session, people, utcnow())
     await admins.add_admin(
         session, scope, username=ADMIN_USERNAME, password=ADMIN_PASSWORD,
         og_id=og_ids[CUSTOMER_GROUP_ID], role=admins.Role.ADMINISTRATOR.value,

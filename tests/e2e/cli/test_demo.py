@@ -42,6 +42,22 @@ async def test_demo_builds_the_tree_the_readme_shows(cli: Cli) -> None:
     assert eng["group_id_assignment_mode"]["Value"] == "select_from_list"
 
 
+async def test_demo_devices_show_enrolled_in_progress_and_abandoned_records(cli: Cli) -> None:
+    await cli.ok("demo")
+    found = await cli.json("devices", "list")
+    by_status: dict[str, list[dict[str, object]]] = {}
+    for row in found:
+        by_status.setdefault(str(row["EnrollmentStatus"]), []).append(row)
+    enrolled = by_status["Enrolled"]
+    assert len(enrolled) == 5  # alice, bob (iPhone and iPad), grace's second try, carol
+    assert all(d["IsUserEnrolled"] and d["Ownership"] == "E" and d["LicenseTypeEligibility"] == 2
+               and d["Udid"] for d in enrolled)
+    in_progress = by_status["EnrollmentInProgress"]
+    abandoned = [d for d in in_progress if d["SupersededByDeviceId"]]
+    assert len(in_progress) == 2 and len(abandoned) == 1  # henry just signed in; grace's first try
+    assert abandoned[0]["SupersededByDeviceId"] in {d["Id"] for d in enrolled}
+
+
 async def test_demo_users_have_the_documented_managed_apple_ids(cli: Cli) -> None:
     await cli.ok("demo")
     users = {u["UserName"]: u for u in await cli.json("users", "list")}
