@@ -111,3 +111,11 @@ async def test_the_vendored_htmx_is_served_and_only_own_scripts_may_run(
     assert hashlib.sha256(script.content).hexdigest() == HTMX_SHA256
     policy = page.headers["content-security-policy"]
     assert "script-src 'self';" in policy and "unsafe" not in policy and "http" not in policy
+
+
+async def test_the_console_has_its_own_icon(client: httpx.AsyncClient, fleet: Fleet) -> None:
+    page = await client.get("/console/sign-in")
+    assert '<link rel="icon" href="/console/static/favicon.svg"' in page.text
+    icon = await client.get("/console/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg")

@@ -36,6 +36,12 @@ async def htmx() -> Response:
     return Response(pages.HTMX.read_bytes(), media_type="text/javascript", headers=STATIC_HEADERS)
 
 
+@router.get("/static/favicon.svg")
+async def favicon() -> Response:
+    return Response((pages.STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml",
+                    headers=STATIC_HEADERS)
+
+
 def _sign_in_page(request: Request, *, status: int = 200, username: str = "", error: str | None = None,
                   next_url: str = "/console/") -> Response:
     return pages.render(request, key(request), "signin.html", status=status, title="Sign in",
