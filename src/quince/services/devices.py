@@ -244,10 +244,12 @@ async def search(
     descending: bool = False,
     last_seen: LastSeen | None = None,
     now: datetime | None = None,
+    abandoned: bool | None = None,
 ) -> Page[DeviceRow]:
     """Devices in scope, abandoned placeholders included. `og_id` takes the OG with its children;
     `user` is a username (any case); `model` matches part of the model; times are UTC;
-    `last_seen` is the console's window, counted back from `now` (default: the current time)."""
+    `last_seen` is the console's window, counted back from `now` (default: the current time);
+    `abandoned` True keeps only records another enrollment superseded, False leaves them out."""
     column = _ORDER_COLUMNS.get(order_by.strip().lower())
     if column is None:
         raise InvalidInput("orderby", f"orderby must be one of {', '.join(_ORDER_COLUMNS)}.")
@@ -283,6 +285,9 @@ async def search(
         conditions.append(DeviceRow.last_seen_at < as_utc(seen_before, "seenbefore"))
     if user_enrolled is not None:
         conditions.append(DeviceRow.is_user_enrolled.is_(user_enrolled))
+    if abandoned is not None:
+        superseded = DeviceRow.superseded_by_device_id.is_not(None)
+        conditions.append(superseded if abandoned else ~superseded)
     if last_seen is not None:
         conditions.append(last_seen_condition(last_seen, now, sqlite=db.get_bind().dialect.name == "sqlite"))
     order = column.desc() if descending else column.asc()

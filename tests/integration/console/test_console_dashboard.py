@@ -78,6 +78,15 @@ async def test_the_dashboard_counts_devices_for_the_og_itself_each_child_and_the
     assert f'href="/console/?og={busy.sales}">Sales</a>' in page.text
     listed = await client.get(f"/console/devices?og={busy.acme}&status=Enrolled")
     assert "7 devices" in listed.text
+    # In progress and abandoned figures open the list of exactly those placeholders.
+    in_progress = f"/console/devices?og={busy.sales}&amp;status=EnrollmentInProgress&amp;abandoned=no"
+    abandoned = f"/console/devices?og={busy.sales}&amp;status=EnrollmentInProgress&amp;abandoned=yes"
+    assert f'href="{in_progress}">1</a>' in page.text and f'href="{abandoned}">2</a>' in page.text
+    for link, count in ((in_progress, "1 device<"), (abandoned, "2 devices<")):
+        listed = await client.get(link.replace("&amp;", "&"))
+        assert count in listed.text
+    only_abandoned = await client.get(abandoned.replace("&amp;", "&"))
+    assert only_abandoned.text.count('class="abandoned"') == 2
 
 
 async def test_at_a_child_og_the_rows_are_its_own_and_its_childrens(

@@ -532,3 +532,14 @@ async def test_the_preview_address_opened_directly_leads_back_to_the_list(
     await sign_in(client, "acme-admin")
     answer = await client.get(f"/console/devices/abandoned/preview?og={fleet.sales}")
     assert answer.status_code == 303 and answer.headers["location"] == f"/console/devices?og={fleet.sales}"
+
+
+async def test_abandoned_placeholders_can_be_listed_alone_or_hidden(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    await sign_in(client, "acme-admin")
+    only = await client.get(f"/console/devices?og={fleet.acme}&abandoned=yes")
+    assert "1 device<" in only.text and f">#{fleet.alice_abandoned}<" in only.text
+    hidden = await client.get(f"/console/devices?og={fleet.acme}&abandoned=no")
+    assert "3 devices<" in hidden.text and f">#{fleet.alice_abandoned}<" not in hidden.text
+    assert 'value="no" selected' in hidden.text  # the filter shows what is applied

@@ -65,7 +65,7 @@ SORTS = (("id", "ID"), ("devicereportedname", "Name"), ("udid", "UDID / Enrollme
          ("enrollmentstatus", "Status"), ("model", "Model"), ("lastseen", "Last seen"))
 LAST_SEEN = tuple((choice.value, choice.label) for choice in devices.LastSeen)
 # The list's filters, carried by sort links, the pager and the jump-to-page form.
-LIST_PARAMS = ("og", "status", "ownership", "user", "ue", "seen", "q", "sort", "dir")
+LIST_PARAMS = ("og", "status", "ownership", "user", "ue", "abandoned", "seen", "q", "sort", "dir")
 APP_KINDS = {"purchased": "Apps and Books", "public": "Public", "in_house": "In-house"}
 LICENCES = {"user": "User-based", "device": "Device-based"}
 CHANNELS = {"checkin": "Check-in", "connect": "Command answer"}
@@ -160,6 +160,7 @@ async def _list_page(
                     user=params["user"] or None, ownership=params["ownership"] or None,
                     enrollment_status=params["status"] or None,
                     user_enrolled={"yes": True, "no": False}.get(params["ue"]),
+                    abandoned={"yes": True, "no": False}.get(params["abandoned"]),
                     last_seen=last_seen, order_by=sort, descending=descending,
                 )
 
