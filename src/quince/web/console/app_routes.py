@@ -27,6 +27,8 @@ from quince.web.console.context import (
     log,
     not_found,
     open_console,
+    open_for_change,
+    open_with,
     parse_id,
     parse_page,
     query,
@@ -118,11 +120,9 @@ def _subtree(console: Console) -> list[tuple[OrgGroupRow, int]]:
 @router.get("/apps/new")
 async def new_app(request: Request) -> Response:
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         return _app_form(request, console, AppForm(catalog_og=str(console.og.id)))
 
 
@@ -132,11 +132,9 @@ async def create_app(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         values = AppForm(
             kind=text(form, "kind", 16), name=text(form, "name", APP_NAME_MAX_LENGTH + 1),
             bundle_id=text(form, "bundle_id", BUNDLE_ID_MAX_LENGTH + 1),
@@ -205,16 +203,8 @@ async def _console_and_app(
     request: Request, db: AsyncSession, app_ref: str
 ) -> tuple[Console, CatalogEntry] | Response:
     """The signed-in console and an app that reaches its chosen OG; else sign-in or a 404."""
-    console = await open_console(request, db)
-    if isinstance(console, Response):
-        return console
-    app_id = parse_id(app_ref)
-    try:
-        if app_id is None:
-            raise NotFound("App", app_ref)
-        return console, await app_overview.get_visible(db, console.scope, console.og, app_id)
-    except NotFound:
-        return not_found(request, console)
+    return await open_with(request, db, app_ref, lambda console, app_id: app_overview.get_visible(
+        db, console.scope, console.og, app_id))
 
 
 @dataclass(frozen=True)

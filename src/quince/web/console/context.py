@@ -9,8 +9,9 @@ return at once (the sign-in redirect, or a 404 for an OG out of reach); a POST r
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -31,6 +32,7 @@ from quince.web.console import accounts, cookies, pages
 from quince.web.device_management import signing
 
 MAX_ID = 2_147_483_647
+T = TypeVar("T")
 FORM_PART_BYTES = 8 * 1024
 
 
@@ -156,6 +158,34 @@ async def open_console(request: Request, db: AsyncSession) -> Console | Response
         return to_sign_in(request)
     except NotFound:
         return not_found(request)
+
+
+async def open_for_change(request: Request, db: AsyncSession) -> Console | Response:
+    """The console for a request that changes something: as `open_console`, and 403 (nothing
+    changed) for a read-only admin."""
+    console = await open_console(request, db)
+    if isinstance(console, Response) or not console.read_only:
+        return console
+    return read_only(request, console)
+
+
+async def open_with(
+    request: Request, db: AsyncSession, ref: str,
+    load: Callable[[Console, int], Awaitable[T]],
+) -> tuple[Console, T] | Response:
+    """The console and the object `ref` (an id from the URL) names, loaded by `load` (which
+    raises NotFound when the object is missing or out of the console's reach); else the sign-in
+    redirect, or a 404 page."""
+    console = await open_console(request, db)
+    if isinstance(console, Response):
+        return console
+    object_id = parse_id(ref)
+    try:
+        if object_id is None:
+            raise NotFound("Object", ref)
+        return console, await load(console, object_id)
+    except NotFound:
+        return not_found(request, console)
 
 
 async def read_form(request: Request, *, max_fields: int = 16, max_files: int = 0,

@@ -31,8 +31,9 @@ from quince.store.models import (
 from quince.web.console.context import (
     Console,
     log,
-    not_found,
     open_console,
+    open_for_change,
+    open_with,
     parse_id,
     parse_page,
     problem,
@@ -209,11 +210,9 @@ async def abandoned_preview(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         raw_days = text(form, "days", 16)
         try:
             days = device_cleanup.parse_days(raw_days)
@@ -243,11 +242,9 @@ async def abandoned_remove(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         raw_days, raw_count = text(form, "days", 16), text(form, "count", 16)
         try:
             days = device_cleanup.parse_days(raw_days)
@@ -409,16 +406,8 @@ async def _console_and_device(
     request: Request, db: AsyncSession, device_ref: str
 ) -> tuple[Console, DeviceRow] | Response:
     """The signed-in console and a device of its chosen OG; else the sign-in redirect or a 404."""
-    console = await open_console(request, db)
-    if isinstance(console, Response):
-        return console
-    device_id = parse_id(device_ref)
-    try:
-        if device_id is None:
-            raise NotFound("Device", device_ref)
-        return console, await devices.get(db, console.here, device_id)
-    except NotFound:
-        return not_found(request, console)
+    return await open_with(request, db, device_ref,
+                           lambda console, device_id: devices.get(db, console.here, device_id))
 
 
 @router.get("/devices/{device_ref}")

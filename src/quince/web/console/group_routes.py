@@ -25,6 +25,7 @@ from quince.web.console.context import (
     load_console,
     log,
     open_console,
+    open_for_change,
     parse_id,
     read_form,
     read_only,
@@ -182,11 +183,9 @@ async def add_child(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         values = {"name": text(form, "name", NAME_CHARS), "group_id": text(form, "group_id", GROUP_ID_CHARS),
                   "type": text(form, "type", 32)}
         try:
@@ -208,11 +207,9 @@ async def edit_group(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         values = {"name": text(form, "name", NAME_CHARS), "group_id": text(form, "group_id", GROUP_ID_CHARS)}
         try:
             row = await org_groups.update(db, console.scope, console.og.id, name=values["name"],
@@ -234,11 +231,9 @@ async def _holdings(db: AsyncSession, console: Console) -> list[tuple[str, int]]
 @router.get("/groups/delete")
 async def confirm_delete(request: Request) -> Response:
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         return render(request, console, "group_delete.html", title=f"Delete {console.og.name}",
                       nav="groups", top=_is_top(console), held=await _holdings(db, console))
 
@@ -249,11 +244,9 @@ async def delete_group(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         gone, og_id = console.og.group_id, console.og.id
         parent = await org_groups.parent_of(db, console.og)
         try:
@@ -386,11 +379,9 @@ async def change_setting(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         kept = _setting_form(form)
         key = kept["key"]
         try:

@@ -22,6 +22,8 @@ from quince.web.console.context import (
     log,
     not_found,
     open_console,
+    open_for_change,
+    open_with,
     parse_id,
     parse_page,
     query,
@@ -125,11 +127,9 @@ async def create_user_group(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         entered = {"name": text(form, "name", NAME_MAX + 1), "og": text(form, "og_id", 16),
                    "description": text(form, "description", DESCRIPTION_MAX + 1)}
         og_id = parse_id(entered["og"])
@@ -170,16 +170,8 @@ async def _console_and_group(
     request: Request, db: AsyncSession, group_ref: str
 ) -> tuple[Console, UserGroupRow] | Response:
     """The console and a user group of its chosen OG's subtree; else sign-in or a 404."""
-    console = await open_console(request, db)
-    if isinstance(console, Response):
-        return console
-    group_id = parse_id(group_ref)
-    try:
-        if group_id is None:
-            raise NotFound("User group", group_ref)
-        return console, await user_groups.get(db, console.here, group_id)
-    except NotFound:
-        return not_found(request, console)
+    return await open_with(request, db, group_ref,
+                           lambda console, group_id: user_groups.get(db, console.here, group_id))
 
 
 async def _group_page(request: Request, db: AsyncSession, console: Console, group: UserGroupRow, *,

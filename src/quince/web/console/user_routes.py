@@ -30,6 +30,8 @@ from quince.web.console.context import (
     log,
     not_found,
     open_console,
+    open_for_change,
+    open_with,
     parse_id,
     parse_page,
     query,
@@ -184,11 +186,9 @@ def _refusal_status(exc: QuinceError) -> int:
 @router.get("/users/new")
 async def add_form(request: Request) -> Response:
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         return _form_page(request, console, UserForm(og_id=console.og.id), user=None)
 
 
@@ -198,11 +198,9 @@ async def add_user(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         values = UserForm.read(form, active=form.get("active") == "yes")
         try:
             row = await users.add(
@@ -227,16 +225,8 @@ async def _console_and_user(
     request: Request, db: AsyncSession, user_ref: str
 ) -> tuple[Console, EnrollmentUserRow] | Response:
     """The signed-in console and a user of its chosen OG's subtree; else sign-in or a 404."""
-    console = await open_console(request, db)
-    if isinstance(console, Response):
-        return console
-    user_id = parse_id(user_ref)
-    try:
-        if user_id is None:
-            raise NotFound("User", user_ref)
-        return console, await users.get(db, console.here, user_id)
-    except NotFound:
-        return not_found(request, console)
+    return await open_with(request, db, user_ref,
+                           lambda console, user_id: users.get(db, console.here, user_id))
 
 
 def _changes(row: EnrollmentUserRow, values: UserForm, password: str | None) -> users.UserChanges:
@@ -367,11 +357,9 @@ async def import_start(request: Request) -> Response:
         return form
     settings = settings_of(request)
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
+        console = await open_for_change(request, db)
         if isinstance(console, Response):
             return console
-        if console.read_only:
-            return read_only(request, console)
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not (upload.filename or upload.size):
             return await _import_page(request, db, console, status=400,
@@ -407,16 +395,11 @@ async def import_start(request: Request) -> Response:
 @router.get("/users/import/{run_ref}")
 async def import_run(request: Request, run_ref: str) -> Response:
     async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        run_id = parse_id(run_ref)
-        try:
-            if run_id is None:
-                raise NotFound("Import", run_ref)
-            run = await user_import_runs.get(db, console.scope, run_id)
-        except NotFound:
-            return not_found(request, console)
+        found = await open_with(request, db, run_ref,
+                                lambda console, run_id: user_import_runs.get(db, console.scope, run_id))
+        if isinstance(found, Response):
+            return found
+        console, run = found
         status = user_import_runs.status_of(run)
         return render(
             request, console, "user_import_run.html", title=f"Import #{run.id}", nav="users", run=run,
