@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -170,6 +170,31 @@ async def authenticate(
     if not ok or user is None:
         raise WrongCredentials
     return user
+
+
+async def choice_ticket(db: AsyncSession, user: EnrollmentUserRow) -> int:
+    """After `authenticate` accepted `user` (same transaction): a ticket for the one group choice
+    that may follow, without the password again. It is the id of that successful sign-in."""
+    ticket = await db.scalar(
+        select(func.max(SignInAttemptRow.id)).where(
+            SignInAttemptRow.username_key == user.username_key, SignInAttemptRow.succeeded.is_(True)
+        )
+    )
+    assert ticket is not None, "choice_ticket() follows a successful authenticate()"
+    return int(ticket)
+
+
+async def redeem_choice_ticket(db: AsyncSession, user: EnrollmentUserRow, ticket: int) -> bool:
+    """Use a ticket from `choice_ticket` once: True the first time, False ever after (or for a
+    ticket that is not this user's). Deleting the successful attempt changes no rate limit (only
+    failures count), and two requests racing for it cannot both delete it."""
+    used = await db.scalar(
+        delete(SignInAttemptRow)
+        .where(SignInAttemptRow.id == ticket, SignInAttemptRow.username_key == user.username_key,
+               SignInAttemptRow.succeeded.is_(True))
+        .returning(SignInAttemptRow.id)
+    )
+    return used is not None
 
 
 async def start(

@@ -164,6 +164,32 @@ async def test_list_mode_no_group_id_enrolls_into_the_users_enrollment_og(
     assert device.og_id == org.field
 
 
+async def test_the_group_choice_works_once_a_resent_choice_starts_no_second_enrollment(
+    browser_client: httpx.AsyncClient, session: AsyncSession, org: Org
+) -> None:
+    page = await sign_in(browser_client, WEB, "dave@acme.example")
+    state = page.text.split('name="state" value="')[1].split('"')[0]
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    choice = {"csrf_token": token, "state": state, "group_id": "field-north"}
+    assert (await browser_client.post(WEB, data=choice)).status_code == 303
+    again = await browser_client.post(WEB, data=choice)  # the back button, a reload, a copy
+    assert again.status_code == 403 and outcome(again.text) == "state_rejected"
+    assert len(await devices(session)) == 1 and len(await enrollments(session)) == 1
+
+
+async def test_a_wrong_choice_shows_the_list_again_and_the_next_choice_still_works(
+    browser_client: httpx.AsyncClient, session: AsyncSession, org: Org
+) -> None:
+    page = await sign_in(browser_client, WEB, "dave@acme.example")
+    state = page.text.split('name="state" value="')[1].split('"')[0]
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    wrong = await browser_client.post(WEB, data={"csrf_token": token, "state": state, "group_id": "x" * 300})
+    assert wrong.status_code == 400 and await devices(session) == []
+    state = wrong.text.split('name="state" value="')[1].split('"')[0]
+    done = await browser_client.post(WEB, data={"csrf_token": token, "state": state, "group_id": ""})
+    assert done.status_code == 303 and len(await devices(session)) == 1
+
+
 async def test_list_mode_shows_no_list_when_a_user_group_mapping_decides_anyway(
     browser_client: httpx.AsyncClient, session: AsyncSession, scope: Scope, org: Org
 ) -> None:

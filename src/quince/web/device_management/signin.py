@@ -213,8 +213,9 @@ async def _submit(request: Request, flow: Flow) -> Response:
         if entry.group_id is None:
             choices = await _group_choices(db, user)
             if choices is not None:
+                ticket = await enrollment.choice_ticket(db, user)
                 await db.commit()
-                return await _choice_page(request, flow, user, choices, entry.user_identifier)
+                return await _choice_page(request, flow, user, ticket, choices, entry.user_identifier)
         return await _start(request, db, flow, user, entry.group_id, entry.user_identifier, "signin.submit")
 
 
@@ -248,14 +249,16 @@ async def _choice_page(
     request: Request,
     flow: Flow,
     user: EnrollmentUserRow,
+    ticket: int,
     choices: list[GroupChoice],
     user_identifier: str | None,
     *,
     error: str | None = None,
 ) -> Response:
+    # `t` makes the state single-use: choosing redeems the ticket (enrollment.redeem_choice_ticket).
     state = signing.sign(
         _key(request), STATE_PURPOSE,
-        {"u": user.id, "f": flow.value, "i": user_identifier, "b": csrf.binding(request)},
+        {"u": user.id, "t": ticket, "f": flow.value, "i": user_identifier, "b": csrf.binding(request)},
         STATE_TTL_SECONDS,
     )
     home = choices[0]  # descendants() starts with the user's enrollment OG itself
@@ -279,6 +282,7 @@ async def _submit_choice(request: Request, flow: Flow, form: FormData) -> Respon
         or state.get("f") != flow.value
         or state.get("b") != csrf.binding(request)
         or not isinstance(state.get("u"), int)
+        or not isinstance(state.get("t"), int)
     ):
         _log(request, "signin.group_choice", "state_rejected", flow, warn=True)
         return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, None)
@@ -295,7 +299,11 @@ async def _submit_choice(request: Request, flow: Flow, form: FormData) -> Respon
             choices = await _group_choices(db, user)
             if choices is None:
                 return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
-            return await _choice_page(request, flow, user, choices, identifier, error=exc.message)
+            return await _choice_page(request, flow, user, state["t"], choices, identifier, error=exc.message)
+        if not await enrollment.redeem_choice_ticket(db, user, state["t"]):
+            # Sent before: a reload, the back button, or a copy. One sign-in, one enrollment.
+            _log(request, "signin.group_choice", "state_reused", flow, warn=True, user=user.username)
+            return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
         return await _start(request, db, flow, user, group_id, identifier, "signin.group_choice")
 
 
