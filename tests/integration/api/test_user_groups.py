@@ -32,6 +32,22 @@ async def test_an_admin_creates_reads_updates_and_deletes_a_user_group(
     assert_error(await client.get(f"{UG}/{group_id}"), 404)
 
 
+async def test_a_user_group_read_then_sent_back_whole_with_a_change_is_updated(
+    api_client: ApiClientFactory, world: World, engine: AsyncEngine
+) -> None:
+    client = await api_client(og_id=world.acme)
+    read = (await client.get(f"{UG}/{world.eng_team}")).json()
+    put = await client.put(f"{UG}/{world.eng_team}", json={**read, "Description": "Builders"})
+    assert put.status_code == 200, put.text
+    assert put.json() == {**read, "Description": "Builders"}
+    before = await snapshot(engine)
+    moved = await client.put(f"{UG}/{world.eng_team}", json={**read, "LocationGroupId": world.sales})
+    assert "cannot be changed" in assert_error(moved, 400)["message"]
+    other = await client.put(f"{UG}/{world.eng_team}", json={**read, "Id": {"Value": world.sales_team}})
+    assert_error(other, 400)
+    assert await snapshot(engine) == before
+
+
 async def test_user_group_names_are_unique_within_an_og_ignoring_case(
     api_client: ApiClientFactory, world: World, engine: AsyncEngine
 ) -> None:
@@ -177,7 +193,8 @@ async def test_invalid_user_group_fields_are_400(
         body = assert_error(await client.post(UG, json=payload), 400)
         assert expected in body["message"], (payload, body["message"])
     assert_error(await client.put(f"{UG}/{world.eng_team}", json={"Name": "   "}), 400)
-    assert_error(await client.put(f"{UG}/{world.eng_team}", json={"Members": 3}), 400)
+    assert_error(await client.put(f"{UG}/{world.eng_team}", json={"Colour": "blue"}), 400)  # unknown
+    assert_error(await client.put(f"{UG}/{world.eng_team}", json={"Members": "many"}), 400)
     assert await snapshot(engine) == before
 
 

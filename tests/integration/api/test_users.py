@@ -128,6 +128,23 @@ async def test_put_and_the_update_alias_change_only_the_given_fields(
     assert "new-password-2" not in alias.text
 
 
+async def test_a_user_read_then_sent_back_whole_with_a_change_is_updated(
+    api_client: ApiClientFactory, world: World, engine: AsyncEngine
+) -> None:
+    # Read-modify-write, as Workspace ONE scripts do: the fields the server sets come back too.
+    client = await api_client(og_id=world.eng)
+    read = (await client.get(f"{USERS}/{world.bob}")).json()
+    put = await client.put(f"{USERS}/{world.bob}", json={**read, "FirstName": "Robert"})
+    assert put.status_code == 200, put.text
+    assert put.json() == {**read, "FirstName": "Robert"}
+    before = await snapshot(engine)
+    other = await client.put(f"{USERS}/{world.bob}", json={**read, "Id": {"Value": world.carol}})
+    assert "is not the record in the address" in assert_error(other, 400)["message"]
+    wrong_uuid = await client.put(f"{USERS}/{world.bob}", json={**read, "Uuid": "0" * 36})
+    assert_error(wrong_uuid, 400)
+    assert await snapshot(engine) == before
+
+
 async def test_a_user_moves_to_another_enrollment_group_in_scope_but_not_outside_it(
     api_client: ApiClientFactory, world: World, session: AsyncSession, engine: AsyncEngine
 ) -> None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_pascal
 
 from quince.domain import users as user_rules
+from quince.domain.errors import InvalidInput
 from quince.domain.og_settings import ChildPermission, CurrentSetting
 from quince.services import passwords
 from quince.services.user_groups import MAX_RANK, MIN_RANK
@@ -172,8 +173,25 @@ class UserCreate(ApiModel):
     location_group_id: DbId = Field(description="The user's enrollment organization group.")
 
 
-class UserUpdate(ApiModel):
-    """Fields to change; a new LocationGroupId moves the user to that enrollment OG."""
+class EchoedFields(ApiModel):
+    """Fields a GET returns that the server sets. An update accepts them, so a script can send
+    back what it read with some fields changed (read-modify-write, as Workspace ONE scripts do):
+    Id and Uuid must name the record in the address; the others are ignored."""
+
+    id: IdValue | None = None
+    uuid: str | None = Field(None, max_length=36)
+
+    def check_names(self, record_id: int, record_uuid: str) -> None:
+        """InvalidInput when the body's Id or Uuid names another record than the address."""
+        if self.id is not None and self.id.value != record_id:
+            raise InvalidInput("Id", f"Id {self.id.value} is not the record in the address ({record_id}).")
+        if self.uuid is not None and self.uuid.lower() != record_uuid.lower():
+            raise InvalidInput("Uuid", f"Uuid {self.uuid} is not the record in the address.")
+
+
+class UserUpdate(EchoedFields):
+    """Fields to change; a new LocationGroupId moves the user to that enrollment OG. What the
+    server sets (Id, Uuid, Group, OrganizationGroupUuid, SecurityType, CreatedOn) may be sent back."""
 
     user_name: str | None = Field(None, max_length=user_rules.USERNAME_MAX_LENGTH)
     password: str | None = Field(None, max_length=passwords.MAX_LENGTH)
@@ -183,6 +201,10 @@ class UserUpdate(ApiModel):
     last_name: str | None = Field(None, max_length=user_rules.NAME_MAX_LENGTH)
     status: bool | None = None
     location_group_id: DbId | None = None
+    group: str | None = Field(None, max_length=100)
+    organization_group_uuid: str | None = Field(None, max_length=36)
+    security_type: str | None = Field(None, max_length=16)
+    created_on: str | None = Field(None, max_length=64)
 
 
 class UserGroup(ApiModel):
@@ -204,9 +226,14 @@ class UserGroupCreate(ApiModel):
     location_group_id: DbId
 
 
-class UserGroupUpdate(ApiModel):
+class UserGroupUpdate(EchoedFields):
+    """Name and description; Id, Uuid, LocationGroupId and Members may be sent back as read (a
+    group's organization group cannot change)."""
+
     name: str | None = Field(None, max_length=100)
     description: str | None = Field(None, max_length=500)
+    location_group_id: int | None = None
+    members: int | None = None
 
 
 class UserGroupMapping(ApiModel):

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quince.domain.errors import InvalidInput
 from quince.services import org_groups, user_groups
 from quince.services.scope import Scope
 from quince.store.models import UserGroupMappingRow, UserGroupRow
@@ -87,6 +88,11 @@ async def get_user_group(group_id: IdPath, db: Db, caller: Caller) -> UserGroup:
 
 @router.put("/{group_id}", response_model=UserGroup)
 async def update_user_group(group_id: IdPath, body: UserGroupUpdate, db: Db, caller: Caller) -> UserGroup:
+    current = await user_groups.get(db, caller, group_id)
+    body.check_names(current.id, current.uuid)
+    if body.location_group_id is not None and body.location_group_id != current.og_id:
+        raise InvalidInput("LocationGroupId", "A user group's organization group cannot be changed; "
+                                              "create the group where it belongs instead.")
     row = await user_groups.update(db, caller, group_id, name=body.name, description=body.description)
     await db.commit()
     return await present_one(db, caller, row)

@@ -81,7 +81,11 @@ async def get_user(user_id: IdPath, db: Db, caller: Caller) -> User:
     return await present_one(db, await users.get(db, caller, user_id))
 
 
-async def _update(db: AsyncSession, caller: Scope, user_id: int, changes: UserChanges) -> User:
+async def _update(db: AsyncSession, caller: Scope, user_id: int, changes: UserChanges,
+                  body: UserUpdate | None = None) -> User:
+    if body is not None:
+        current = await users.get(db, caller, user_id)
+        body.check_names(current.id, current.uuid)
     row = await users.update(db, caller, user_id, changes)
     await db.commit()
     return await present_one(db, row)
@@ -97,14 +101,15 @@ def _changes(body: UserUpdate) -> UserChanges:
 
 @router.put("/{user_id}", response_model=User)
 async def update_user(user_id: IdPath, body: UserUpdate, db: Db, caller: Caller) -> User:
-    """Change the given fields; a new LocationGroupId moves the user to that enrollment OG."""
-    return await _update(db, caller, user_id, _changes(body))
+    """Change the given fields; a new LocationGroupId moves the user to that enrollment OG. The
+    whole User as read may be sent back with some fields changed."""
+    return await _update(db, caller, user_id, _changes(body), body)
 
 
 @router.post("/{user_id}/update", response_model=User)
 async def update_user_alias(user_id: IdPath, body: UserUpdate, db: Db, caller: Caller) -> User:
     """Workspace ONE's spelling of `PUT /users/{id}`."""
-    return await _update(db, caller, user_id, _changes(body))
+    return await _update(db, caller, user_id, _changes(body), body)
 
 
 @router.post("/{user_id}/activate", response_model=User)
