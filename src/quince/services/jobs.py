@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeAlias
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -139,8 +139,10 @@ def _insert_waiting(db: AsyncSession, values: dict[str, Any]) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id against the waiting-job unique index."""
     insert = postgresql_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
     return (insert(JobRow).values(**values)
+            # The predicate must be a literal: PostgreSQL infers the partial index from it when the
+            # statement is prepared, and a bound parameter only matches while plans are custom.
             .on_conflict_do_nothing(index_elements=["kind", "dedupe_key"],
-                                    index_where=JobRow.status == WAITING)
+                                    index_where=text(f"status = '{WAITING}'"))
             .returning(JobRow.id))
 
 

@@ -86,6 +86,18 @@ async def test_two_transactions_enqueuing_the_same_key_at_once_leave_one_waiting
     assert await count_jobs(engine) == 1
 
 
+async def test_enqueueing_with_a_key_keeps_working_after_many_runs_of_the_statement(
+    session: AsyncSession, engine: AsyncEngine
+) -> None:
+    # PostgreSQL plans a prepared statement generically after five runs: the insert must still
+    # find the partial unique index then (its predicate is a literal, not a parameter).
+    for n in range(12):
+        assert await jobs.enqueue(session, KIND, {"device_id": n}, dedupe_key=f"device:{n}") is not None
+        assert await jobs.enqueue(session, KIND, {"device_id": n}, dedupe_key=f"device:{n}") is None
+    await session.commit()
+    assert await count_jobs(engine) == 12
+
+
 async def test_a_running_job_does_not_absorb_a_new_request(
     session: AsyncSession, engine: AsyncEngine
 ) -> None:
