@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, err_console, print_json, run
+from quince.cli.runtime import console, emit, err_console, plain, print_json, run
 from quince.cli.views import JsonOption, PasswordStdinOption, admin_dict, api_key_dict, read_password
 from quince.services import admins, org_groups
 from quince.services.scope import Scope
@@ -47,7 +47,8 @@ def admin_add(
         return admin_dict(row, og)
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Added {data['Role']} [bold]{data['UserName']}[/] for {data['GroupId']} and below.")
+    emit(data, as_json, f"Added {plain(data['Role'])} [bold]{plain(data['UserName'])}[/] "
+                        f"for {plain(data['GroupId'])} and below.")
 
 
 @admin_app.command("list")
@@ -63,7 +64,8 @@ def admin_list(as_json: JsonOption = False) -> None:
         return
     table = Table("Username", "Role", "Manages", "Active", "Created")
     for a in data:
-        table.add_row(a["UserName"], a["Role"], a["GroupId"], "yes" if a["Active"] else "no", a["CreatedOn"])
+        table.add_row(plain(a["UserName"]), plain(a["Role"]), plain(a["GroupId"]),
+                      "yes" if a["Active"] else "no", plain(a["CreatedOn"]))
     console.print(table)
 
 
@@ -78,7 +80,7 @@ def admin_remove(
         await admins.remove_admin(session, scope, username)
 
     run(work, commit=True)
-    emit({"Removed": username}, as_json, f"Removed administrator [bold]{username}[/].")
+    emit({"Removed": username}, as_json, f"Removed administrator [bold]{plain(username)}[/].")
 
 
 @apikey_app.command("create")
@@ -100,8 +102,8 @@ def apikey_create(
     if as_json:
         print_json(data)
         return
-    console.print(f"API key {data['Id']} for {data['GroupId']} and below:", highlight=False)
-    console.print(f"\n    [bold]{data['Key']}[/]\n", highlight=False, soft_wrap=True)
+    console.print(f"API key {data['Id']} for {plain(data['GroupId'])} and below:", highlight=False)
+    console.print(f"\n    [bold]{plain(data['Key'])}[/]\n", highlight=False, soft_wrap=True)
     err_console.print(
         "[yellow]Copy it now: it is stored only as a hash and will not be shown again.[/]\n"
         "Send it in the aw-tenant-code header together with an administrator's HTTP Basic credentials."
@@ -121,8 +123,9 @@ def apikey_list(as_json: JsonOption = False) -> None:
         return
     table = Table("Id", "Name", "Starts with", "OG", "Created", "Status")
     for k in data:
-        status = "active" if k["Active"] else f"revoked {k['RevokedOn']}"
-        table.add_row(str(k["Id"]), k["Name"], f"{k['KeyPrefix']}...", k["GroupId"], k["CreatedOn"], status)
+        status = "active" if k["Active"] else f"revoked {plain(k['RevokedOn'])}"
+        table.add_row(str(k["Id"]), plain(k["Name"]), f"{plain(k['KeyPrefix'])}...", plain(k["GroupId"]),
+                      plain(k["CreatedOn"]), status)
     console.print(table)
 
 
@@ -139,4 +142,4 @@ def apikey_revoke(
         return api_key_dict(row, og)
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Revoked API key {data['Id']} ({data['KeyPrefix']}...).")
+    emit(data, as_json, f"Revoked API key {data['Id']} ({plain(data['KeyPrefix'])}...).")

@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, fail, print_json, run
+from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, when
 from quince.domain.app_eligibility import AppKind, parse_kind
 from quince.services import app_delivery, apps, devices, org_groups, user_groups, users
@@ -81,8 +81,8 @@ def _add(new_app: NewApp, group_ref: str, as_json: bool) -> None:
         return app_dict(row, await GroupIds.load(db))
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Added {data['AppType'].lower()} app {data['ApplicationName']!r} "
-                        f"({data['BundleId']}) as app {data['Id']} to {data['GroupId']}.")
+    emit(data, as_json, f"Added {plain(data['AppType'].lower())} app {plain(repr(data['ApplicationName']))} "
+                        f"({plain(data['BundleId'])}) as app {data['Id']} to {plain(data['GroupId'])}.")
 
 
 @app.command("add-public")
@@ -142,7 +142,8 @@ def list_apps(
         licences = f"{r['Redeemed']}/{r['Purchased']}" if r["AppType"] == "Purchased" else "-"
         if r.get("DeviceBasedLicensingEnabled"):
             licences += " (device-based enabled)"
-        table.add_row(str(r["Id"]), r["ApplicationName"], r["BundleId"], r["AppType"], r["GroupId"], licences)
+        table.add_row(str(r["Id"]), plain(r["ApplicationName"]), plain(r["BundleId"]), plain(r["AppType"]),
+                      plain(r["GroupId"]), licences)
     console.print(table)
 
 
@@ -174,8 +175,8 @@ def assign(
         return {**assignment_dict(view), "ApplicationName": row.name}
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Assigned {data['ApplicationName']!r} to {data['TargetName']} "
-                        f"({data['Mode']}) as assignment {data['Id']}.")
+    emit(data, as_json, f"Assigned {plain(repr(data['ApplicationName']))} to {plain(data['TargetName'])} "
+                        f"({plain(data['Mode'])}) as assignment {data['Id']}.")
 
 
 @app.command("assignments")
@@ -192,7 +193,8 @@ def list_assignments(ref: AppRef, as_json: JsonOption = False) -> None:
         return
     table = Table("Id", "Target", "Kind", "Mode")
     for r in rows:
-        table.add_row(str(r["Id"]), r["TargetName"] or f"#{r['TargetId']}", r["TargetKind"], r["Mode"])
+        table.add_row(str(r["Id"]), plain(r["TargetName"] or f"#{r['TargetId']}"), plain(r["TargetKind"]),
+                      plain(r["Mode"]))
     console.print(table)
 
 
@@ -220,14 +222,14 @@ def remove(ref: AppRef, as_json: JsonOption = False) -> None:
         return {"Id": row.id, "ApplicationName": row.name, "Removed": True}
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Removed app {data['ApplicationName']!r}.")
+    emit(data, as_json, f"Removed app {plain(repr(data['ApplicationName']))}.")
 
 
 def _print_statuses(rows: list[dict[str, Any]]) -> None:
     table = Table("App", "Bundle ID", "Type", "Status", "Licence", "Reason")
     for r in rows:
-        table.add_row(r["ApplicationName"], r["ApplicationIdentifier"], r["Type"], r["Status"],
-                      r["LicenseType"] or "-", r["StatusReason"] or "")
+        table.add_row(plain(r["ApplicationName"]), plain(r["ApplicationIdentifier"]), plain(r["Type"]),
+                      plain(r["Status"]), plain(r["LicenseType"] or "-"), plain(r["StatusReason"] or ""))
     console.print(table)
 
 

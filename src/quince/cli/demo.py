@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, print_json, run, settings
+from quince.cli.runtime import console, plain, print_json, run, settings
 from quince.cli.views import JsonOption
 from quince.domain.errors import Conflict
 from quince.services import demo as demo_tenant
@@ -62,19 +62,23 @@ def _as_dict(s: demo_tenant.DemoSummary) -> dict[str, Any]:
 
 
 def _print(s: demo_tenant.DemoSummary) -> None:
-    console.print(f"Seeded the demo tenant [bold]Acme Corp[/] (Group ID {s.customer_group_id}).",
+    console.print(f"Seeded the demo tenant [bold]Acme Corp[/] (Group ID {plain(s.customer_group_id)}).",
                   highlight=False)
-    table = Table("User", "Enrollment OG", "Preview shows", title=f"Users (password {s.user_password})")
+    table = Table("User", "Enrollment OG", "Preview shows",
+                  title=f"Users (password {plain(s.user_password)})")
     for u in s.users:
-        table.add_row(u.username + ("" if u.active else " (inactive)"), u.group_id, u.shows)
+        table.add_row(plain(u.username) + ("" if u.active else " (inactive)"), plain(u.group_id),
+                      plain(u.shows))
     console.print(table)
-    url = settings().public_url
+    url = plain(settings().public_url)
+    admin, password, group_id, key = (plain(v) for v in (s.admin_username, s.admin_password,
+                                                        s.customer_group_id, s.api_key))
     console.print(
-        f"Admin [bold]{s.admin_username}[/] / {s.admin_password} manages {s.customer_group_id} and below.\n"
-        f"API key for {s.customer_group_id} (shown only now):\n\n    [bold]{s.api_key}[/]\n\n"
+        f"Admin [bold]{admin}[/] / {password} manages {group_id} and below.\n"
+        f"API key for {group_id} (shown only now):\n\n    [bold]{key}[/]\n\n"
         "Try:\n"
         "  quince enroll preview carol\n"
-        f"  curl -u {s.admin_username}:{s.admin_password} -H 'aw-tenant-code: {s.api_key}' \\\n"
+        f"  curl -u {admin}:{password} -H 'aw-tenant-code: {key}' \\\n"
         f"    '{url}/API/mdm/enrollment/preview?username=carol'",
         highlight=False, soft_wrap=True,
     )

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, fail, print_json, run
+from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import JsonOption
 from quince.services import commands, devices
 from quince.services.paging import PageRequest
@@ -70,9 +70,9 @@ def list_devices(
         return
     table = Table("Id", "Udid", "Status", "Owner", "UE", "Model", "OS", "Replaced by")
     for r in rows:
-        table.add_row(str(r["Id"]), r["Udid"] or "-", r["EnrollmentStatus"], r["Ownership"],
-                      "yes" if r["IsUserEnrolled"] else "no", r["Model"] or "-", r["OperatingSystem"] or "-",
-                      str(r["SupersededByDeviceId"] or ""))
+        table.add_row(str(r["Id"]), plain(r["Udid"] or "-"), plain(r["EnrollmentStatus"]),
+                      plain(r["Ownership"]), "yes" if r["IsUserEnrolled"] else "no", plain(r["Model"] or "-"),
+                      plain(r["OperatingSystem"] or "-"), str(r["SupersededByDeviceId"] or ""))
     console.print(table)
 
 
@@ -90,7 +90,7 @@ def show(ref: DeviceRef, as_json: JsonOption = False) -> None:
         print_json(data)
         return
     for key, value in data.items():
-        console.print(f"[bold]{key}[/]: {value}", highlight=False)
+        console.print(f"[bold]{key}[/]: {plain(value)}", highlight=False)
 
 
 @app.command("command")
@@ -116,7 +116,7 @@ def queue_command(
         return _command_dict(command)
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Queued {data['RequestType']} as {data['CommandUuid']}.")
+    emit(data, as_json, f"Queued {plain(data['RequestType'])} as {plain(data['CommandUuid'])}.")
 
 
 @app.command("commands")
@@ -134,5 +134,6 @@ def command_history(ref: DeviceRef, as_json: JsonOption = False) -> None:
         return
     table = Table("Queued", "RequestType", "Status", "Command UUID")
     for r in rows:
-        table.add_row(str(r["QueuedAt"])[:19], r["RequestType"], r["Status"], r["CommandUuid"])
+        table.add_row(plain(str(r["QueuedAt"])[:19]), plain(r["RequestType"]), plain(r["Status"]),
+                      plain(r["CommandUuid"]))
     console.print(table)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, print_json, run
+from quince.cli.runtime import console, plain, print_json, run
 from quince.cli.views import JsonOption
 from quince.services import enrollment_preview
 from quince.services.scope import Scope
@@ -33,12 +33,12 @@ def preview(
         print_json(data)
         return
     target = data["LocationGroupId"]
-    where = f"{target['Name']} (Group ID {data['GroupId']})" if target else "-"
+    where = f"{plain(target['Name'])} (Group ID {plain(data['GroupId'])})" if target else "-"
     if data["Allowed"]:
         console.print(f"[bold green]Allowed[/]: enrolls into {where}", highlight=False)
     else:
         console.print(f"[bold red]Refused[/] (target: {where})", highlight=False)
-    console.print(f"Reason: {data['Reason']}", highlight=False)
+    console.print(f"Reason: {plain(data['Reason'])}", highlight=False)
     console.print("Trace:")
     for n, step in enumerate(data["Trace"], 1):
-        console.print(f"  {n}. {step}", highlight=False)
+        console.print(f"  {n}. {plain(step)}", highlight=False)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, fail, print_json, run
+from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import JsonOption, when
 from quince.services import jobs
 from quince.services.paging import MAX_PAGE_SIZE, PageRequest
@@ -73,12 +73,11 @@ def list_jobs(
         return
     table = Table("Id", "Kind", "Status", "Attempts", "Run after", "Payload", "Last error")
     for job in data:
-        colour = _COLOURS.get(job["Status"], "")
         payload = ", ".join(f"{k}={v}" for k, v in job["Payload"].items())
         table.add_row(
-            str(job["Id"]), escape(job["Kind"]), f"[{colour}]{job['Status']}[/]",
-            f"{job['Attempts']}/{job['MaxAttempts']}", job["RunAfter"] or "", escape(payload),
-            escape(job["LastError"] or ""),
+            str(job["Id"]), plain(job["Kind"]), Text(job["Status"], style=_COLOURS.get(job["Status"], "")),
+            f"{job['Attempts']}/{job['MaxAttempts']}", plain(job["RunAfter"] or ""), plain(payload),
+            plain(job["LastError"] or ""),
         )
     console.print(table)
 
@@ -94,4 +93,4 @@ def retry_job(
         return job_dict(await jobs.requeue(session, scope, job_id))
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Job {data['Id']} ({escape(data['Kind'])}) is waiting to run again.")
+    emit(data, as_json, f"Job {data['Id']} ({plain(data['Kind'])}) is waiting to run again.")

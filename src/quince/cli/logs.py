@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from quince.cli.runtime import console, fail, print_json, settings
+from quince.cli.runtime import console, fail, plain, print_json, settings
 from quince.log_bundles import BadFilter, Filters, collect, parse_since
 
 app = typer.Typer(no_args_is_help=True, help="Quince's logs: collect support bundles.")
@@ -42,8 +42,8 @@ def collect_command(
     if as_json:
         print_json({"Bundle": str(output), "Files": summary.files, "Events": summary.events})
         return
-    console.print(f"Wrote [bold]{output}[/]", highlight=False)
+    console.print(f"Wrote [bold]{plain(output)}[/]", highlight=False)
     for name, count in summary.files.items():
-        console.print(f"  {name}: {count} line(s)", highlight=False)
+        console.print(f"  {plain(name)}: {count} line(s)", highlight=False)
     for name, count in summary.events.items():
-        console.print(f"    {count:5d}  {name}", highlight=False)
+        console.print(f"    {count:5d}  {plain(name)}", highlight=False)

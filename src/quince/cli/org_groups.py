@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.tree import Tree
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, print_json, run
+from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, og_dict, when
 from quince.services import org_groups
 from quince.services.scope import Scope
@@ -21,7 +21,7 @@ GroupRef = Annotated[str, typer.Argument(help="Group ID (or numeric id) of the o
 
 
 def _line(row: OrgGroupRow) -> str:
-    return f"[bold]{row.name}[/]  [cyan]{row.group_id}[/]  [dim]{row.type}[/]"
+    return f"[bold]{plain(row.name)}[/]  [cyan]{plain(row.group_id)}[/]  [dim]{plain(row.type)}[/]"
 
 
 @app.command("tree")
@@ -77,8 +77,8 @@ def list_(
         return
     table = Table("Id", "Group ID", "Name", "Type", "Parent")
     for r in rows:
-        table.add_row(str(r.id), r.group_id, r.name, r.type,
-                      ids.label(r.parent_id) if r.parent_id else "")
+        table.add_row(str(r.id), plain(r.group_id), plain(r.name), plain(r.type),
+                      plain(ids.label(r.parent_id)) if r.parent_id else "")
     console.print(table)
     console.print(f"{len(rows)} organization group(s).")
 
@@ -105,7 +105,7 @@ def show(ref: GroupRef, as_json: JsonOption = False) -> None:
     table = Table(show_header=False, box=None)
     for key in ("Name", "GroupId", "LocationGroupType", "ParentGroupId", "Id", "Uuid", "ChildGroups",
                 "Users", "Admins", "Devices", "UserGroups", "CreatedOn"):
-        table.add_row(f"[bold]{key}[/]", "" if data[key] is None else str(data[key]))
+        table.add_row(f"[bold]{key}[/]", "" if data[key] is None else plain(data[key]))
     console.print(table)
 
 
@@ -131,8 +131,8 @@ def create(
         return og_dict(row, await GroupIds.load(session))
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Created {data['LocationGroupType']} [bold]{data['Name']}[/] (Group ID "
-            f"[cyan]{data['GroupId']}[/]) below {data['ParentGroupId']}.")
+    emit(data, as_json, f"Created {plain(data['LocationGroupType'])} [bold]{plain(data['Name'])}[/] "
+            f"(Group ID [cyan]{plain(data['GroupId'])}[/]) below {plain(data['ParentGroupId'])}.")
 
 
 @app.command("update")
@@ -156,8 +156,9 @@ def update(
         return og_dict(row, await GroupIds.load(session))
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Updated [bold]{data['Name']}[/] (Group ID [cyan]{data['GroupId']}[/], "
-            f"{data['LocationGroupType']}, below {data['ParentGroupId']}).")
+    emit(data, as_json, f"Updated [bold]{plain(data['Name'])}[/] "
+            f"(Group ID [cyan]{plain(data['GroupId'])}[/], "
+            f"{plain(data['LocationGroupType'])}, below {plain(data['ParentGroupId'])}).")
 
 
 @app.command("delete")
@@ -171,4 +172,5 @@ def delete(ref: GroupRef, as_json: JsonOption = False) -> None:
         return data
 
     data = run(work, commit=True)
-    emit({"Deleted": data}, as_json, f"Deleted [bold]{data['Name']}[/] (Group ID {data['GroupId']}).")
+    emit({"Deleted": data}, as_json,
+         f"Deleted [bold]{plain(data['Name'])}[/] (Group ID {plain(data['GroupId'])}).")

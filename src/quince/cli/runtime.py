@@ -11,6 +11,7 @@ import asyncpg
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,8 +69,15 @@ def database_label(config: Settings) -> str:
     return make_url(config.resolved_database_url).render_as_string(hide_password=True)
 
 
+def plain(value: object) -> str:
+    """`value` as text for a Rich message or table cell, printed as typed: names, errors and paths
+    people typed may hold "[...]", which Rich would otherwise read as markup (or fail on)."""
+    return escape(str(value))
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False)
+    """Print `message` as plain text (it quotes what people typed: never markup) and exit."""
+    err_console.print(f"[bold red]Error:[/] {plain(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -111,7 +119,8 @@ def print_json(data: Any) -> None:
 
 
 def emit(data: Any, as_json: bool, message: str) -> None:
-    """Print `data` as JSON for scripts, or the one-line `message` for people."""
+    """Print `data` as JSON for scripts, or the one-line `message` for people (Rich markup: wrap
+    the values in it with `plain`)."""
     if as_json:
         print_json(data)
     else:

@@ -8,7 +8,7 @@ import typer
 import uvicorn
 
 from quince import logs
-from quince.cli.runtime import console, database_label, prepare_database, run_async, settings
+from quince.cli.runtime import console, database_label, plain, prepare_database, run_async, settings
 from quince.web.app import create_app
 
 
@@ -16,8 +16,9 @@ def init() -> None:
     """Create or upgrade the database under QUINCE_VAR_DIR (and the Global root group) and the CA."""
     config = settings()
     run_async(prepare_database(config))
-    console.print(f"Database ready at {database_label(config)}", highlight=False)
-    console.print(f"Certificate authority ready in {config.pki_dir} (see `quince pki show`)", highlight=False)
+    console.print(f"Database ready at {plain(database_label(config))}", highlight=False)
+    console.print(f"Certificate authority ready in {plain(config.pki_dir)} (see `quince pki show`)",
+                  highlight=False)
 
 
 def serve(
@@ -28,7 +29,7 @@ def serve(
     config = settings()
     run_async(prepare_database(config))
     log_file = logs.configure(config.log_dir, config.log_level)
-    console.print(f"Logging to {log_file}", highlight=False)
+    console.print(f"Logging to {plain(log_file)}", highlight=False)
     proxies = [p.strip() for p in config.trusted_proxies.split(",") if p.strip()]
     uvicorn.run(
         create_app(config), host=host, port=port, log_level="info",

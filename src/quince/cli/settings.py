@@ -9,7 +9,7 @@ from rich import box
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, print_json, run
+from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import JsonOption, setting_dict, value_text
 from quince.services import og_settings, org_groups
 from quince.services.scope import Scope
@@ -27,10 +27,13 @@ KeyArg = Annotated[str, typer.Argument(
 
 def _describe(data: dict[str, Any], group_id: str) -> str:
     here = data["CurrentSetting"] == "Override"
-    where = "overridden here" if here else f"inherited from {data['SourceName']} ({data['SourceGroupId']})"
+    where = (
+        "overridden here" if here
+        else f"inherited from {plain(data['SourceName'])} ({plain(data['SourceGroupId'])})"
+    )
     return (
-        f"{data['Key']} = [bold]{value_text(data['Value'])}[/] at {group_id} ({where}); "
-        f"child permission {data['ChildPermission']}."
+        f"{plain(data['Key'])} = [bold]{plain(value_text(data['Value']))}[/] at {plain(group_id)} ({where}); "
+        f"child permission {plain(data['ChildPermission'])}."
     )
 
 
@@ -47,7 +50,7 @@ def show(ref: GroupRef, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(data)
         return
-    table = Table(title=f"Settings at {data['Name']} ({data['GroupId']})", box=box.SIMPLE)
+    table = Table(title=f"Settings at {plain(data['Name'])} ({plain(data['GroupId'])})", box=box.SIMPLE)
     table.add_column("Setting", no_wrap=True)
     table.add_column("Value", no_wrap=True)
     table.add_column("Current setting")
@@ -55,11 +58,12 @@ def show(ref: GroupRef, as_json: JsonOption = False) -> None:
     for s in data["Settings"]:
         current = (
             "Override" if s["CurrentSetting"] == "Override"
-            else f"Inherit from {s['SourceName']} ({s['SourceGroupId']})"
+            else f"Inherit from {plain(s['SourceName'])} ({plain(s['SourceGroupId'])})"
         )
         if s["PermissionFromParent"] not in (None, "InheritOrOverride"):
-            current += f" [dim](parent allows {s['PermissionFromParent']})[/]"
-        table.add_row(f"[bold]{s['Key']}[/]", value_text(s["Value"]), current, s["ChildPermission"])
+            current += f" [dim](parent allows {plain(s['PermissionFromParent'])})[/]"
+        table.add_row(f"[bold]{plain(s['Key'])}[/]", plain(value_text(s["Value"])), current,
+                      plain(s["ChildPermission"]))
     console.print(table)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from quince.cli.runtime import console, fail, print_json
+from quince.cli.runtime import console, fail, plain, print_json
 from quince.cli.views import JsonOption, PasswordStdinOption, read_password
 from quince.simulator import Credentials, DeviceRun, run_many
 
@@ -70,13 +70,14 @@ def simulate(
     if as_json:
         print_json(results)
     else:
-        table = Table(title=f"Simulated devices against {server}")
+        table = Table(title=f"Simulated devices against {plain(server)}")
         for column in ("#", "Outcome", "Enrollment ID", "Seconds", "Commands answered"):
             table.add_column(column, justify="right" if column in ("#", "Seconds") else "left")
         for r in results:
             commands = ", ".join(f"{c['RequestType']}: {c['Status']}" for c in r["Commands"]) or "-"
             outcome = r["Outcome"] if not r["Error"] else f"failed: {r['Error']}"
-            table.add_row(str(r["Index"]), outcome, r["EnrollmentId"] or "-", f"{r['Seconds']:.2f}", commands)
+            table.add_row(str(r["Index"]), plain(outcome), plain(r["EnrollmentId"] or "-"),
+                          f"{r['Seconds']:.2f}", plain(commands))
         console.print(table)
     failed = sum(1 for r in results if r["Error"])
     if failed:

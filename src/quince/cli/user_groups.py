@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, print_json, run
+from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, mapping_dict, user_dict, user_group_dict
 from quince.domain.errors import NotFound
 from quince.services import org_groups, user_groups, users
@@ -43,7 +43,8 @@ def add(
         return user_group_dict(row, await GroupIds.load(session), 0)
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Created user group [bold]{data['Name']}[/] (id {data['Id']}) at {data['GroupId']}.")
+    emit(data, as_json, f"Created user group [bold]{plain(data['Name'])}[/] (id {data['Id']}) "
+                        f"at {plain(data['GroupId'])}.")
 
 
 @app.command("list")
@@ -68,7 +69,8 @@ def list_(
         return
     table = Table("Id", "Name", "Lives at", "Members", "Description")
     for g in data:
-        table.add_row(str(g["Id"]), g["Name"], g["GroupId"], str(g["Members"]), g["Description"])
+        table.add_row(str(g["Id"]), plain(g["Name"]), plain(g["GroupId"]), str(g["Members"]),
+                      plain(g["Description"]))
     console.print(table)
 
 
@@ -83,7 +85,7 @@ def delete(ref: GroupRef, as_json: JsonOption = False) -> None:
         return data
 
     data = run(work, commit=True)
-    emit({"Deleted": data}, as_json, f"Deleted user group [bold]{data['Name']}[/].")
+    emit({"Deleted": data}, as_json, f"Deleted user group [bold]{plain(data['Name'])}[/].")
 
 
 @members_app.command("add")
@@ -106,9 +108,9 @@ def members_add(ref: GroupRef, usernames: Usernames, as_json: JsonOption = False
         print_json({"UserGroup": group, "Added": added, "AlreadyMembers": already})
         return
     if added:
-        console.print(f"Added to [bold]{group}[/]: {', '.join(added)}.", highlight=False)
+        console.print(f"Added to [bold]{plain(group)}[/]: {plain(', '.join(added))}.", highlight=False)
     if already:
-        console.print(f"Already in [bold]{group}[/]: {', '.join(already)}.", highlight=False)
+        console.print(f"Already in [bold]{plain(group)}[/]: {plain(', '.join(already))}.", highlight=False)
 
 
 @members_app.command("remove")
@@ -126,7 +128,7 @@ def members_remove(ref: GroupRef, usernames: Usernames, as_json: JsonOption = Fa
 
     group, removed = run(work, commit=True)
     emit({"UserGroup": group, "Removed": removed}, as_json,
-         f"Removed from [bold]{group}[/]: {', '.join(removed)}.")
+         f"Removed from [bold]{plain(group)}[/]: {plain(', '.join(removed))}.")
 
 
 @members_app.command("list")
@@ -143,9 +145,10 @@ def members_list(ref: GroupRef, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(data)
         return
-    table = Table("Username", "Email", "Enrollment OG", "Status", title=f"Members of {group}")
+    table = Table("Username", "Email", "Enrollment OG", "Status", title=f"Members of {plain(group)}")
     for u in data:
-        table.add_row(u["UserName"], u["Email"], u["GroupId"], "active" if u["Status"] else "inactive")
+        table.add_row(plain(u["UserName"]), plain(u["Email"]), plain(u["GroupId"]),
+                      "active" if u["Status"] else "inactive")
     console.print(table)
 
 
@@ -175,7 +178,7 @@ def map_(
     else:
         verb = "Mapped" if created else "Re-ranked mapping of"
         console.print(
-            f"{verb} [bold]{data['UserGroup']}[/] -> {data['Name']} ({data['GroupId']}) "
+            f"{verb} [bold]{plain(data['UserGroup'])}[/] -> {plain(data['Name'])} ({plain(data['GroupId'])}) "
             f"at rank {data['Rank']}.",
             highlight=False,
         )
@@ -195,9 +198,9 @@ def mappings(ref: GroupRef, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(data)
         return
-    table = Table("Rank", "Target OG", "Group ID", "Mapping id", title=f"Mappings of {group}")
+    table = Table("Rank", "Target OG", "Group ID", "Mapping id", title=f"Mappings of {plain(group)}")
     for m in data:
-        table.add_row(str(m["Rank"]), m["Name"], m["GroupId"], str(m["Id"]))
+        table.add_row(str(m["Rank"]), plain(m["Name"]), plain(m["GroupId"]), str(m["Id"]))
     console.print(table)
 
 
@@ -217,4 +220,5 @@ def unmap(ref: GroupRef, group_id: TargetOption, as_json: JsonOption = False) ->
 
     data = run(work, commit=True)
     emit({"Deleted": data}, as_json,
-         f"Removed the mapping of [bold]{data['UserGroup']}[/] to {data['Name']} ({data['GroupId']}).")
+         f"Removed the mapping of [bold]{plain(data['UserGroup'])}[/] to {plain(data['Name'])} "
+         f"({plain(data['GroupId'])}).")

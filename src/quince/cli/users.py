@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, err_console, fail, print_json, run, settings
+from quince.cli.runtime import console, emit, err_console, fail, plain, print_json, run, settings
 from quince.cli.views import (
     GroupIds,
     JsonOption,
@@ -38,7 +38,7 @@ def _print_user(data: dict[str, Any]) -> None:
         value = data[key]
         if key == "Status":
             value = "active" if value else "inactive"
-        table.add_row(f"[bold]{key}[/]", str(value))
+        table.add_row(f"[bold]{key}[/]", plain(value))
     console.print(table)
 
 
@@ -80,8 +80,9 @@ def add(
         print_json(data)
         return
     console.print(
-        f"Added user [bold]{data['UserName']}[/] at {data['Group']} ({data['GroupId']}), "
-        f"managed Apple ID {data['ManagedAppleId']}"
+        f"Added user [bold]{plain(data['UserName'])}[/] at {plain(data['Group'])} "
+        f"({plain(data['GroupId'])}), "
+        f"managed Apple ID {plain(data['ManagedAppleId'])}"
         + ("" if data["HasPassword"] else "; no password yet, so they cannot sign in") + ".",
         highlight=False,
     )
@@ -112,8 +113,9 @@ def list_(
     table = Table("Username", "Name", "Email", "Managed Apple ID", "Enrollment OG", "Status")
     for u in data:
         table.add_row(
-            u["UserName"], f"{u['FirstName']} {u['LastName']}".strip(), u["Email"], u["ManagedAppleId"],
-            u["GroupId"], "active" if u["Status"] else "[yellow]inactive[/]",
+            plain(u["UserName"]), plain(f"{u['FirstName']} {u['LastName']}".strip()), plain(u["Email"]),
+            plain(u["ManagedAppleId"]), plain(u["GroupId"]),
+            "active" if u["Status"] else "[yellow]inactive[/]",
         )
     console.print(table)
     console.print(f"{len(data)} user(s).")
@@ -139,7 +141,7 @@ def _change(ref: str, changes: users.UserChanges, as_json: bool, verb: str) -> N
         return await _show(session, await users.update(session, scope, row.id, changes))
 
     data = run(work, commit=True)
-    emit(data, as_json, f"{verb} user [bold]{data['UserName']}[/].")
+    emit(data, as_json, f"{verb} user [bold]{plain(data['UserName'])}[/].")
 
 
 @app.command("update")
@@ -174,7 +176,7 @@ def update(
         return await _show(session, await users.update(session, scope, row.id, changes))
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Updated user [bold]{data['UserName']}[/].")
+    emit(data, as_json, f"Updated user [bold]{plain(data['UserName'])}[/].")
 
 
 @app.command("deactivate")
@@ -200,7 +202,7 @@ def delete(ref: UserRef, as_json: JsonOption = False) -> None:
         return data
 
     data = run(work, commit=True)
-    emit({"Deleted": data}, as_json, f"Deleted user [bold]{data['UserName']}[/].")
+    emit({"Deleted": data}, as_json, f"Deleted user [bold]{plain(data['UserName'])}[/].")
 
 
 @app.command("import")
@@ -255,7 +257,7 @@ def import_(
         if report.errors:
             table = Table("Line", "Username", "Reason", title="Rows not imported")
             for e in report.errors:
-                table.add_row(str(e.line), e.username or "", e.reason)
+                table.add_row(str(e.line), plain(e.username or ""), plain(e.reason))
             console.print(table)
     if report.failed:
         raise typer.Exit(1)

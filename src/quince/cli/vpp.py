@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.cli.runtime import console, emit, err_console, fail, print_json, run, settings
+from quince.cli.runtime import console, emit, err_console, fail, plain, print_json, run, settings
 from quince.cli.views import JsonOption, when
 from quince.clients.vpp import VppClient
 from quince.services import org_groups, vpp_sync, vpp_tokens
@@ -65,11 +65,12 @@ def set_token(
         return _info_dict(og.group_id, await vpp_tokens.token_info(session, scope, og.id))
 
     data = run(work, commit=True)
-    expires = data["ExpiresAt"][:10] if data["ExpiresAt"] else "unknown"
-    organization = data["OrganizationName"] or "unknown organization"
+    expires = plain(data["ExpiresAt"][:10] if data["ExpiresAt"] else "unknown")
+    organization = plain(data["OrganizationName"] or "unknown organization")
+    group = plain(data["GroupId"])
     emit(data, as_json, f"Apps and Books token of [bold]{organization}[/] "
-                        f"set at {data['GroupId']} (expires {expires}). Run `quince vpp sync --group-id "
-                        f"{data['GroupId']}` to fetch its purchased apps.")
+                        f"set at {group} (expires {expires}). Run `quince vpp sync --group-id "
+                        f"{group}` to fetch its purchased apps.")
 
 
 @app.command("show")
@@ -117,7 +118,7 @@ def remove_token(
         return {"GroupId": og.group_id, "Removed": True, "VppUsersForgotten": dropped}
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Removed the Apps and Books token set at {data['GroupId']}.")
+    emit(data, as_json, f"Removed the Apps and Books token set at {plain(data['GroupId'])}.")
 
 
 @app.command("sync")
@@ -139,6 +140,7 @@ def sync(group_id: GroupOption, as_json: JsonOption = False) -> None:
                 "Updated": result.updated, "Gone": result.gone}
 
     data = run(work, commit=True)
-    emit(data, as_json, f"Synced {data['Apps']} purchased app(s) of {data['LocationName'] or 'the location'} "
-                        f"into {data['TokenGroupId']}: {data['Created']} new, {data['Updated']} updated, "
-                        f"{data['Gone']} no longer held.")
+    location = plain(data["LocationName"] or "the location")
+    emit(data, as_json, f"Synced {data['Apps']} purchased app(s) of {location} "
+                        f"into {plain(data['TokenGroupId'])}: {data['Created']} new, "
+                        f"{data['Updated']} updated, {data['Gone']} no longer held.")
