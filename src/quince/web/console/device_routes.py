@@ -36,7 +36,6 @@ from quince.web.console.context import (
     open_with,
     parse_id,
     parse_page,
-    problem,
     query,
     read_form,
     read_only,
@@ -432,6 +431,8 @@ async def queue_command(request: Request, device_ref: str) -> Response:
         if isinstance(found, Response):
             return found
         console, device = found
+        if console.read_only:
+            return read_only(request, console)
         request_type = text(form, "request_type", 64)
         try:
             if not request_type:
@@ -439,9 +440,6 @@ async def queue_command(request: Request, device_ref: str) -> Response:
             row = await commands.queue(db, console.scope, device.id, request_type, {},
                                        queued_by=console.actor)
         # queue() refuses before it adds anything, so there is nothing to roll back here.
-        except ReadOnly as exc:
-            log(request, "console.command", "read_only", warn=True, admin=console.admin.username)
-            return problem(request, 403, "Not allowed", exc.message, console)
         except QuinceError as exc:
             log(request, "console.command", "refused", warn=True, admin=console.admin.username,
                 device=device.uuid, request_type=request_type)

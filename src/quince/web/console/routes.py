@@ -24,6 +24,7 @@ from quince.web.console import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 # The one console form that uploads a file: it may send more than the API's body limit.
 UPLOAD_PATH = "/console/users/import"
-for area in (auth_routes, home_routes, group_routes, user_routes, user_group_routes, preview_routes,
-             device_routes, app_routes, log_routes):
+AREAS = (auth_routes, home_routes, group_routes, user_routes, user_group_routes, preview_routes,
+         device_routes, app_routes, log_routes)
+for area in AREAS:
     router.include_router(area.router)
