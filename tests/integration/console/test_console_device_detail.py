@@ -9,9 +9,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.store.models import AppRow, CommandRow, DeviceAppRow, DeviceMessageRow
+from quince.services import user_groups, users
+from quince.services.scope import Scope
+from quince.store.models import AppRow, CommandRow, DeviceAppRow, DeviceMessageRow, EnrollmentSessionRow
 from tests.integration.console.support import ALICE_ENROLLMENT_ID, NOW, Fleet, csrf_token, sign_in
 
 ERROR_CHAIN = [
@@ -222,3 +225,29 @@ async def test_the_device_page_of_another_subtree_is_not_found_and_queueing_need
     expired = await client.post(f"/console/devices/{fleet.erin_iphone}/commands",
                                 data={"request_type": "SecurityInfo"})
     assert expired.status_code == 403 and "This page has expired" in expired.text
+
+
+async def test_the_decision_trace_names_no_group_of_another_tenant(
+    client: httpx.AsyncClient, session: AsyncSession, scope: Scope, fleet: Fleet
+) -> None:
+    # A wider admin put alice in a group of Beta's that maps there: her trace mentions both.
+    crew = await user_groups.create(session, scope, name="Beta Crew", og_id=fleet.beta)
+    alice = await users.get_by_username(session, scope, "alice")
+    await user_groups.add_member(session, scope, crew.id, alice.id)
+    await user_groups.add_mapping(session, scope, crew.id, fleet.beta, 2)
+    decision = await session.scalar(
+        select(EnrollmentSessionRow).where(EnrollmentSessionRow.device_id == fleet.alice_iphone))
+    assert decision is not None
+    decision.decision_trace = [
+        "User 'alice' is active; enrollment organization group is 'Sales' (Group ID sales).",
+        "2 user-group mapping(s) match the user: 'Beta Crew' -> 'Beta' (Group ID beta) rank 2.",
+        "Decision: enroll into 'Sales' (Group ID sales).",
+    ]
+    await session.commit()
+    await sign_in(client, "acme-admin")
+    page = await client.get(f"/console/devices/{fleet.alice_iphone}?og={fleet.acme}")
+    assert page.status_code == 200
+    assert "Beta" not in page.text and "beta" not in page.text
+    assert "a user group outside the groups you manage" in page.text
+    assert "an organization group outside the groups you manage" in page.text
+    assert "&#39;Sales&#39; (Group ID sales)" in page.text  # what the admin may see stays

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.mdm_messages import load_plist
 from quince.domain.errors import InvalidInput, NotFound, QuinceError, ReadOnly
-from quince.services import apps, commands, device_cleanup, devices
+from quince.services import apps, commands, device_cleanup, devices, enrollment_preview
 from quince.services.device_cleanup import RemovalChanged
 from quince.services.paging import Page, PageRequest
 from quince.store.models import (
@@ -376,6 +376,19 @@ class MessageView:
     raw: RawPlist
 
 
+async def _trace_as_seen(db: AsyncSession, console: Console, decision: EnrollmentSessionRow | None,
+                         user: EnrollmentUserRow | None) -> list[str]:
+    """The stored decision trace with the organization groups and user groups of other tenants
+    replaced, as the enrollment preview shows it (a matching mapping may point anywhere)."""
+    if decision is None:
+        return []
+    groups = {m.user_group_id: m.user_group_name
+              for m in await enrollment_preview.mappings_for(db, user.id)} if user else {}
+    seen = await enrollment_preview.visibility(db, console.scope, groups)
+    redact = seen.redactor("\n".join(decision.decision_trace), keep=[repr(user.username)] if user else [])
+    return [redact(line) for line in decision.decision_trace]
+
+
 async def _device_page(request: Request, db: AsyncSession, console: Console, device: DeviceRow, *,
                        status: int = 200, error: str | None = None, notice: str | None = None) -> Response:
     related = await devices.related(db, console.scope, [device])
@@ -385,6 +398,7 @@ async def _device_page(request: Request, db: AsyncSession, console: Console, dev
     decision = await db.scalar(
         select(EnrollmentSessionRow).where(EnrollmentSessionRow.device_id == device.id)
     )
+    trace = await _trace_as_seen(db, console, decision, user)
     latest = PageRequest(0, DETAIL_LIMIT)
     history = await devices.command_history(db, console.scope, device.id, latest)
     device_apps: Page[tuple[DeviceAppRow, AppRow]] = await apps.device_apps(
@@ -393,7 +407,8 @@ async def _device_page(request: Request, db: AsyncSession, console: Console, dev
     return render(
         request, console, "device.html", status=status, title=f"Device {device.id}", nav="devices",
         item=item, device=device, user=user, properties=devices.extended_properties(device),
-        decision=decision, history=history, command_views=[_command_view(c) for c in history.items],
+        decision=decision, trace=trace, history=history,
+        command_views=[_command_view(c) for c in history.items],
         device_apps=device_apps, app_kinds=APP_KINDS, licences=LICENCES, messages=messages,
         message_views=[MessageView(m, CHANNELS.get(m.channel, m.channel), raw_plist(m.raw) or
                                    RawPlist("", 0, False, False, True)) for m in messages.items],
