@@ -243,7 +243,9 @@ def _signer_certificate(signed_data: Any, sid: Any) -> x509.Certificate:
             continue
         cert = choice.chosen
         if sid.name == "issuer_and_serial_number":
-            matches = cert.serial_number == chosen["serial_number"].native and cert.issuer == chosen["issuer"]
+            matches = cert.serial_number == chosen["serial_number"].native and _same_name(
+                cert.issuer, chosen["issuer"]
+            )
         elif sid.name == "subject_key_identifier":
             matches = cert.key_identifier is not None and cert.key_identifier == chosen.native
         else:
@@ -251,6 +253,13 @@ def _signer_certificate(signed_data: Any, sid: Any) -> x509.Certificate:
         if matches:
             return x509.load_der_x509_certificate(cert.dump())
     raise InvalidSignature("the signer's certificate is not in the SignedData")
+
+
+def _same_name(a: Any, b: Any) -> bool:
+    """RFC 5280 name equality. asn1crypto's comparison normalises every attribute (stringprep,
+    case folding) on each call, a measurable share of a device message; identical DER is the
+    same name, so the normalised comparison runs only when the encodings differ."""
+    return bool(a.dump() == b.dump() or a == b)
 
 
 def _single_attribute(signed_attrs: Any, name: str) -> Any:

@@ -4,17 +4,21 @@ placeholder record (DESIGN.md rules 2-4, 9), and the command queue."""
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import plistlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.errors import ForbiddenForUserEnrollment
 from quince.config import Settings
+from quince.logs import JsonLines
 from quince.services import commands, og_settings, org_groups, users
 from quince.services.scope import Scope
 from quince.store.models import (
@@ -22,6 +26,7 @@ from quince.store.models import (
     DeviceCertificateRow,
     DeviceMessageRow,
     DeviceRow,
+    EnrollmentSecretRow,
     EnrollmentSessionRow,
 )
 from tests.conftest import _free_port, serving
@@ -161,6 +166,28 @@ async def test_a_revoked_certificate_is_refused(session: AsyncSession, world: Wo
     cert.revoked_at = func.now()
     await session.commit()
     assert (await world.one.report("Idle")).status_code == 403
+
+
+async def test_an_expired_bearer_token_is_refused(session: AsyncSession, world: World) -> None:
+    await _enrolled(world.one)
+    await session.execute(update(EnrollmentSecretRow)
+                          .where(EnrollmentSecretRow.session_id == world.one.session_id)
+                          .values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    await session.commit()
+    assert (await world.one.report("Idle")).status_code == 403
+
+
+async def test_each_device_message_is_logged_with_its_device_and_user(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="quince.DeviceServices"):
+        await _enrolled(world.one)
+        assert (await world.one.report("Idle")).status_code == 200
+    lines = [json.loads(JsonLines().format(r)) for r in caplog.records if r.name == "quince.DeviceServices"]
+    events = {line["event"]: line for line in lines}
+    for name in ("checkin.Authenticate", "checkin.TokenUpdate", "connect.idle"):
+        assert events[name]["user"] == "maria", name
+        assert events[name]["udid"] == world.one.enrollment_id, name
 
 
 async def test_malformed_messages_are_a_400_never_a_500(world: World) -> None:

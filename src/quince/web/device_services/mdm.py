@@ -33,7 +33,6 @@ from quince.pki.authority import Pki
 from quince.services import checkin, commands
 from quince.services.checkin import DeviceContext, DeviceRefused, NotSupported
 from quince.services.enrollment_profile import CHECKIN_PATH, SERVER_PATH
-from quince.store.models import EnrollmentUserRow
 from quince.web.api.deps import session
 from quince.web.device_services.log import log_event
 from quince.web.pki_state import current_pki
@@ -84,11 +83,10 @@ async def _authenticate(
     return await checkin.authenticate_device(db, pki, signer, identity, token)
 
 
-async def _who(db: AsyncSession, context: DeviceContext) -> dict[str, Any]:
-    user = (await db.get(EnrollmentUserRow, context.device.enrollment_user_id)
-            if context.device.enrollment_user_id else None)
+def _who(context: DeviceContext) -> dict[str, Any]:
+    # The user name came with the authentication query: no second transaction after the commit.
     return {"device": context.device.uuid, "udid": context.device.udid,
-            "enrollment": context.enrollment.uuid, "user": user.username if user else None}
+            "enrollment": context.enrollment.uuid, "user": context.username}
 
 
 async def _read(
@@ -127,10 +125,10 @@ async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
     except NotSupported as exc:
         await db.commit()  # the raw message is kept
         log_event(request, f"checkin.{message.message_type}", "not_supported",
-             **await _who(db, context))
+             **_who(context))
         return _text(400, exc.message)
     await db.commit()
-    log_event(request, f"checkin.{message.message_type}", outcome, **await _who(db, context))
+    log_event(request, f"checkin.{message.message_type}", outcome, **_who(context))
     return Response(status_code=200)
 
 
@@ -156,7 +154,7 @@ async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
     if following is not None:
         await commands.mark_sent(db, following)
     await db.commit()
-    who = await _who(db, context)
+    who = _who(context)
     if done is not None:
         log_event(request, "connect.report", report.status.value, command=done.uuid,
              request_type=done.request_type, **who)
