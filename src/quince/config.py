@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
         description="Accept a device certificate forwarded by a trusted TLS proxy in the RFC 9440 "
         "Client-Cert header (only from QUINCE_TRUSTED_PROXIES) when a request has no Mdm-Signature.",
     )
+    metrics_allowed: str = Field(
+        "127.0.0.1/32,::1/128",
+        description="Comma-separated networks (CIDR) that may read /metrics (Prometheus); empty: "
+        "/metrics is off. Anyone else gets 404.",
+    )
     sign_in_max_failures_per_user: int = Field(5, ge=1)
     sign_in_max_failures_per_address: int = Field(20, ge=1)
     sign_in_window_minutes: int = Field(15, ge=1)
@@ -63,6 +69,17 @@ class Settings(BaseSettings):
         description="The largest file the console accepts for a CSV user import (bytes).",
     )
     import_batch_size: int = Field(500, ge=1, le=10_000)
+
+    @field_validator("metrics_allowed")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for entry in (part.strip() for part in value.split(",")):
+            if entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{entry!r} is not an address or network (CIDR)") from exc
+        return value
 
     @field_validator("public_url")
     @classmethod

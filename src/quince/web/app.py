@@ -13,6 +13,7 @@ from quince.config import Settings
 from quince.pki.authority import Pki
 from quince.services.admins import VerifiedPasswords
 from quince.store.database import make_engine, make_sessionmaker
+from quince.web import metrics as metrics_routes
 from quince.web import workers
 from quince.web.access_log import AccessLog
 from quince.web.api import apps as app_routes
@@ -25,6 +26,7 @@ from quince.web.device_management import signin
 from quince.web.device_services import enrollment as enrollment_routes
 from quince.web.device_services import mdm as mdm_routes
 from quince.web.device_services import scep as scep_routes
+from quince.web.metrics import Metrics, RequestMetrics, parse_networks
 
 
 def create_app(
@@ -59,6 +61,8 @@ def create_app(
     app.state.pki = pki  # None: loaded (created if missing) from settings.pki_dir on first use
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.verified_passwords = VerifiedPasswords()
+    app.state.metrics = Metrics()
+    app.state.metrics_networks = parse_networks(settings.metrics_allowed)
     errors.install(app)
     openapi.document(app)
     # First: every device message takes one of its two routes, and routes are tried in order
@@ -73,7 +77,9 @@ def create_app(
     app.include_router(console_routes.router)
     app.include_router(scep_routes.router)
     app.include_router(enrollment_routes.router)
+    app.include_router(metrics_routes.router)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes,
                        per_path={console_routes.UPLOAD_PATH: settings.console_upload_max_bytes})
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(AccessLog)  # outermost: it sees refusals by BodyLimit too
     return app

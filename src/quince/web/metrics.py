@@ -1,0 +1,122 @@
+"""Prometheus metrics at /metrics, for the operator: every request counted by face, method and
+status with its duration, and, read at each scrape, devices by enrollment status and background
+jobs by kind and status. Only clients in `metrics_allowed` may read it; anyone else gets 404, as
+if it did not exist. Each Quince process serves its own request figures (scrape every process);
+the device and job figures are the database's, the same from any process.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from quince.services import status_counts
+
+router = APIRouter(include_in_schema=False)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Path prefixes to the face they belong to; one label value each keeps the series few.
+FACES = (("/API/", "api"), ("/console", "console"), ("/DeviceServices/", "device_services"),
+         ("/.well-known/", "device_services"), ("/DeviceManagement/", "device_management"),
+         ("/metrics", "metrics"))
+
+
+def face_of(path: str) -> str:
+    return next((face for prefix, face in FACES if path.startswith(prefix)), "other")
+
+
+def parse_networks(raw: str) -> tuple[Network, ...]:
+    """`metrics_allowed` as networks; ValueError names an entry that is not one."""
+    networks = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if entry:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError as exc:
+                raise ValueError(f"metrics_allowed: {entry!r} is not an address or network") from exc
+    return tuple(networks)
+
+
+def allowed(address: str | None, networks: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+class Metrics:
+    """The metrics of one app (its own registry, so several apps in one process stay apart)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "quince_http_requests", "HTTP requests answered, by face, method and status.",
+            ("face", "method", "status"), registry=self.registry)
+        self.duration = Histogram(
+            "quince_http_request_duration_seconds", "Time to answer a request, by face.",
+            ("face",), registry=self.registry)
+        self.devices = Gauge(
+            "quince_devices", "Device records by enrollment status (placeholders included).",
+            ("status",), registry=self.registry)
+        self.jobs = Gauge("quince_jobs", "Background jobs by kind and status.", ("kind", "status"),
+                          registry=self.registry)
+
+
+class RequestMetrics:
+    """ASGI middleware: counts and times every HTTP request into `metrics`."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            face = face_of(scope["path"])
+            self.metrics.requests.labels(face, scope["method"], str(status)).inc()
+            self.metrics.duration.labels(face).observe(time.perf_counter() - started)
+
+
+@router.get("/metrics")
+async def metrics_endpoint(request: Request) -> Response:
+    networks: tuple[Network, ...] = request.app.state.metrics_networks
+    if not allowed(request.client.host if request.client else None, networks):
+        return Response(status_code=404)
+    metrics: Metrics = request.app.state.metrics
+    async with request.app.state.sessionmaker() as db:
+        devices = await status_counts.devices_by_status(db)
+        jobs = await status_counts.jobs_by_kind_and_status(db)
+    metrics.devices.clear()
+    for status, count in devices.items():
+        metrics.devices.labels(status).set(count)
+    metrics.jobs.clear()
+    for (kind, status), count in jobs.items():
+        metrics.jobs.labels(kind, status).set(count)
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})
