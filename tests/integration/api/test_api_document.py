@@ -114,7 +114,10 @@ async def test_unknown_paths_and_methods_answer_with_the_error_body(
 ) -> None:
     client = await api_client(og_id=world.acme)
     assert_error(await client.get("/API/system/nothing-here"), 404)
-    assert_error(await client.patch(f"{S}/groups/{world.eng}", json={}), 405)
+    not_allowed = await client.patch(f"{S}/groups/{world.eng}", json={})
+    assert_error(not_allowed, 405)
+    # RFC 9110: a 405 lists every method the resource allows.
+    assert not_allowed.headers["allow"] == "DELETE, GET, POST, PUT"  # POST: a child OG
     assert_error(await client.post(f"{S}/users/{world.bob}/update", content=b"[",
                                    headers={"Content-Type": "application/json"}), 400)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -93,6 +94,23 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "The request is not valid: " + "; ".join(parts) + "."
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API's own document lists for a path matching this request's."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = [
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+             {method.upper() for method in operations})
+            for path, operations in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.allowed_methods = table
+    found: set[str] = set()
+    for pattern, methods in table:
+        if pattern.match(request.url.path):
+            found |= methods
+    return sorted(found)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error type into the API's error body."""
 
@@ -121,7 +139,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(request, exc.status_code, exc.status_code, str(exc.detail))
+        response = error_response(request, exc.status_code, exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        if exc.status_code == 405:
+            # RFC 9110: a 405 lists what the resource allows. The framework names only the methods
+            # of the first route whose path matched; the API's document knows them all.
+            allowed = _allowed_methods(request)
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
