@@ -69,13 +69,7 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def key(request: Request) -> bytes:
-    # Shared with the enrollment sign-in pages: one key file, loaded once per app.
-    value: bytes | None = getattr(request.app.state, "signin_key", None)
-    if value is None:
-        value = signing.load_secret_key(settings_of(request).var_dir)
-        request.app.state.signin_key = value
-    return value
+key = signing.request_key  # shared with the enrollment sign-in pages
 
 
 def address(request: Request) -> str:
@@ -196,7 +190,7 @@ async def read_form(request: Request, *, max_fields: int = 16, max_files: int = 
         form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_bytes)
     except (HTTPException, MultiPartException, MultipartParseError, ValueError):
         return expired(request)
-    if not cookies.csrf_ok(request, key(request), form.get(cookies.CSRF_FIELD)):
+    if not cookies.CSRF.is_valid(request, key(request), form.get(cookies.CSRF_FIELD)):
         log(request, "console.form", "csrf_rejected", warn=True, path=request.url.path)
         return expired(request)
     return form

@@ -1,4 +1,4 @@
-"""The console's two cookies: the signed session (admin id + expiry) and the CSRF cookie.
+"""The console's two cookies: the signed session (admin id + expiry) and the CSRF cookie (`CSRF`).
 
 Both reuse the sign-in pages' HMAC helpers with purposes of their own, so a value made for one
 never passes for another. The session also carries a digest of the admin's password hash: changing
@@ -7,23 +7,21 @@ the password signs every browser out.
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from quince.web.device_management.signing import mac, same, sign, verify
+from quince.web.device_management.csrf import FIELD, CsrfCookie
+from quince.web.device_management.signing import mac, sign, verify
 
 PATH = "/console"
 SESSION_COOKIE = "quince_console"
 SESSION_PURPOSE = "console-session"
 SESSION_TTL_SECONDS = 8 * 60 * 60
-CSRF_COOKIE = "quince_console_csrf"
-CSRF_PURPOSE = "console-csrf"
-CSRF_FIELD = "csrf_token"
-_CSRF_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+# The console's own CSRF cookie: the sign-in pages' mechanism, with a name, path and purpose of its own.
+CSRF = CsrfCookie("quince_console_csrf", PATH, "console-csrf", SESSION_TTL_SECONDS)
+CSRF_FIELD = FIELD
 
 
 @dataclass(frozen=True)
@@ -56,26 +54,3 @@ def set_session(response: Response, value: str, *, secure: bool) -> None:
 
 def clear_session(response: Response, *, secure: bool) -> None:
     response.delete_cookie(SESSION_COOKIE, path=PATH, httponly=True, samesite="strict", secure=secure)
-
-
-def csrf_cookie(request: Request) -> str | None:
-    value = request.cookies.get(CSRF_COOKIE)
-    return value if value and _CSRF_SHAPE.fullmatch(value) else None
-
-
-def csrf_pair(request: Request, key: bytes) -> tuple[str, str]:
-    """(cookie, form token): the browser's current CSRF cookie, or a new one, and its token."""
-    cookie = csrf_cookie(request) or secrets.token_urlsafe(32)
-    return cookie, mac(key, CSRF_PURPOSE, cookie)
-
-
-def csrf_ok(request: Request, key: bytes, submitted: object) -> bool:
-    cookie = csrf_cookie(request)
-    if cookie is None or not isinstance(submitted, str) or not submitted:
-        return False
-    return same(submitted, mac(key, CSRF_PURPOSE, cookie))
-
-
-def set_csrf(response: Response, cookie: str, *, secure: bool) -> None:
-    response.set_cookie(CSRF_COOKIE, cookie, max_age=SESSION_TTL_SECONDS, path=PATH,
-                        httponly=True, samesite="strict", secure=secure)

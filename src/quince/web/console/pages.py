@@ -61,15 +61,15 @@ def with_page_headers(response: Response) -> Response:
 def render(request: Request, key: bytes, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A console page with a CSRF token for its forms, and the console's headers."""
     settings: Settings = request.app.state.settings
-    cookie, token = cookies.csrf_pair(request, key)
+    csrf = cookies.CSRF.pair_for(request, key)
     context.setdefault("admin", None)
     context.setdefault("nav", None)
     context["section_path"] = _SECTION_PATHS.get(context["nav"], "/console/")
     html = _templates.get_template(template).render(
         org_name=settings.organization_name, stylesheet=STYLESHEET_URL, htmx=HTMX_URL, sections=SECTIONS,
-        request_id=request_id(request), csrf_token=token, **context,
+        request_id=request_id(request), csrf_token=csrf.token, **context,
     )
     response = HTMLResponse(html, status_code=status)
     with_page_headers(response)
-    cookies.set_csrf(response, cookie, secure=secure_cookies(settings))
+    cookies.CSRF.set_cookie(response, csrf, secure=secure_cookies(settings))
     return response

@@ -1,7 +1,10 @@
-"""CSRF protection of the sign-in forms: a random cookie and, in each form, an HMAC of it.
+"""CSRF protection of the forms people post (the enrollment sign-in pages and the console): a random
+cookie and, in each form, an HMAC of it.
 
 A forged cross-site POST carries neither a cookie it can read nor a form token it can compute;
-a cookie planted from a sibling domain fails too, because only Quince can MAC it.
+a cookie planted from a sibling domain fails too, because only Quince can MAC it. Each face has its
+own cookie (`SIGNIN` here, the console's in `web/console/cookies.py`) with a purpose of its own, so
+a token made for one never passes for the other.
 """
 
 from __future__ import annotations
@@ -16,11 +19,7 @@ from starlette.responses import Response
 
 from quince.web.device_management.signing import mac, same
 
-COOKIE = "quince_signin"
-COOKIE_PATH = "/DeviceManagement/"
-COOKIE_MAX_AGE = 2 * 60 * 60
 FIELD = "csrf_token"
-_PURPOSE = "signin-csrf"
 _COOKIE_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
@@ -32,33 +31,44 @@ class CsrfPair:
     """Goes into the form as the hidden `csrf_token` field."""
 
 
-def _cookie(request: Request) -> str | None:
-    value = request.cookies.get(COOKIE)
-    return value if value and _COOKIE_SHAPE.fullmatch(value) else None
+@dataclass(frozen=True)
+class CsrfCookie:
+    """One face's CSRF cookie: its name, path, MAC purpose and lifetime."""
+
+    name: str
+    path: str
+    purpose: str
+    max_age: int
+
+    def _cookie(self, request: Request) -> str | None:
+        value = request.cookies.get(self.name)
+        return value if value and _COOKIE_SHAPE.fullmatch(value) else None
+
+    def pair_for(self, request: Request, key: bytes) -> CsrfPair:
+        """The browser's current cookie (or a new one) and the form token that goes with it."""
+        cookie = self._cookie(request) or secrets.token_urlsafe(32)
+        return CsrfPair(cookie, mac(key, self.purpose, cookie))
+
+    def is_valid(self, request: Request, key: bytes, submitted: object) -> bool:
+        """True when the POST carries our cookie and the form token made from it."""
+        cookie = self._cookie(request)
+        if cookie is None or not isinstance(submitted, str) or not submitted:
+            return False
+        return same(submitted, mac(key, self.purpose, cookie))
+
+    def binding(self, request: Request) -> str:
+        """A digest of the browser's cookie, so a signed state only works in the browser it was made for."""
+        cookie = self._cookie(request) or ""
+        return hashlib.sha256(cookie.encode()).hexdigest()[:32]
+
+    def set_cookie(self, response: Response, pair: CsrfPair, *, secure: bool) -> None:
+        response.set_cookie(self.name, pair.cookie, max_age=self.max_age, path=self.path,
+                            httponly=True, samesite="strict", secure=secure)
 
 
-def pair_for(request: Request, key: bytes) -> CsrfPair:
-    """The browser's current cookie (or a new one) and the form token that goes with it."""
-    cookie = _cookie(request) or secrets.token_urlsafe(32)
-    return CsrfPair(cookie, mac(key, _PURPOSE, cookie))
-
-
-def is_valid(request: Request, key: bytes, submitted: object) -> bool:
-    """True when the POST carries our cookie and the form token made from it."""
-    cookie = _cookie(request)
-    if cookie is None or not isinstance(submitted, str) or not submitted:
-        return False
-    return same(submitted, mac(key, _PURPOSE, cookie))
-
-
-def binding(request: Request) -> str:
-    """A digest of the browser's cookie, so a signed state only works in the browser it was made for."""
-    cookie = _cookie(request) or ""
-    return hashlib.sha256(cookie.encode()).hexdigest()[:32]
-
-
-def set_cookie(response: Response, pair: CsrfPair, *, secure: bool) -> None:
-    response.set_cookie(
-        COOKIE, pair.cookie, max_age=COOKIE_MAX_AGE, path=COOKIE_PATH,
-        httponly=True, samesite="strict", secure=secure,
-    )
+SIGNIN = CsrfCookie("quince_signin", "/DeviceManagement/", "signin-csrf", 2 * 60 * 60)
+COOKIE = SIGNIN.name
+pair_for = SIGNIN.pair_for
+is_valid = SIGNIN.is_valid
+binding = SIGNIN.binding
+set_cookie = SIGNIN.set_cookie

@@ -73,12 +73,7 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _key(request: Request) -> bytes:
-    key: bytes | None = getattr(request.app.state, "signin_key", None)
-    if key is None:
-        key = signing.load_secret_key(_settings(request).var_dir)
-        request.app.state.signin_key = key
-    return key
+_key = signing.request_key
 
 
 def _address(request: Request) -> str:

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request
+
 KEY_FILE = "secret.key"
 
 
@@ -43,6 +45,16 @@ def load_secret_key(var_dir: Path) -> bytes:
     key = bytes.fromhex(path.read_text().strip())
     if len(key) < 32:
         raise RuntimeError(f"{path} holds no usable key (expected 64 hex digits).")
+    return key
+
+
+def request_key(request: Request) -> bytes:
+    """The install's signing key for a request to the app: loaded once per app (`load_secret_key`)
+    and shared by both faces people use (the sign-in pages and the console)."""
+    key: bytes | None = getattr(request.app.state, "signin_key", None)
+    if key is None:
+        key = load_secret_key(request.app.state.settings.var_dir)
+        request.app.state.signin_key = key
     return key
 
 
