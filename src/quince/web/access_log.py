@@ -1,4 +1,5 @@
-"""One JSON log line per REST call: who, what, the outcome and how long it took."""
+"""One JSON log line per request: who, what, the outcome and how long it took (also counted in
+the Prometheus metrics, when the app has them)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from quince.web.metrics import Metrics
+
 log = logging.getLogger("quince.api.access")
 
 
 class AccessLog:
     """ASGI middleware; gives each request its activity id (echoed in error bodies)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,6 +38,9 @@ class AccessLog:
         try:
             await self.app(scope, receive, watch)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe(scope["path"], scope["method"], status, seconds)
             # The path only: query strings are not logged, so nothing a caller put there leaks.
             log.info(
                 "%s %s %s", scope["method"], scope["path"], status,
@@ -41,6 +48,6 @@ class AccessLog:
                     "activity_id": state["activity_id"],
                     "actor": state.get("actor"),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )

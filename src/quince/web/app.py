@@ -26,7 +26,7 @@ from quince.web.device_management import signin
 from quince.web.device_services import enrollment as enrollment_routes
 from quince.web.device_services import mdm as mdm_routes
 from quince.web.device_services import scep as scep_routes
-from quince.web.metrics import Metrics, RequestMetrics, parse_networks
+from quince.web.metrics import Metrics, parse_networks
 
 
 def create_app(
@@ -80,6 +80,6 @@ def create_app(
     app.include_router(metrics_routes.router)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes,
                        per_path={console_routes.UPLOAD_PATH: settings.console_upload_max_bytes})
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
-    app.add_middleware(AccessLog)  # outermost: it sees refusals by BodyLimit too
+    # Outermost: it logs and counts refusals by BodyLimit too.
+    app.add_middleware(AccessLog, metrics=app.state.metrics)
     return app
