@@ -33,7 +33,6 @@ from quince.web.console.context import (
     parse_page,
     query,
     read_form,
-    read_only,
     redirect,
     render,
     text,
@@ -200,11 +199,11 @@ async def vpp_user_list(request: Request) -> Response:
 
 
 async def _console_and_app(
-    request: Request, db: AsyncSession, app_ref: str
+    request: Request, db: AsyncSession, app_ref: str, *, change: bool = False
 ) -> tuple[Console, CatalogEntry] | Response:
     """The signed-in console and an app that reaches its chosen OG; else sign-in or a 404."""
     return await open_with(request, db, app_ref, lambda console, app_id: app_overview.get_visible(
-        db, console.scope, console.og, app_id))
+        db, console.scope, console.og, app_id), change=change)
 
 
 @dataclass(frozen=True)
@@ -316,12 +315,10 @@ async def assign(request: Request, app_ref: str) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _console_and_app(request, db, app_ref)
+        found = await _console_and_app(request, db, app_ref, change=True)
         if isinstance(found, Response):
             return found
         console, entry = found
-        if console.read_only:
-            return read_only(request, console)
         values = AssignForm(target=text(form, "target", 32), mode=text(form, "mode", 16) or "automatic")
         target = _parse_target(values.target)
         if target is None:
@@ -361,12 +358,10 @@ async def unassign(request: Request, app_ref: str, assignment_ref: str) -> Respo
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _console_and_app(request, db, app_ref)
+        found = await _console_and_app(request, db, app_ref, change=True)
         if isinstance(found, Response):
             return found
         console, entry = found
-        if console.read_only:
-            return read_only(request, console)
         assignment_id = parse_id(assignment_ref)
         views = await apps.assignments_of(db, console.scope, entry.app.id)
         view = next((v for v in views if v.row.id == assignment_id), None)

@@ -165,11 +165,11 @@ async def open_for_change(request: Request, db: AsyncSession) -> Console | Respo
 
 async def open_with(
     request: Request, db: AsyncSession, ref: str,
-    load: Callable[[Console, int], Awaitable[T]],
+    load: Callable[[Console, int], Awaitable[T]], *, change: bool = False,
 ) -> tuple[Console, T] | Response:
     """The console and the object `ref` (an id from the URL) names, loaded by `load` (which
     raises NotFound when the object is missing or out of the console's reach); else the sign-in
-    redirect, or a 404 page."""
+    redirect, or a 404 page. With `change`, a read-only admin gets 403 (after the 404 check)."""
     console = await open_console(request, db)
     if isinstance(console, Response):
         return console
@@ -177,9 +177,12 @@ async def open_with(
     try:
         if object_id is None:
             raise NotFound("Object", ref)
-        return console, await load(console, object_id)
+        found = await load(console, object_id)
     except NotFound:
         return not_found(request, console)
+    if change and console.read_only:
+        return read_only(request, console)
+    return console, found
 
 
 async def read_form(request: Request, *, max_fields: int = 16, max_files: int = 0,

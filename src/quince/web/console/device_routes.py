@@ -417,11 +417,11 @@ async def _device_page(request: Request, db: AsyncSession, console: Console, dev
 
 
 async def _console_and_device(
-    request: Request, db: AsyncSession, device_ref: str
+    request: Request, db: AsyncSession, device_ref: str, *, change: bool = False
 ) -> tuple[Console, DeviceRow] | Response:
     """The signed-in console and a device of its chosen OG; else the sign-in redirect or a 404."""
     return await open_with(request, db, device_ref,
-                           lambda console, device_id: devices.get(db, console.here, device_id))
+                           lambda console, device_id: devices.get(db, console.here, device_id), change=change)
 
 
 @router.get("/devices/{device_ref}")
@@ -442,12 +442,10 @@ async def queue_command(request: Request, device_ref: str) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _console_and_device(request, db, device_ref)
+        found = await _console_and_device(request, db, device_ref, change=True)
         if isinstance(found, Response):
             return found
         console, device = found
-        if console.read_only:
-            return read_only(request, console)
         request_type = text(form, "request_type", 64)
         try:
             if not request_type:

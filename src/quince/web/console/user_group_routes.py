@@ -167,11 +167,12 @@ class Entered:
 
 
 async def _console_and_group(
-    request: Request, db: AsyncSession, group_ref: str
+    request: Request, db: AsyncSession, group_ref: str, *, change: bool = False
 ) -> tuple[Console, UserGroupRow] | Response:
     """The console and a user group of its chosen OG's subtree; else sign-in or a 404."""
     return await open_with(request, db, group_ref,
-                           lambda console, group_id: user_groups.get(db, console.here, group_id))
+                           lambda console, group_id: user_groups.get(db, console.here, group_id),
+                           change=change)
 
 
 async def _group_page(request: Request, db: AsyncSession, console: Console, group: UserGroupRow, *,
@@ -201,12 +202,6 @@ async def user_group_detail(request: Request, group_ref: str) -> Response:
         return await _group_page(request, db, *found)
 
 
-async def _writable(request: Request, db: AsyncSession, group_ref: str
-                    ) -> tuple[Console, UserGroupRow] | Response:
-    """A POST's console and group when the admin may change it; else sign-in, 404 or 403."""
-    found = await _console_and_group(request, db, group_ref)
-    if isinstance(found, Response):
-        return found
     if found[0].read_only:
         return read_only(request, found[0])
     return found
@@ -225,7 +220,7 @@ async def edit_user_group(request: Request, group_ref: str) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _writable(request, db, group_ref)
+        found = await _console_and_group(request, db, group_ref, change=True)
         if isinstance(found, Response):
             return found
         console, group = found
@@ -249,12 +244,10 @@ async def edit_user_group(request: Request, group_ref: str) -> Response:
 @router.get("/user-groups/{group_ref}/delete")
 async def confirm_delete(request: Request, group_ref: str) -> Response:
     async with request.app.state.sessionmaker() as db:
-        found = await _console_and_group(request, db, group_ref)
+        found = await _console_and_group(request, db, group_ref, change=True)
         if isinstance(found, Response):
             return found
         console, group = found
-        if console.read_only:
-            return read_only(request, console)
         members = (await user_groups.member_counts(db, [group.id], console.scope))[group.id]
         mappings = len(await user_groups.mappings(db, console.scope, group.id))
         return render(request, console, "user_group_delete.html", title=f"Delete user group {group.name}",
@@ -267,7 +260,7 @@ async def delete_user_group(request: Request, group_ref: str) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _writable(request, db, group_ref)
+        found = await _console_and_group(request, db, group_ref, change=True)
         if isinstance(found, Response):
             return found
         console, group = found
@@ -284,7 +277,7 @@ async def add_member(request: Request, group_ref: str) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _writable(request, db, group_ref)
+        found = await _console_and_group(request, db, group_ref, change=True)
         if isinstance(found, Response):
             return found
         console, group = found
@@ -317,7 +310,7 @@ async def remove_member(request: Request, group_ref: str, user_ref: str) -> Resp
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _writable(request, db, group_ref)
+        found = await _console_and_group(request, db, group_ref, change=True)
         if isinstance(found, Response):
             return found
         console, group = found
@@ -342,7 +335,7 @@ async def add_mapping(request: Request, group_ref: str) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _writable(request, db, group_ref)
+        found = await _console_and_group(request, db, group_ref, change=True)
         if isinstance(found, Response):
             return found
         console, group = found
@@ -382,7 +375,7 @@ async def change_rank(request: Request, group_ref: str, mapping_ref: str) -> Res
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _writable(request, db, group_ref)
+        found = await _console_and_group(request, db, group_ref, change=True)
         if isinstance(found, Response):
             return found
         console, group = found
@@ -412,7 +405,7 @@ async def remove_mapping(request: Request, group_ref: str, mapping_ref: str) -> 
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _writable(request, db, group_ref)
+        found = await _console_and_group(request, db, group_ref, change=True)
         if isinstance(found, Response):
             return found
         console, group = found

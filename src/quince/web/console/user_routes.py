@@ -36,7 +36,6 @@ from quince.web.console.context import (
     parse_page,
     query,
     read_form,
-    read_only,
     redirect,
     render,
     settings_of,
@@ -222,11 +221,11 @@ async def add_user(request: Request) -> Response:
 
 
 async def _console_and_user(
-    request: Request, db: AsyncSession, user_ref: str
+    request: Request, db: AsyncSession, user_ref: str, *, change: bool = False
 ) -> tuple[Console, EnrollmentUserRow] | Response:
     """The signed-in console and a user of its chosen OG's subtree; else sign-in or a 404."""
     return await open_with(request, db, user_ref,
-                           lambda console, user_id: users.get(db, console.here, user_id))
+                           lambda console, user_id: users.get(db, console.here, user_id), change=change)
 
 
 def _changes(row: EnrollmentUserRow, values: UserForm, password: str | None) -> users.UserChanges:
@@ -247,12 +246,10 @@ def _changes(row: EnrollmentUserRow, values: UserForm, password: str | None) -> 
 @router.get("/users/{user_ref}/edit")
 async def edit_form(request: Request, user_ref: str) -> Response:
     async with request.app.state.sessionmaker() as db:
-        found = await _console_and_user(request, db, user_ref)
+        found = await _console_and_user(request, db, user_ref, change=True)
         if isinstance(found, Response):
             return found
         console, row = found
-        if console.read_only:
-            return read_only(request, console)
         return _form_page(request, console, UserForm.of(row), user=row)
 
 
@@ -262,12 +259,10 @@ async def edit_user(request: Request, user_ref: str) -> Response:
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _console_and_user(request, db, user_ref)
+        found = await _console_and_user(request, db, user_ref, change=True)
         if isinstance(found, Response):
             return found
         console, row = found
-        if console.read_only:
-            return read_only(request, console)
         values = UserForm.read(form, active=row.active)
         try:
             changes = _changes(row, values, _password(form))
@@ -300,12 +295,10 @@ async def _set_active(request: Request, user_ref: str, active: bool) -> Response
     if isinstance(form, Response):
         return form
     async with request.app.state.sessionmaker() as db:
-        found = await _console_and_user(request, db, user_ref)
+        found = await _console_and_user(request, db, user_ref, change=True)
         if isinstance(found, Response):
             return found
         console, row = found
-        if console.read_only:
-            return read_only(request, console)
         await users.update(db, console.here, row.id, users.UserChanges(active=active))
         await db.commit()
         outcome = "activated" if active else "deactivated"
