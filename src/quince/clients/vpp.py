@@ -298,6 +298,11 @@ def parse_apple_date(value: object) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _query(**values: str | None) -> dict[str, str]:
+    """Query parameters: the ones given (None means not asked for)."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def _int(value: object, default: int = 0) -> int:
     try:
         return int(value)  # type: ignore[call-overload, no-any-return]
@@ -619,15 +624,9 @@ class VppClient:
         pricing_param: str | None = None,
     ) -> list[VppAsset]:
         """The location's purchased apps and books with licence counts (GET /assets, every page)."""
-        params: dict[str, str] = {}
-        if adam_id is not None:
-            params["adamId"] = adam_id
-        if product_type is not None:
-            params["productType"] = product_type
-        if device_assignable is not None:
-            params["deviceAssignable"] = "true" if device_assignable else "false"
-        if pricing_param is not None:
-            params["pricingParam"] = pricing_param
+        params = _query(adamId=adam_id, productType=product_type, pricingParam=pricing_param,
+                        deviceAssignable=None if device_assignable is None
+                        else "true" if device_assignable else "false")
         return [
             VppAsset(
                 adam_id=str(a.get("adamId") or ""),
@@ -653,13 +652,7 @@ class VppClient:
         serial_number: str | None = None,
     ) -> list[VppAssignment]:
         """Current licence assignments (GET /assignments, every page)."""
-        params: dict[str, str] = {}
-        if adam_id is not None:
-            params["adamId"] = adam_id
-        if client_user_id is not None:
-            params["clientUserId"] = client_user_id
-        if serial_number is not None:
-            params["serialNumber"] = serial_number
+        params = _query(adamId=adam_id, clientUserId=client_user_id, serialNumber=serial_number)
         return [
             VppAssignment(
                 adam_id=str(a.get("adamId") or ""),
