@@ -107,6 +107,9 @@ def live_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
         public_url=f"http://127.0.0.1:{_free_port()}",
         workers=0,  # tests run job workers themselves (quince.services.jobs.JobRunner.run_once)
+        # Long enough that a test's next request always lands inside the wait, however slow the
+        # machine: sign-in back-off tests see the same answer every run.
+        sign_in_first_wait_seconds=30,
     )
 
 

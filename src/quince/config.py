@@ -6,12 +6,13 @@ import ipaddress
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QUINCE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QUINCE_", env_file=".env", extra="ignore",
+                                      populate_by_name=True)
 
     var_dir: Path = Field(Path("var"), description="Everything Quince writes lives here.")
     database_url: str | None = Field(
@@ -60,9 +61,37 @@ class Settings(BaseSettings):
         description="Comma-separated networks (CIDR) that may read /metrics (Prometheus); empty: "
         "/metrics is off. Anyone else gets 404.",
     )
-    sign_in_max_failures_per_user: int = Field(5, ge=1)
-    sign_in_max_failures_per_address: int = Field(20, ge=1)
-    sign_in_window_minutes: int = Field(15, ge=1)
+    # Sign-in back-off (docs/security.md): enrollment sign-in, console and REST API alike.
+    sign_in_free_failures_per_account: int = Field(
+        5, ge=1, le=1000,
+        validation_alias=AliasChoices("QUINCE_SIGN_IN_FREE_FAILURES_PER_ACCOUNT",
+                                      "QUINCE_SIGN_IN_MAX_FAILURES_PER_USER"),
+        description="Failures of one account from one address before each further attempt waits "
+        "(1 s, doubling per failure).",
+    )
+    sign_in_free_failures_per_address: int = Field(
+        20, ge=1, le=100_000,
+        validation_alias=AliasChoices("QUINCE_SIGN_IN_FREE_FAILURES_PER_ADDRESS",
+                                      "QUINCE_SIGN_IN_MAX_FAILURES_PER_ADDRESS"),
+        description="Failures from one address, whatever the accounts, before attempts from it wait.",
+    )
+    sign_in_max_wait_seconds_per_account: int = Field(
+        900, ge=1, le=24 * 3600,
+        description="The longest wait one account from one address can be made to sit out (seconds).",
+    )
+    sign_in_max_wait_seconds_per_address: int = Field(
+        60, ge=1, le=24 * 3600,
+        description="The longest wait one address can be made to sit out (seconds); kept short so "
+        "people sharing a NAT address with a guesser are slowed, not locked out.",
+    )
+    sign_in_first_wait_seconds: float = Field(
+        1.0, ge=0.1, le=3600,
+        description="The wait after the first failure beyond the free ones (seconds); each further "
+        "failure doubles it, up to the maximum waits.",
+    )
+    sign_in_window_minutes: int = Field(
+        60, ge=1, le=7 * 24 * 60, description="Failures older than this are forgotten (minutes)."
+    )
     api_max_body_bytes: int = Field(1_048_576, ge=1024)
     console_upload_max_bytes: int = Field(
         50 * 1024 * 1024, ge=1024,

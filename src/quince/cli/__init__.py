@@ -10,6 +10,7 @@ from quince.cli import (
     apps,
     demo,
     devices,
+    doctor,
     enroll,
     jobs,
     logs,
@@ -33,6 +34,7 @@ app.command()(server.init)
 app.command()(server.serve)
 app.command()(demo.demo)
 app.command()(simulate.simulate)
+app.command()(doctor.doctor)
 app.add_typer(org_groups.app, name="og")
 app.add_typer(settings.app, name="settings")
 app.add_typer(users.app, name="users")

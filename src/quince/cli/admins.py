@@ -69,6 +69,33 @@ def admin_list(as_json: JsonOption = False) -> None:
     console.print(table)
 
 
+@admin_app.command("update")
+def admin_update(
+    username: Annotated[str, typer.Argument(help="Username of the administrator.")],
+    role: Annotated[str | None, typer.Option("--role", help="administrator or read-only.")] = None,
+    active: Annotated[bool | None, typer.Option(
+        "--active/--inactive", help="Allow or stop the admin's sign-ins (console and REST API)."
+    )] = None,
+    new_password: Annotated[bool, typer.Option(
+        "--password", help="Set a new password (prompted for, or read with --password-stdin)."
+    )] = False,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change an administrator's role, activation or password; ends their console sessions."""
+    secret = read_password(None, password_stdin, required=True) if new_password or password_stdin else None
+
+    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+        row = await admins.update_admin(session, scope, username, password=secret, role=role,
+                                        active=active)
+        og = await org_groups.get(session, scope, row.og_id)
+        return admin_dict(row, og)
+
+    data = run(work, commit=True)
+    emit(data, as_json, f"Updated administrator [bold]{plain(data['UserName'])}[/]: "
+                        f"{plain(data['Role'])}, {'active' if data['Active'] else 'inactive'}.")
+
+
 @admin_app.command("remove")
 def admin_remove(
     username: Annotated[str, typer.Argument(help="Username of the administrator.")],

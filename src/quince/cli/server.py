@@ -30,12 +30,12 @@ def serve(
     run_async(prepare_database(config))
     log_file = logs.configure(config.log_dir, config.log_level)
     console.print(f"Logging to {plain(log_file)}", highlight=False)
-    proxies = [p.strip() for p in config.trusted_proxies.split(",") if p.strip()]
     uvicorn.run(
         create_app(config), host=host, port=port, log_level="info",
         # Quince writes its own access log (path only): uvicorn's would print query strings, and
         # the web flow's one-time profile link carries its token there.
         access_log=False,
-        # Only a configured proxy may tell Quince a client's address (rate limits depend on it).
-        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        # The app believes X-Forwarded-For from QUINCE_TRUSTED_PROXIES only (web/proxies.py);
+        # uvicorn's own handling would trust 127.0.0.1 by default.
+        proxy_headers=False,
     )

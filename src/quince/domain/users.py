@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from quince.domain.errors import InvalidInput
@@ -18,6 +19,19 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def username_key(username: str) -> str:
     """Usernames are unique across the install, ignoring case."""
     return username.casefold()
+
+
+def sign_in_name_key(name: str) -> str:
+    """What a typed sign-in name (username, email or managed Apple ID) is stored and looked up as:
+    one name names one person across the whole install, ignoring case."""
+    return name.strip().casefold()[:EMAIL_MAX_LENGTH]
+
+
+def typed_name_digest(typed: str) -> str:
+    """What a log keeps of a name typed at a failed sign-in that names nobody: a short digest,
+    never the text (people type their password into the username field). The same typed name
+    gives the same digest, so repeated attempts can still be told apart."""
+    return "sha256:" + hashlib.sha256(sign_in_name_key(typed).encode()).hexdigest()[:12]
 
 
 def validate_username(username: str) -> str:

@@ -7,15 +7,18 @@ import hashlib
 import hmac
 import secrets
 import time
+from datetime import datetime
 from enum import StrEnum
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
-from quince.domain.users import username_key, validate_username
-from quince.services import org_groups, passwords
+from quince.domain.users import typed_name_digest, username_key, validate_username
+from quince.services import admin_sessions, org_groups, passwords, sign_in_throttle
 from quince.services.scope import Scope
+from quince.services.sign_in_throttle import Namespace, Throttle
 from quince.store.models import AdminRow, ApiKeyRow, OrgGroupRow, utcnow
 
 
@@ -25,7 +28,15 @@ class Role(StrEnum):
 
 
 class AuthenticationFailed(QuinceError):
-    """Credentials were missing or wrong; the message never says which part."""
+    """Credentials were missing or wrong. The message is the same for every failure, so it never
+    says which part was wrong; `reason` says it, for the log only."""
+
+    MESSAGE = ("The credentials are not valid: check the username, the password and the "
+               "aw-tenant-code API key.")
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGE)
+        self.reason = reason
 
 
 def parse_role(raw: str) -> Role:
@@ -72,6 +83,31 @@ async def remove_admin(session: AsyncSession, scope: Scope, username: str) -> No
             await session.flush()
             return
     raise NotFound("Admin", username)
+
+
+async def update_admin(
+    session: AsyncSession, scope: Scope, username: str, *, password: str | None = None,
+    role: str | None = None, active: bool | None = None,
+) -> AdminRow:
+    """Change an admin's password, role or activation. Any of these ends every console session of
+    that admin on the server (a copied cookie included); REST calls check them on every request."""
+    scope.require_write()
+    found = [a for a, _og in await list_admins(session, scope) if a.username_key == username_key(username)]
+    if not found:
+        raise NotFound("Admin", username)
+    admin = found[0]
+    changed = False
+    if password is not None:
+        admin.password_hash = passwords.hash_password(password)
+        changed = True
+    if role is not None and parse_role(role).value != admin.role:
+        admin.role, changed = parse_role(role).value, True
+    if active is not None and active != admin.active:
+        admin.active, changed = active, True
+    if changed:
+        await admin_sessions.end_all(session, admin.id)
+    await session.flush()
+    return admin
 
 
 @functools.cache
@@ -143,26 +179,85 @@ class VerifiedPasswords:
         return True
 
 
+async def authenticate_admin(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    *,
+    address: str,
+    throttle: Throttle,
+    verified: VerifiedPasswords | None = None,
+    now: datetime | None = None,
+) -> AdminRow:
+    """The active admin with these credentials, for the console and the REST API alike: both
+    count failures in one place, so a guess costs the same on either (docs/security.md).
+    Throttled before checking anything while a back-off runs; AuthenticationFailed otherwise."""
+    attempt = await _Attempt.begin(session, username, address, throttle, now)
+    admin = await attempt.verify(password, verified)
+    await attempt.succeeded()
+    return admin
+
+
+class _Attempt:
+    """One admin sign-in: the back-off checked first, then the password, then any further check
+    (the API key); only when all pass is it recorded as a success."""
+
+    def __init__(self, session: AsyncSession, username: str, address: str, key: str, earlier: int,
+                 now: datetime) -> None:
+        self.session, self.username, self.address = session, username, address
+        self.key, self.earlier, self.now = key, earlier, now
+
+    @classmethod
+    async def begin(cls, session: AsyncSession, username: str, address: str, throttle: Throttle,
+                    now: datetime | None) -> _Attempt:
+        now = now or utcnow()
+        key = sign_in_throttle.attempt_key(Namespace.ADMIN, username_key(username))
+        earlier = await sign_in_throttle.check(session, throttle, Namespace.ADMIN, key, address, now)
+        return cls(session, username, address, key, earlier, now)
+
+    async def verify(self, password: str, verified: VerifiedPasswords | None) -> AdminRow:
+        admin = await self.session.scalar(
+            select(AdminRow).where(AdminRow.username_key == username_key(self.username))
+        )
+        checker = verified or VerifiedPasswords(ttl_seconds=0)
+        if admin is None:
+            # Spend the same time as for a real account, so timing does not reveal who exists.
+            passwords.verify_password(_dummy_hash(), password)
+            await self.failed(f"no admin is named {typed_name_digest(self.username)} (typed name, digested)")
+        assert admin is not None
+        if not checker.verify(admin.password_hash, password):
+            await self.failed(f"admin {admin.username!r}: wrong password")
+        if not admin.active:
+            await self.failed(f"admin {admin.username!r}: deactivated")
+        return admin
+
+    async def failed(self, reason: str) -> NoReturn:
+        await sign_in_throttle.record(self.session, self.key, self.address, succeeded=False, now=self.now)
+        raise AuthenticationFailed(reason)
+
+    async def succeeded(self) -> None:
+        await sign_in_throttle.record(self.session, self.key, self.address, succeeded=True, now=self.now,
+                                      keep_success=False, forgive=self.earlier > 0)
+
+
 async def api_scope(
     session: AsyncSession,
     username: str,
     password: str,
     tenant_code: str,
     verified: VerifiedPasswords | None = None,
+    *,
+    address: str,
+    throttle: Throttle,
 ) -> Scope:
-    """The scope of a REST call: the admin's subtree intersected with the API key's subtree."""
+    """The scope of a REST call: the admin's subtree intersected with the API key's subtree.
+    A wrong key counts as a failed sign-in of the admin too; every failure reads the same."""
+    attempt = await _Attempt.begin(session, username, address, throttle, None)
+    admin = await attempt.verify(password, verified)
     key = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == _key_hash(tenant_code)))
     if key is None or key.revoked_at is not None:
-        raise AuthenticationFailed("The aw-tenant-code header does not identify an active API key.")
-    admin = await session.scalar(
-        select(AdminRow).where(AdminRow.username_key == username_key(username))
-    )
-    checker = verified or VerifiedPasswords(ttl_seconds=0)
-    if admin is None:
-        # Spend the same time as for a real account, so timing does not reveal who exists.
-        passwords.verify_password(_dummy_hash(), password)
-    if admin is None or not admin.active or not checker.verify(admin.password_hash, password):
-        raise AuthenticationFailed("The username or password is not correct.")
+        await attempt.failed(f"admin {admin.username!r}: the aw-tenant-code is not an active API key")
+    assert key is not None
     admin_og = await session.get(OrgGroupRow, admin.og_id)
     key_og = await session.get(OrgGroupRow, key.og_id)
     assert admin_og is not None and key_og is not None
@@ -171,7 +266,9 @@ async def api_scope(
     elif admin_og.path.startswith(key_og.path):
         top = admin_og
     else:
-        raise AuthenticationFailed("This API key belongs to an organization group outside your own.")
+        await attempt.failed(f"admin {admin.username!r}: API key {key.key_prefix}… belongs to an OG "
+                             "outside the admin's subtree")
+    await attempt.succeeded()
     return Scope(
         og_id=top.id, path=top.path, can_write=admin.role == Role.ADMINISTRATOR.value,
         actor=f"admin {admin.username!r}",

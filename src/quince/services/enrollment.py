@@ -20,20 +20,22 @@ from enum import StrEnum
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from quince.domain import og_settings as setting_rules
 from quince.domain.devices import EnrollmentStatus, license_type_eligibility, ownership_for
 from quince.domain.enrollment_policy import EnrollmentDecision, EnrollmentRefusal
 from quince.domain.errors import QuinceError
-from quince.services import enrollment_preview, enrollment_refusals, passwords
+from quince.domain.users import sign_in_name_key
+from quince.services import enrollment_preview, enrollment_refusals, passwords, sign_in_throttle
 from quince.services.org_tree import load_overrides, load_tree
+from quince.services.sign_in_throttle import Namespace, Throttle
 from quince.store.models import (
     DeviceRow,
     EnrollmentSecretRow,
     EnrollmentSessionRow,
     EnrollmentUserRow,
     SignInAttemptRow,
+    SignInNameRow,
 )
 
 
@@ -62,22 +64,6 @@ class WrongCredentials(QuinceError):
         super().__init__("The email address or password is not correct.")
 
 
-class TooManyAttempts(QuinceError):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(
-            f"Too many sign-in attempts. Wait {minutes} minutes and try again, or contact your "
-            "IT department."
-        )
-        self.minutes = minutes
-
-
-@dataclass(frozen=True)
-class SignInLimits:
-    max_failures_per_user: int = 5
-    max_failures_per_address: int = 20
-    window: timedelta = timedelta(minutes=15)
-
-
 @dataclass(frozen=True)
 class EnrollmentStarted:
     enrollment: EnrollmentSessionRow
@@ -97,42 +83,24 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _identity_key(identifier: str) -> str:
-    return identifier.strip().casefold()[:254]
-
-
 @functools.cache
 def _dummy_hash() -> str:
     return passwords.hash_password(secrets.token_urlsafe(16))
 
 
 async def find_enrollment_user(db: AsyncSession, identifier: str) -> EnrollmentUserRow | None:
-    """The user an enrollment sign-in names: by managed Apple ID, then email, then username."""
-    key = _identity_key(identifier)
+    """The one user whose username, email or managed Apple ID is `identifier`, ignoring case.
+    Sign-in names are unique install-wide (`sign_in_names`), so no other tenant's user can make
+    this ambiguous."""
+    key = sign_in_name_key(identifier)
     if not key:
         return None
-    for column in (
-        EnrollmentUserRow.managed_apple_id, EnrollmentUserRow.email, EnrollmentUserRow.username
-    ):
-        rows = list(await db.scalars(
-            select(EnrollmentUserRow).where(func.lower(column) == key).limit(2)
-        ))
-        if len(rows) == 1:
-            return rows[0]
-        if rows:
-            return None  # ambiguous: refuse like a wrong password rather than pick one
-    return None
-
-
-async def _failures(
-    db: AsyncSession, column: InstrumentedAttribute[str], value: str, since: datetime
-) -> int:
-    stmt = select(func.count()).where(
-        column == value,
-        SignInAttemptRow.succeeded.is_(False),
-        SignInAttemptRow.created_at >= since,
+    user: EnrollmentUserRow | None = await db.scalar(
+        select(EnrollmentUserRow)
+        .join(SignInNameRow, SignInNameRow.user_id == EnrollmentUserRow.id)
+        .where(SignInNameRow.name_key == key)
     )
-    return (await db.scalar(stmt)) or 0
+    return user
 
 
 async def authenticate(
@@ -140,36 +108,35 @@ async def authenticate(
     identifier: str,
     password: str,
     address: str,
-    limits: SignInLimits,
+    throttle: Throttle,
     now: datetime | None = None,
 ) -> EnrollmentUserRow:
-    """Check an enrollment user's credentials, rate limited per identifier and per address.
+    """Check an enrollment user's credentials, slowed per account and address and per address.
 
-    Raises TooManyAttempts before checking anything once a limit is reached, and WrongCredentials
-    for an unknown user or a wrong password alike (same message, same argon2 cost).
+    Raises Throttled before checking anything while a back-off runs, and WrongCredentials for an
+    unknown user or a wrong password alike (same message, same argon2 cost).
     """
     now = now or utcnow()
     user = await find_enrollment_user(db, identifier)
     # Failures count per account, whichever of its names (email, managed Apple ID, username) was
     # typed; an unknown name counts on its own.
-    key = user.username_key if user is not None else _identity_key(identifier)
-    address = address[:64]
-    since = now - limits.window
-    minutes = int(limits.window.total_seconds() // 60)
-    if await _failures(db, SignInAttemptRow.username_key, key, since) >= limits.max_failures_per_user:
-        raise TooManyAttempts(minutes)
-    if await _failures(db, SignInAttemptRow.address, address, since) >= limits.max_failures_per_address:
-        raise TooManyAttempts(minutes)
+    key = sign_in_throttle.attempt_key(
+        Namespace.USER, user.username_key if user is not None else sign_in_name_key(identifier)
+    )
+    earlier = await sign_in_throttle.check(db, throttle, Namespace.USER, key, address, now)
     if user is None:
         passwords.verify_password(_dummy_hash(), password)
         ok = False
     else:
         ok = passwords.verify_password(user.password_hash, password)
-    db.add(SignInAttemptRow(username_key=key, address=address, succeeded=ok, created_at=now))
-    await db.flush()
+    await sign_in_throttle.record(db, key, address, succeeded=ok, now=now, forgive=earlier > 0)
     if not ok or user is None:
         raise WrongCredentials
     return user
+
+
+def _attempt_key(user: EnrollmentUserRow) -> str:
+    return sign_in_throttle.attempt_key(Namespace.USER, user.username_key)
 
 
 async def choice_ticket(db: AsyncSession, user: EnrollmentUserRow) -> int:
@@ -177,7 +144,7 @@ async def choice_ticket(db: AsyncSession, user: EnrollmentUserRow) -> int:
     that may follow, without the password again. It is the id of that successful sign-in."""
     ticket = await db.scalar(
         select(func.max(SignInAttemptRow.id)).where(
-            SignInAttemptRow.username_key == user.username_key, SignInAttemptRow.succeeded.is_(True)
+            SignInAttemptRow.username_key == _attempt_key(user), SignInAttemptRow.succeeded.is_(True)
         )
     )
     assert ticket is not None, "choice_ticket() follows a successful authenticate()"
@@ -190,7 +157,7 @@ async def redeem_choice_ticket(db: AsyncSession, user: EnrollmentUserRow, ticket
     failures count), and two requests racing for it cannot both delete it."""
     used = await db.scalar(
         delete(SignInAttemptRow)
-        .where(SignInAttemptRow.id == ticket, SignInAttemptRow.username_key == user.username_key,
+        .where(SignInAttemptRow.id == ticket, SignInAttemptRow.username_key == _attempt_key(user),
                SignInAttemptRow.succeeded.is_(True))
         .returning(SignInAttemptRow.id)
     )
@@ -327,10 +294,6 @@ async def devices_of(db: AsyncSession, user_id: int) -> list[DeviceRow]:
         select(DeviceRow).where(DeviceRow.enrollment_user_id == user_id).order_by(DeviceRow.id)
     )
     return list(rows)
-
-
-def sign_in_limits(max_per_user: int, max_per_address: int, window_minutes: int) -> SignInLimits:
-    return SignInLimits(max_per_user, max_per_address, timedelta(minutes=window_minutes))
 
 
 

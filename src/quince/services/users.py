@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.domain.users import (
+    sign_in_name_key,
     username_key,
     validate_email,
     validate_person_name,
@@ -17,7 +19,7 @@ from quince.domain.users import (
 from quince.services import org_groups, passwords
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
-from quince.store.models import DeviceRow, EnrollmentUserRow, OrgGroupRow
+from quince.store.models import DeviceRow, EnrollmentUserRow, OrgGroupRow, SignInNameRow
 
 _ORDER_COLUMNS = {
     "id": EnrollmentUserRow.id,
@@ -77,6 +79,47 @@ async def resolve_ref(session: AsyncSession, scope: Scope, ref: str) -> Enrollme
         except NotFound:
             pass
     return await get_by_username(session, scope, ref)
+
+
+def _sign_in_names(row: EnrollmentUserRow) -> dict[str, str]:
+    """The names `row` signs in with, by key, each with the field that gives it (for messages)."""
+    named: dict[str, str] = {}
+    for field, value in (("UserName", row.username), ("Email", row.email),
+                         ("ManagedAppleId", row.managed_apple_id)):
+        named.setdefault(sign_in_name_key(value), field)
+    return named
+
+
+async def _claim_sign_in_names(
+    session: AsyncSession, row: EnrollmentUserRow, held: frozenset[str] = frozenset()
+) -> None:
+    """Make `row`'s sign-in names exactly its current ones (`held`: the ones it had). A name
+    another user signs in with is refused before anything is written, with the same words
+    wherever that user lives: saying more would tell one tenant's admin about another tenant's
+    people (docs/security.md, "One name, one person")."""
+    wanted = _sign_in_names(row)
+    new = [key for key in wanted if key not in held]
+    if new:
+        with session.no_autoflush:  # `row` is written only once its names are known to be free
+            taken = await session.scalar(
+                select(SignInNameRow.name_key).where(
+                    SignInNameRow.name_key.in_(new),
+                    SignInNameRow.user_id != row.id if row.id is not None else sa.true(),
+                ).limit(1)
+            )
+        if taken is not None:
+            raise Conflict(
+                f"{wanted[taken]} {taken!r} is already the sign-in name of another user: a username, "
+                "email address or managed Apple ID can sign in only one person."
+            )
+    session.add(row)
+    await session.flush()  # `row` has its id
+    gone = [key for key in held if key not in wanted]
+    if gone:
+        await session.execute(sa.delete(SignInNameRow).where(SignInNameRow.user_id == row.id,
+                                                             SignInNameRow.name_key.in_(gone)))
+    if new:
+        await session.execute(sa.insert(SignInNameRow), [{"name_key": k, "user_id": row.id} for k in new])
 
 
 async def search(
@@ -156,8 +199,7 @@ async def add(
         active=active,
         og_id=og.id,
     )
-    session.add(row)
-    await session.flush()
+    await _claim_sign_in_names(session, row)
     return row
 
 
@@ -185,6 +227,7 @@ async def update(
 ) -> EnrollmentUserRow:
     scope.require_write()
     row = await get(session, scope, user_id)
+    held = frozenset(_sign_in_names(row))
     if changes.username is not None:
         name = validate_username(changes.username)
         other = await find_by_username(session, name)
@@ -207,6 +250,7 @@ async def update(
         row.active = changes.active
     if changes.og_id is not None and changes.og_id != row.og_id:
         row.og_id = (await org_groups.get(session, scope, changes.og_id)).id
+    await _claim_sign_in_names(session, row, held)
     await session.flush()
     return row
 

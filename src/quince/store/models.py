@@ -99,6 +99,19 @@ class EnrollmentUserRow(Base):
     og: Mapped[OrgGroupRow] = relationship(lazy="raise")
 
 
+class SignInNameRow(Base):
+    """Every name an enrollment user signs in with (username, email, managed Apple ID), folded
+    to lower case. The key is unique install-wide: what a person types names one user, whichever
+    tenant they belong to (docs/security.md, "One name, one person")."""
+
+    __tablename__ = "sign_in_names"
+
+    name_key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollment_users.id", ondelete="CASCADE"), index=True
+    )
+
+
 class UserGroupRow(Base):
     __tablename__ = "user_groups"
     __table_args__ = (UniqueConstraint("og_id", "name_key", name="uq_user_groups_og_name"),)
@@ -158,6 +171,19 @@ class AdminRow(Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AdminSessionRow(Base):
+    """A console sign-in. The browser holds the token; only its SHA-256 is stored. Deleting the
+    row ends the session on the server (sign-out, password, role or activation changes)."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ApiKeyRow(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import quince
 from quince.config import Settings
 from quince.pki.authority import Pki
+from quince.services import sign_in_throttle
 from quince.services.admins import VerifiedPasswords
 from quince.store.database import make_engine, make_sessionmaker
 from quince.web import metrics as metrics_routes
@@ -26,7 +27,9 @@ from quince.web.device_management import signin
 from quince.web.device_services import enrollment as enrollment_routes
 from quince.web.device_services import mdm as mdm_routes
 from quince.web.device_services import scep as scep_routes
-from quince.web.metrics import Metrics, parse_networks
+from quince.web.metrics import Metrics
+from quince.web.networks import parse_networks
+from quince.web.proxies import TrustedProxies
 
 
 def create_app(
@@ -63,6 +66,8 @@ def create_app(
     app.state.verified_passwords = VerifiedPasswords()
     app.state.metrics = Metrics()
     app.state.metrics_networks = parse_networks(settings.metrics_allowed)
+    app.state.proxy_networks = parse_networks(settings.trusted_proxies, "trusted_proxies")
+    app.state.throttle = sign_in_throttle.from_settings(settings)
     errors.install(app)
     openapi.document(app)
     # First: every device message takes one of its two routes, and routes are tried in order
@@ -82,4 +87,6 @@ def create_app(
                        per_path={console_routes.UPLOAD_PATH: settings.console_upload_max_bytes})
     # Outermost: it logs and counts refusals by BodyLimit too.
     app.add_middleware(AccessLog, metrics=app.state.metrics)
+    # Outermost of all: every layer sees the client a trusted proxy named (docs/security.md).
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
     return app

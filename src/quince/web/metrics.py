@@ -7,9 +7,6 @@ the device and job figures are the database's, the same from any process.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Sequence
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import (
@@ -22,10 +19,12 @@ from prometheus_client import (
 )
 
 from quince.services import status_counts
+from quince.web.networks import Network, allowed, parse_networks
+
+__all__ = ["Metrics", "allowed", "face_of", "parse_networks", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Path prefixes to the face they belong to; one label value each keeps the series few.
 FACES = (("/API/", "api"), ("/console", "console"), ("/DeviceServices/", "device_services"),
          ("/.well-known/", "device_services"), ("/DeviceManagement/", "device_management"),
@@ -34,26 +33,6 @@ FACES = (("/API/", "api"), ("/console", "console"), ("/DeviceServices/", "device
 
 def face_of(path: str) -> str:
     return next((face for prefix, face in FACES if path.startswith(prefix)), "other")
-
-
-def parse_networks(raw: str) -> tuple[Network, ...]:
-    """`metrics_allowed` as networks; ValueError names an entry that is not one."""
-    networks = []
-    for entry in (part.strip() for part in raw.split(",")):
-        if entry:
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError as exc:
-                raise ValueError(f"metrics_allowed: {entry!r} is not an address or network") from exc
-    return tuple(networks)
-
-
-def allowed(address: str | None, networks: Sequence[Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
 
 
 class Metrics:

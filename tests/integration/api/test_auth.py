@@ -4,12 +4,15 @@ which together decide the organization groups a caller reaches."""
 from __future__ import annotations
 
 import base64
+import logging
 
 import httpx
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services import admins
+from quince.services.admins import AuthenticationFailed
 from quince.services.scope import Scope
 from quince.store.models import AdminRow
 from tests.conftest import ApiClientFactory
@@ -60,12 +63,15 @@ async def test_missing_or_wrong_credentials_are_401_with_the_error_body(
             "Authorization": "Basic " + base64.b64encode(b"ops").decode(), "aw-tenant-code": key},
         "Basic with a NUL": {"Authorization": _basic("ops\x00", "x"), "aw-tenant-code": key},
     }
+    messages = set()
     async with httpx.AsyncClient(base_url=live_server) as client:
         for label, headers in attempts.items():
             response = await client.get(f"{GROUPS}/{scope.og_id}", headers=headers)
             body = assert_error(response, 401)
             assert body["errorCode"] == 1013, label
             assert response.headers["www-authenticate"].startswith("Basic"), label
+            messages.add(body["message"])
+    assert messages == {AuthenticationFailed.MESSAGE}  # one message: it never says which part
 
 
 async def test_a_wrong_password_and_an_unknown_admin_get_the_same_answer(
@@ -107,7 +113,7 @@ async def test_an_api_key_of_an_og_outside_the_admins_subtree_is_refused(
 ) -> None:
     client = await api_client(og_id=world.sales, key_og_id=world.eng)
     body = assert_error(await client.get(f"{GROUPS}/{world.sales}"), 401)
-    assert "outside" in body["message"]
+    assert body["message"] == AuthenticationFailed.MESSAGE  # the right password reads as any failure
     assert_error(await client.get(f"{GROUPS}/{world.eng}"), 401)
 
 
@@ -129,3 +135,34 @@ async def test_an_api_key_above_the_admins_og_does_not_widen_what_the_admin_reac
     assert (await client.get(f"{GROUPS}/{world.sales}")).status_code == 200
     assert_error(await client.get(f"{GROUPS}/{world.eng}"), 404)
     assert_error(await client.get(f"{GROUPS}/{world.root}"), 404)
+
+
+async def test_each_401_logs_its_precise_reason(
+    live_server: str, session: AsyncSession, scope: Scope, caplog: pytest.LogCaptureFixture
+) -> None:
+    username, key = await _admin_with_key(session, scope, scope.og_id)
+    with caplog.at_level(logging.INFO, logger="quince.api"):
+        async with httpx.AsyncClient(base_url=live_server) as client:
+            await client.get(GROUPS + "/search", headers={
+                "Authorization": _basic(username, "not-it-at-all"), "aw-tenant-code": key})
+            await client.get(GROUPS + "/search", headers={
+                "Authorization": _basic(username, "ops-password-1"), "aw-tenant-code": "guessed"})
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "quince.api")
+    assert "admin 'ops': wrong password" in logged
+    assert "admin 'ops': the aw-tenant-code is not an active API key" in logged
+    assert "not-it-at-all" not in logged and "ops-password-1" not in logged
+
+
+async def test_failed_basic_auth_makes_the_caller_wait_even_with_the_right_password(
+    live_server: str, session: AsyncSession, scope: Scope
+) -> None:
+    username, key = await _admin_with_key(session, scope, scope.og_id)
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        for n in range(5):
+            assert_error(await client.get(GROUPS + "/search", headers={
+                "Authorization": _basic(username, f"guess-{n}"), "aw-tenant-code": key}), 401)
+        paused = await client.get(GROUPS + "/search", headers={
+            "Authorization": _basic(username, "ops-password-1"), "aw-tenant-code": key})
+    body = assert_error(paused, 429)
+    assert "Too many failed sign-ins" in body["message"]
+    assert 0 < int(paused.headers["retry-after"]) <= 30

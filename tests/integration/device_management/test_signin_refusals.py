@@ -107,26 +107,26 @@ async def test_a_token_for_one_browser_does_not_work_with_another_browsers_cooki
     assert await devices(session) == []
 
 
-async def test_too_many_failures_for_one_user_lock_that_user_out(
+async def test_failures_for_one_user_make_that_user_wait_at_that_address(
     browser_client: httpx.AsyncClient, session: AsyncSession, org: Org
 ) -> None:
-    for _ in range(5):  # sign_in_max_failures_per_user
+    for _ in range(5):  # QUINCE_SIGN_IN_FREE_FAILURES_PER_ACCOUNT
         assert (await sign_in(browser_client, WEB, "alice@acme.example", "wrong")).status_code == 401
     page = await sign_in(browser_client, WEB, "alice@acme.example")  # even the right password
     assert page.status_code == 429
     assert outcome(page.text) == "rate_limited"
     assert heading(page.text) == "Too many sign-in attempts"
-    assert "Wait 15 minutes" in alert(page.text)
-    assert int(page.headers["retry-after"]) > 0
+    assert "Wait 30 seconds" in alert(page.text)  # the test server's first wait
+    assert 0 < int(page.headers["retry-after"]) <= 30
     assert await devices(session) == []
     # Another user from the same address is not affected.
     assert (await sign_in(browser_client, WEB, "dave@acme.example", group_id="field")).status_code == 303
 
 
-async def test_too_many_failures_from_one_address_lock_that_address_out(
+async def test_many_failures_from_one_address_make_that_address_wait(
     browser_client: httpx.AsyncClient, session: AsyncSession, org: Org
 ) -> None:
-    for n in range(20):  # sign_in_max_failures_per_address, each for a different name
+    for n in range(20):  # QUINCE_SIGN_IN_FREE_FAILURES_PER_ADDRESS, each for a different name
         page = await sign_in(browser_client, ACCOUNT, f"guess{n}@acme.example", "wrong")
         assert page.status_code == 401
     page = await sign_in(browser_client, ACCOUNT, "alice@acme.example")

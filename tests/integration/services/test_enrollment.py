@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,20 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import UserEnrollmentDisabled
 from quince.services import enrollment, og_settings, users
+from quince.domain.sign_in_backoff import BackOff
 from quince.services.enrollment import (
     EnrollmentStarted,
     Flow,
     SecretKind,
-    SignInLimits,
-    TooManyAttempts,
     WrongCredentials,
 )
+from quince.services.sign_in_throttle import Throttle, Throttled
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, EnrollmentSessionRow
 from tests.integration.services.conftest import PASSWORD, Tenant, snapshot
 
 TTL = timedelta(minutes=30)
-LIMITS = SignInLimits(max_failures_per_user=3, max_failures_per_address=5, window=timedelta(minutes=15))
+LIMITS = Throttle(
+    per_account=BackOff(3, timedelta(seconds=1), timedelta(minutes=15)),
+    per_address=BackOff(5, timedelta(seconds=1), timedelta(seconds=60)),
+    window=timedelta(minutes=60),
+)
 
 
 @pytest.fixture
@@ -129,38 +133,81 @@ async def test_the_user_is_found_by_managed_apple_id_email_or_username_ignoring_
         assert user.username == "bob"
 
 
-async def test_too_many_failures_for_one_user_block_even_the_right_password(
+async def test_failures_of_one_account_from_one_address_make_that_address_wait_even_with_the_right_password(
     session: AsyncSession, enabled: Tenant
 ) -> None:
-    for n in range(LIMITS.max_failures_per_user):
+    for n in range(LIMITS.per_account.free_failures):
         with pytest.raises(WrongCredentials):
-            await enrollment.authenticate(
-                session, "alice@acme.example", f"wrong-{n}-pw", f"10.1.0.{n}", LIMITS
-            )
-    with pytest.raises(TooManyAttempts):
-        await enrollment.authenticate(session, "ALICE@acme.example", PASSWORD, "10.2.0.1", LIMITS)
+            await enrollment.authenticate(session, "alice@acme.example", f"wrong-{n}-pw", "10.1.0.1", LIMITS)
+    with pytest.raises(Throttled) as paused:
+        await enrollment.authenticate(session, "ALICE@acme.example", PASSWORD, "10.1.0.1", LIMITS)
+    assert paused.value.seconds == 1  # a back-off, not a wall: the first wait is a second
+
+
+async def test_the_right_password_from_another_address_gets_in_whatever_failed_elsewhere(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    for n in range(LIMITS.per_account.free_failures * 3):
+        with pytest.raises((WrongCredentials, Throttled)):
+            await enrollment.authenticate(session, "alice@acme.example", f"guess-{n}-pw", "10.6.6.6", LIMITS)
+    user = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.2.0.1", LIMITS)
+    assert user.username == "alice"
+
+
+async def test_each_failure_beyond_the_free_ones_doubles_the_wait_up_to_its_ceiling(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    for n in range(LIMITS.per_account.free_failures):
+        with pytest.raises(WrongCredentials):
+            await enrollment.authenticate(session, "alice", f"wrong-{n}-pw", "10.1.1.1", LIMITS, now=now)
+    waits = []
+    for n in range(5):
+        with pytest.raises(Throttled) as paused:
+            await enrollment.authenticate(session, "alice", PASSWORD, "10.1.1.1", LIMITS, now=now)
+        waits.append(paused.value.seconds)
+        now += timedelta(seconds=paused.value.seconds)  # sit the wait out, then fail once more
+        with pytest.raises(WrongCredentials):
+            await enrollment.authenticate(session, "alice", f"again-{n}-pw", "10.1.1.1", LIMITS, now=now)
+    assert waits == [1, 2, 4, 8, 16]
 
 
 async def test_failures_count_per_account_whichever_name_was_typed(
     session: AsyncSession, enabled: Tenant
 ) -> None:
     names = ["alice", "ALICE@acme.example", "alice@acme.example"]
-    for n, name in enumerate(names[: LIMITS.max_failures_per_user]):
+    for name in names[: LIMITS.per_account.free_failures]:
         with pytest.raises(WrongCredentials):
-            await enrollment.authenticate(session, name, "wrong-pw-xyz", f"10.3.0.{n}", LIMITS)
-    with pytest.raises(TooManyAttempts):
-        await enrollment.authenticate(session, "alice", PASSWORD, "10.3.1.1", LIMITS)
+            await enrollment.authenticate(session, name, "wrong-pw-xyz", "10.3.0.1", LIMITS)
+    with pytest.raises(Throttled):
+        await enrollment.authenticate(session, "alice", PASSWORD, "10.3.0.1", LIMITS)
 
 
-async def test_too_many_failures_from_one_address_block_that_address(
+async def test_a_success_forgives_the_failures_before_it_from_the_same_address(
     session: AsyncSession, enabled: Tenant
 ) -> None:
-    for n in range(LIMITS.max_failures_per_address):
-        with pytest.raises(WrongCredentials):
-            await enrollment.authenticate(session, f"user{n}@acme.example", "wrong-pw-1", "10.9.9.9", LIMITS)
-    with pytest.raises(TooManyAttempts):
-        await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.9", LIMITS)
-    other = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.8", LIMITS)
+    for round_ in range(3):
+        for n in range(LIMITS.per_account.free_failures - 1):
+            with pytest.raises(WrongCredentials):
+                await enrollment.authenticate(session, "alice", f"typo-{round_}-{n}", "10.4.0.1", LIMITS)
+        assert (await enrollment.authenticate(session, "alice", PASSWORD, "10.4.0.1", LIMITS)).id == enabled.alice
+
+
+async def test_many_failures_from_one_address_slow_it_briefly_instead_of_locking_everyone_behind_it_out(
+    session: AsyncSession, enabled: Tenant
+) -> None:
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    for n in range(LIMITS.per_address.free_failures + 20):
+        with pytest.raises((WrongCredentials, Throttled)):
+            await enrollment.authenticate(session, f"user{n}@acme.example", "wrong-pw-1", "10.9.9.9", LIMITS,
+                                          now=now)
+    with pytest.raises(Throttled) as paused:
+        await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.9", LIMITS, now=now)
+    assert paused.value.seconds <= LIMITS.per_address.max_wait.total_seconds()
+    later = now + LIMITS.per_address.max_wait
+    user = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.9", LIMITS, now=later)
+    assert user.username == "alice"
+    other = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.8", LIMITS, now=now)
     assert other.username == "alice"
 
 

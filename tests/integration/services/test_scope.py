@@ -42,7 +42,7 @@ WRITES: dict[str, Write] = {
     "og_settings.override": lambda s, sc, t: og_settings.override(s, sc, t.support, UE, True),
     "og_settings.inherit": lambda s, sc, t: og_settings.inherit(s, sc, t.sales, UE),
     "users.add": lambda s, sc, t: users.add(
-        s, sc, username="bob", email="bob@acme.example", og_id=t.sales, password=PASSWORD
+        s, sc, username="bob", email="bob.b@acme.example", og_id=t.sales, password=PASSWORD
     ),
     "users.update": lambda s, sc, t: users.update(s, sc, t.alice, UserChanges(first_name="Al")),
     "users.delete": lambda s, sc, t: users.delete(s, sc, t.alice),
@@ -57,6 +57,7 @@ WRITES: dict[str, Write] = {
     "admins.add_admin": lambda s, sc, t: admins.add_admin(
         s, sc, username="new-admin", password=PASSWORD, og_id=t.acme, role="administrator"
     ),
+    "admins.update_admin": lambda s, sc, t: admins.update_admin(s, sc, t.admin, role="read-only"),
     "admins.remove_admin": lambda s, sc, t: admins.remove_admin(s, sc, t.admin),
     "admins.create_api_key": lambda s, sc, t: admins.create_api_key(s, sc, og_id=t.acme),
     "admins.revoke_api_key": lambda s, sc, t: admins.revoke_api_key(s, sc, t.api_key_id),

@@ -15,6 +15,11 @@ from quince.services.admins import AuthenticationFailed, VerifiedPasswords, api_
 from quince.services.paging import MAX_PAGE_SIZE, PageRequest
 from quince.services.scope import Scope
 from quince.web.api.schemas import MAX_ID
+from quince.web.proxies import client_address
+
+# Longer credentials are refused before any lookup or hash (the console's limits).
+USERNAME_MAX = 128
+PASSWORD_MAX = 256
 
 
 async def session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -28,14 +33,14 @@ Db = Annotated[AsyncSession, Depends(session)]
 
 def _basic_credentials(header: str | None) -> tuple[str, str]:
     if not header or not header.lower().startswith("basic "):
-        raise AuthenticationFailed("This API needs HTTP Basic credentials and an aw-tenant-code header.")
+        raise AuthenticationFailed("no HTTP Basic Authorization header")
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise AuthenticationFailed("The Authorization header is not valid HTTP Basic.") from None
+        raise AuthenticationFailed("the Authorization header is not valid HTTP Basic") from None
     username, sep, password = decoded.partition(":")
-    if not sep or "\x00" in decoded:
-        raise AuthenticationFailed("The Authorization header is not valid HTTP Basic.")
+    if not sep or "\x00" in decoded or len(username) > USERNAME_MAX or len(password) > PASSWORD_MAX:
+        raise AuthenticationFailed("the Authorization header is not valid HTTP Basic")
     return username, password
 
 
@@ -47,10 +52,14 @@ async def caller_scope(
     aw_tenant_code: Annotated[str | None, Header(alias="aw-tenant-code", include_in_schema=False)] = None,
 ) -> Scope:
     username, password = _basic_credentials(authorization)
-    if not aw_tenant_code:
-        raise AuthenticationFailed("The aw-tenant-code header with an API key is required.")
     verified: VerifiedPasswords = request.app.state.verified_passwords
-    scope = await api_scope(db, username, password, aw_tenant_code, verified)
+    try:
+        scope = await api_scope(db, username, password, aw_tenant_code or "", verified,
+                                address=client_address(request), throttle=request.app.state.throttle)
+    finally:
+        # The attempt is recorded (a failure counts towards the back-off; a success forgives),
+        # whatever the route does with the session afterwards.
+        await db.commit()
     request.state.actor = scope.actor
     return scope
 

@@ -27,6 +27,7 @@ from quince.domain.errors import (
 from quince.domain.og_settings import UnknownSetting
 from quince.services.admins import AuthenticationFailed
 from quince.services.devices import DeviceNotFound
+from quince.services.sign_in_throttle import Throttled
 from quince.web.api.schemas import ApiError
 
 log = logging.getLogger("quince.api")
@@ -35,6 +36,7 @@ log = logging.getLogger("quince.api")
 # "not found", which mirror what Workspace ONE scripts already recognise.
 _MAPPING: list[tuple[type[QuinceError], int, int]] = [
     (AuthenticationFailed, 401, 1013),
+    (Throttled, 429, 1014),
     (ReadOnly, 403, 1003),
     (OutOfScope, 403, 1004),
     (DeviceNotFound, 404, 5061),
@@ -59,6 +61,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found, or outside the caller's organization groups."),
         (409, "The change clashes with what is stored."),
         (413, "The request body is too large."),
+        (429, "Too many failed sign-ins from this address or for this admin: wait Retry-After "
+              "seconds."),
     )
 }
 
@@ -117,9 +121,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(QuinceError)
     async def _quince(request: Request, exc: QuinceError) -> JSONResponse:
         status, code = _classify(exc)
-        log.info("api refused %s %s: %s %s", request.method, request.url.path, status, exc.message,
+        # An authentication failure answers one message for every cause; the log says which.
+        detail = exc.reason if isinstance(exc, AuthenticationFailed) else exc.message
+        log.info("api refused %s %s: %s %s", request.method, request.url.path, status, detail,
                  extra={"activity_id": activity_id(request)})
-        return error_response(request, status, code, exc.message)
+        response = error_response(request, status, code, exc.message)
+        if isinstance(exc, Throttled):
+            response.headers["Retry-After"] = str(exc.seconds)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,6 +7,10 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from quince.domain.users import typed_name_digest
+from quince.services import admin_sessions, admins
+from quince.services.admins import AuthenticationFailed
+from quince.services.sign_in_throttle import Throttled
 from quince.web.console import accounts, cookies, pages
 from quince.web.console.context import (
     address,
@@ -68,33 +72,40 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(request, status=400, username=username[:USERNAME_MAX], next_url=next_url,
                              error="Enter your username and password.")
     settings = settings_of(request)
-    lock = accounts.LockOut(settings.sign_in_max_failures_per_user,
-                            settings.sign_in_max_failures_per_address,
-                            timedelta(minutes=settings.sign_in_window_minutes))
     async with request.app.state.sessionmaker() as db:
         try:
-            admin = await accounts.authenticate(db, username, password, address(request), lock)
-        except accounts.AdminLockedOut as exc:
-            log(request, "console.signin", "locked_out", warn=True, admin=username)
-            return problem(request, 429, "Sign-in locked", exc.message, Retry_After=str(exc.minutes * 60))
-        except accounts.WrongAdminCredentials as exc:
-            await db.commit()  # the failure counts towards the lock-out
-            log(request, "console.signin", "wrong_credentials", warn=True, admin=username)
+            admin = await admins.authenticate_admin(db, username, password, address=address(request),
+                                                    throttle=request.app.state.throttle)
+        except Throttled as exc:
+            log(request, "console.signin", "throttled", warn=True, typed=typed_name_digest(username))
+            return problem(request, 429, "Sign-in paused", exc.message, Retry_After=str(exc.seconds))
+        except AuthenticationFailed as exc:
+            await db.commit()  # the failure counts towards the back-off
+            log(request, "console.signin", "wrong_credentials", warn=True, reason=exc.reason)
             return _sign_in_page(request, status=401, username=username, next_url=next_url,
-                                 error=exc.message)
+                                 error=accounts.WRONG_CREDENTIALS)
+        token = await admin_sessions.start(db, admin, timedelta(seconds=cookies.SESSION_TTL_SECONDS))
         await db.commit()
         log(request, "console.signin", "signed_in", admin=admin.username)
         response = RedirectResponse(next_url, status_code=303)
-        cookies.set_session(response, cookies.session_value(key(request), admin.id, admin.password_hash),
+        cookies.set_session(response, cookies.session_value(key(request), token),
                             secure=pages.secure_cookies(settings))
         return pages.with_page_headers(response)
 
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
+    """Ends every session of the signed-in admin on the server, then clears this browser's cookie."""
     form = await read_form(request, max_fields=4)
     if isinstance(form, Response):
         return form
+    token = cookies.read_session(request, key(request))
+    if token:
+        async with request.app.state.sessionmaker() as db:
+            admin = await admin_sessions.end(db, token)
+            await db.commit()
+        if admin is not None:
+            log(request, "console.signout", "signed_out", admin=admin.username)
     response = RedirectResponse("/console/sign-in", status_code=303)
     cookies.clear_session(response, secure=pages.secure_cookies(settings_of(request)))
     return pages.with_page_headers(response)

@@ -25,11 +25,12 @@ from starlette.formparsers import MultiPartException
 from quince import logs
 from quince.config import Settings
 from quince.domain.errors import NotFound
-from quince.services import org_groups
+from quince.services import admin_sessions, org_groups
 from quince.services.scope import Scope
 from quince.store.models import AdminRow, OrgGroupRow
 from quince.web.console import accounts, cookies, pages
 from quince.web.device_management import signing
+from quince.web.proxies import client_address
 
 MAX_ID = 2_147_483_647
 T = TypeVar("T")
@@ -72,8 +73,7 @@ def settings_of(request: Request) -> Settings:
 key = signing.request_key  # shared with the enrollment sign-in pages
 
 
-def address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+address = client_address
 
 
 def log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
@@ -128,11 +128,9 @@ def redirect(path: str, console: Console, **params: str | int) -> Response:
 
 async def load_console(request: Request, db: AsyncSession) -> Console:
     """The signed-in admin and the chosen OG; SignInNeeded or NotFound (an OG out of reach)."""
-    secret = key(request)
-    claim = cookies.read_session(request, secret)
-    admin = await db.get(AdminRow, claim.admin_id) if claim else None
-    if (claim is None or admin is None or not admin.active
-            or not signing.same(claim.password_tag, cookies.password_tag(secret, admin.password_hash))):
+    token = cookies.read_session(request, key(request))
+    admin = await admin_sessions.admin_of(db, token) if token else None
+    if admin is None:
         raise SignInNeeded
     scope = await accounts.scope_of(db, admin)
     raw = request.query_params.get("og")

@@ -1,19 +1,18 @@
-"""The console's two cookies: the signed session (admin id + expiry) and the CSRF cookie (`CSRF`).
+"""The console's two cookies: the session (a server-side session's token, signed) and the CSRF
+cookie (`CSRF`).
 
 Both reuse the sign-in pages' HMAC helpers with purposes of their own, so a value made for one
-never passes for another. The session also carries a digest of the admin's password hash: changing
-the password signs every browser out.
+never passes for another. The signature turns away made-up cookies without a database query; the
+session itself lives on the server (quince.services.admin_sessions), which can end it.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from quince.web.device_management.csrf import FIELD, CsrfCookie
-from quince.web.device_management.signing import mac, sign, verify
+from quince.web.device_management.signing import sign, verify
 
 PATH = "/console"
 SESSION_COOKIE = "quince_console"
@@ -24,27 +23,16 @@ CSRF = CsrfCookie("quince_console_csrf", PATH, "console-csrf", SESSION_TTL_SECON
 CSRF_FIELD = FIELD
 
 
-@dataclass(frozen=True)
-class SessionClaim:
-    admin_id: int
-    password_tag: str
+def session_value(key: bytes, token: str) -> str:
+    return sign(key, SESSION_PURPOSE, {"t": token}, SESSION_TTL_SECONDS)
 
 
-def password_tag(key: bytes, password_hash: str) -> str:
-    return mac(key, "console-password", password_hash)[:22]
-
-
-def session_value(key: bytes, admin_id: int, password_hash: str) -> str:
-    return sign(key, SESSION_PURPOSE, {"a": admin_id, "p": password_tag(key, password_hash)},
-                SESSION_TTL_SECONDS)
-
-
-def read_session(request: Request, key: bytes) -> SessionClaim | None:
+def read_session(request: Request, key: bytes) -> str | None:
+    """The session token this request's cookie carries, when the cookie is genuine."""
     value = request.cookies.get(SESSION_COOKIE)
     payload = verify(key, SESSION_PURPOSE, value) if value else None
-    if payload is None or not isinstance(payload.get("a"), int) or not isinstance(payload.get("p"), str):
-        return None
-    return SessionClaim(payload["a"], payload["p"])
+    token = payload.get("t") if payload is not None else None
+    return token if isinstance(token, str) else None
 
 
 def set_session(response: Response, value: str, *, secure: bool) -> None:

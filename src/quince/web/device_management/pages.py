@@ -19,7 +19,8 @@ from quince.domain.enrollment_policy import (
     UnknownGroupId,
     UserEnrollmentDisabled,
 )
-from quince.services.enrollment import Flow, TooManyAttempts, WrongCredentials
+from quince.services.enrollment import Flow, WrongCredentials
+from quince.services.sign_in_throttle import Throttled
 from quince.web.device_management import csrf
 from quince.web.html import page_headers, templates
 
@@ -68,8 +69,8 @@ def wrong_credentials(exc: WrongCredentials) -> Refusal:
     return Refusal("wrong_credentials", "Check your email address and password", exc.message, 401)
 
 
-def too_many_attempts(exc: TooManyAttempts) -> Refusal:
-    return Refusal("rate_limited", "Too many sign-in attempts", exc.message, 429, exc.minutes * 60)
+def too_many_attempts(exc: Throttled) -> Refusal:
+    return Refusal("rate_limited", "Too many sign-in attempts", exc.message, 429, exc.seconds)
 
 
 def expired_page(kind: str) -> Refusal:

@@ -38,12 +38,14 @@ from quince.domain.enrollment_policy import (
     UserEnrollmentDisabled,
 )
 from quince.domain.errors import InvalidInput
-from quince.services import enrollment, enrollment_preview
-from quince.services.enrollment import EnrollmentStarted, Flow, TooManyAttempts, WrongCredentials
+from quince.services import enrollment, enrollment_preview, sign_in_throttle
+from quince.services.enrollment import EnrollmentStarted, Flow, WrongCredentials
 from quince.services.org_tree import load_overrides, load_tree
+from quince.services.sign_in_throttle import Throttled
 from quince.store.models import EnrollmentUserRow
 from quince.web.device_management import csrf, forms, pages, signing
 from quince.web.device_services.enrollment import PROFILE_PATH
+from quince.web.proxies import client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,8 +78,7 @@ def _settings(request: Request) -> Settings:
 _key = signing.request_key
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+_address = client_address
 
 
 async def _read_form(request: Request) -> FormData | None:
@@ -181,14 +182,11 @@ async def _submit(request: Request, flow: Flow) -> Response:
             heading="Check the form", error=exc.message,
         )
     settings = _settings(request)
-    limits = enrollment.sign_in_limits(
-        settings.sign_in_max_failures_per_user, settings.sign_in_max_failures_per_address,
-        settings.sign_in_window_minutes,
-    )
+    throttle = sign_in_throttle.from_settings(settings)
     async with request.app.state.sessionmaker() as db:
         try:
-            user = await enrollment.authenticate(db, entry.email, entry.password, _address(request), limits)
-        except TooManyAttempts as exc:
+            user = await enrollment.authenticate(db, entry.email, entry.password, _address(request), throttle)
+        except Throttled as exc:
             page = pages.too_many_attempts(exc)
             _log(request, "signin.submit", page.kind, flow, warn=True,
                  user=await _username_of(db, entry.email))

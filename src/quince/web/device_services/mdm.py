@@ -36,6 +36,7 @@ from quince.services.enrollment_profile import CHECKIN_PATH, SERVER_PATH
 from quince.web.api.deps import session
 from quince.web.device_services.log import log_event
 from quince.web.pki_state import current_pki
+from quince.web.proxies import from_trusted_proxy
 from quince.web.request_body import BodyTooLarge, read_limited
 
 router = APIRouter(include_in_schema=False)
@@ -65,9 +66,9 @@ def _signer(request: Request, body: bytes) -> x509.Certificate:
             raise DeviceRefused(f"Mdm-Signature: {exc.message}") from None
     settings: Settings = request.app.state.settings
     forwarded = request.headers.get("client-cert")
-    proxies = {p.strip() for p in settings.trusted_proxies.split(",") if p.strip()}
-    peer = request.client.host if request.client else ""
-    if forwarded and settings.trust_client_cert_header and peer in proxies:
+    if forwarded and settings.trust_client_cert_header and from_trusted_proxy(
+        request, request.app.state.proxy_networks
+    ):
         try:  # RFC 9440: the DER certificate as a structured-field byte sequence, ":base64:"
             return x509.load_der_x509_certificate(base64.b64decode(forwarded.strip().strip(":")))
         except (ValueError, binascii.Error):
