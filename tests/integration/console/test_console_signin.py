@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import re
-
 import logging
+import re
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.domain.users import typed_name_digest
 from quince.services import admins
 from quince.services.scope import Scope
-
 from tests.integration.console.support import PASSWORD, Fleet, csrf_token, sign_in
 
 WRONG = "The username or password is not correct."

@@ -9,16 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import UserEnrollmentDisabled
-from quince.services import enrollment, og_settings, users
 from quince.domain.sign_in_backoff import BackOff
+from quince.services import enrollment, og_settings, users
 from quince.services.enrollment import (
     EnrollmentStarted,
     Flow,
     SecretKind,
     WrongCredentials,
 )
-from quince.services.sign_in_throttle import Throttle, Throttled
 from quince.services.scope import Scope
+from quince.services.sign_in_throttle import Throttle, Throttled
 from quince.store.models import DeviceRow, EnrollmentSessionRow
 from tests.integration.services.conftest import PASSWORD, Tenant, snapshot
 
@@ -190,7 +190,8 @@ async def test_a_success_forgives_the_failures_before_it_from_the_same_address(
         for n in range(LIMITS.per_account.free_failures - 1):
             with pytest.raises(WrongCredentials):
                 await enrollment.authenticate(session, "alice", f"typo-{round_}-{n}", "10.4.0.1", LIMITS)
-        assert (await enrollment.authenticate(session, "alice", PASSWORD, "10.4.0.1", LIMITS)).id == enabled.alice
+        user = await enrollment.authenticate(session, "alice", PASSWORD, "10.4.0.1", LIMITS)
+        assert user.id == enabled.alice
 
 
 async def test_many_failures_from_one_address_slow_it_briefly_instead_of_locking_everyone_behind_it_out(
@@ -199,15 +200,17 @@ async def test_many_failures_from_one_address_slow_it_briefly_instead_of_locking
     now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
     for n in range(LIMITS.per_address.free_failures + 20):
         with pytest.raises((WrongCredentials, Throttled)):
-            await enrollment.authenticate(session, f"user{n}@acme.example", "wrong-pw-1", "10.9.9.9", LIMITS,
-                                          now=now)
+            await enrollment.authenticate(session, f"user{n}@acme.example", "wrong-pw-1", "10.9.9.9",
+                                          LIMITS, now=now)
     with pytest.raises(Throttled) as paused:
         await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.9", LIMITS, now=now)
     assert paused.value.seconds <= LIMITS.per_address.max_wait.total_seconds()
     later = now + LIMITS.per_address.max_wait
-    user = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.9", LIMITS, now=later)
+    user = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.9", LIMITS,
+                                         now=later)
     assert user.username == "alice"
-    other = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.8", LIMITS, now=now)
+    other = await enrollment.authenticate(session, "alice@acme.example", PASSWORD, "10.9.9.8", LIMITS,
+                                          now=now)
     assert other.username == "alice"
 
 

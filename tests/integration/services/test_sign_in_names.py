@@ -56,7 +56,8 @@ async def test_an_update_cannot_take_a_name_another_user_signs_in_with(
                               og_id=tenant.beta_ops, password=PASSWORD)
     await session.commit()
     with pytest.raises(Conflict):
-        await users.update(session, beta, mallory.id, users.UserChanges(managed_apple_id="alice@ACME.example"))
+        await users.update(session, beta, mallory.id,
+                           users.UserChanges(managed_apple_id="alice@ACME.example"))
     await session.rollback()
     assert await _signs_in(session, "alice@acme.example") == "alice"
     assert await _signs_in(session, "mallory@beta.example") == "mallory"
@@ -123,6 +124,8 @@ async def test_doctor_lists_names_several_users_share_and_whom_each_signs_in(
     assert found[0].signs_in == tenant.alice  # the name stays with the user it signed in
 
 
-async def test_only_the_installs_operator_may_list_shared_names(session: AsyncSession, tenant: Tenant) -> None:
+async def test_only_the_installs_operator_may_list_shared_names(
+    session: AsyncSession, tenant: Tenant
+) -> None:
     with pytest.raises(OutOfScope):
         await sign_in_names.shared_names(session, await scope_at(session, tenant.acme))
