@@ -121,7 +121,7 @@ async def test_too_many_attempts_shows_the_wait_page(phone: Page, session: Async
             "Check your email address and password")
     await _sign_in(phone, "alice@acme.example")
     await expect(phone.get_by_role("heading", level=1)).to_have_text("Too many sign-in attempts")
-    await expect(phone.get_by_role("alert")).to_contain_text("Wait 30 seconds")  # the test server's first wait
+    await expect(phone.get_by_role("alert")).to_contain_text("Wait 30 seconds")
     await phone.get_by_role("link", name="Start again").click()
     await expect(phone.get_by_role("heading", level=1)).to_have_text("Sign in to enroll your device")
     assert await devices(session) == []
