@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -39,6 +39,25 @@ def _plain_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+@asynccontextmanager
+async def scratch_postgresql_database(pg: str, prefix: str = "quince_test") -> AsyncIterator[str]:
+    """A PostgreSQL database of its own on the server `pg` names, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_plain_dsn(pg))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield make_url(pg).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(_plain_dsn(pg))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """A fresh database for this run: its own PostgreSQL database, or a SQLite file."""
@@ -46,18 +65,8 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
     if not pg:
         yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'quince.db'}"
         return
-    name = f"quince_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_plain_dsn(pg))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield make_url(pg).set(database=name).render_as_string(hide_password=False)
-    admin = await asyncpg.connect(_plain_dsn(pg))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_postgresql_database(pg) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,46 +7,29 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quince.store import migrate
 from quince.store.database import make_engine
-
-
-def _plain_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from tests.conftest import scratch_postgresql_database
 
 
 @pytest.fixture
 async def blank_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An empty database of its own (the suite's shared one is already at head)."""
     pg = os.environ.get("QUINCE_TEST_DATABASE_URL")
-    if not pg:
-        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    async with AsyncExitStack() as stack:
+        url = (await stack.enter_async_context(scratch_postgresql_database(pg, "quince_mig")) if pg
+               else f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+        engine = make_engine(url)
         yield engine
         await engine.dispose()
-        return
-    name = f"quince_mig_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_plain_dsn(pg))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    engine = make_engine(make_url(pg).set(database=name).render_as_string(hide_password=False))
-    yield engine
-    await engine.dispose()
-    admin = await asyncpg.connect(_plain_dsn(pg))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 USERS = [
