@@ -7,8 +7,10 @@ import base64
 import json
 import logging
 import plistlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +32,7 @@ from quince.store.models import (
     EnrollmentSessionRow,
 )
 from tests.conftest import _free_port, serving
-from tests.integration.mdm.support import CHECKIN, Device, enroll_device, new_identity
+from tests.integration.mdm.support import CHECKIN, SERVER, Device, enroll_device, new_identity
 
 
 @dataclass
@@ -298,6 +300,65 @@ async def test_device_information_results_land_in_the_inventory_without_hardware
     assert device.inventory is not None
     assert "SHOULD-NOT-STICK" not in repr(device.inventory)
     assert "18.2.1" in repr(device.inventory)
+
+
+# --- the device channel's body cap (QUINCE_DEVICE_MAX_BODY_BYTES, 8 MiB) ------------------------
+
+MiB = 1024 * 1024
+
+
+def _app_list_report(device: Device, command_uuid: str, size: int) -> bytes:
+    """An Acknowledged InstalledApplicationList of at least `size` bytes, as a phone with
+    thousands of apps sends it."""
+    apps = [{"Identifier": f"com.example.app{n}", "Name": f"App {n} " + "x" * 200, "Version": "1.0",
+             "ShortVersion": "1.0", "BundleSize": 1000 + n} for n in range(size // 300 + 1)]
+    fields: dict[str, Any] = {"EnrollmentID": device.enrollment_id, "Status": "Acknowledged",
+                              "CommandUUID": command_uuid, "InstalledApplicationList": apps}
+    body = plistlib.dumps(fields)
+    assert len(body) >= size
+    return body
+
+
+async def _stream(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), 65_536):
+        yield body[start:start + 65_536]
+
+
+async def _send(device: Device, body: bytes, *, chunked: bool) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=device.base_url, timeout=60) as client:
+        return await client.put(SERVER, content=_stream(body) if chunked else body,
+                                headers=device.headers(body))
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_2_mib_command_report_is_accepted_and_recorded(
+    session: AsyncSession, scope: Scope, world: World, chunked: bool
+) -> None:
+    await _enrolled(world.one)
+    row = await _queue(session, scope, world.one, "InstalledApplicationList")
+    assert plistlib.loads((await world.one.report("Idle")).content)["CommandUUID"] == row.uuid
+    body = _app_list_report(world.one, row.uuid, 2 * MiB)
+    answer = await _send(world.one, body, chunked=chunked)
+    assert answer.status_code == 200, answer.text
+    session.expire_all()
+    done = await session.get(CommandRow, row.id)
+    assert done is not None and done.status == "Acknowledged"
+    assert done.result_raw is not None and len(done.result_raw) == len(body)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_command_report_over_8_mib_is_refused_with_413(
+    session: AsyncSession, scope: Scope, world: World, chunked: bool
+) -> None:
+    await _enrolled(world.one)
+    row = await _queue(session, scope, world.one, "InstalledApplicationList")
+    await world.one.report("Idle")
+    answer = await _send(world.one, _app_list_report(world.one, row.uuid, 8 * MiB + 1), chunked=chunked)
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/plain")
+    session.expire_all()
+    pending = await session.get(CommandRow, row.id)
+    assert pending is not None and pending.status == "Pending"  # sent, not answered: sent again
 
 
 # --- a certificate forwarded by a TLS proxy (RFC 9440), off by default -----------------------

@@ -42,8 +42,6 @@ router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 
 MAX_CHECKIN_BYTES = 256 * 1024
-# Result reports can be large (an InstalledApplicationList of a few hundred apps).
-MAX_REPORT_BYTES = 8 * 1024 * 1024
 PLIST_TYPE = "application/xml"
 
 Db = Annotated[AsyncSession, Depends(session)]
@@ -134,7 +132,10 @@ async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
 
 @router.put(SERVER_PATH)
 async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
-    read = await _read(request, "connect", MAX_REPORT_BYTES, parse_report)
+    # Result reports can be large (an InstalledApplicationList of a few thousand apps): they may
+    # take the device channel's whole cap, QUINCE_DEVICE_MAX_BODY_BYTES.
+    settings: Settings = request.app.state.settings
+    read = await _read(request, "connect", settings.device_max_body_bytes, parse_report)
     if isinstance(read, Response):
         return read
     body, report = read
