@@ -9,6 +9,7 @@ a CSR with the challenge, and the certificate Quince issues for it. The lower-le
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import httpx
 from cryptography import x509
@@ -49,9 +50,10 @@ __all__ = [
 
 async def scep_enroll_async(
     base_url_or_client: str | httpx.AsyncClient, challenge: str, *,
-    common_name: str = "Quince test device",
+    common_name: str | Sequence[Sequence[Sequence[str]]] = "Quince test device",
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    """Enroll as a device over HTTP (GetCACaps, GetCACert, then a PKCSReq); ScepFailure when refused."""
+    """Enroll as a device over HTTP (GetCACaps, GetCACert, then a PKCSReq); ScepFailure when refused.
+    `common_name` is the CSR's subject: a common name, or a profile-style [[["CN", "…"]], …]."""
     if isinstance(base_url_or_client, str):
         async with httpx.AsyncClient(base_url=base_url_or_client, timeout=30) as client:
             identity = await enroll(client, SCEP_PATH, challenge, subject=common_name)

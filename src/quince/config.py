@@ -92,10 +92,28 @@ class Settings(BaseSettings):
     sign_in_window_minutes: int = Field(
         60, ge=1, le=7 * 24 * 60, description="Failures older than this are forgotten (minutes)."
     )
-    api_max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Request body caps, one per face (web/body_limit.py): a larger body is refused with 413.
+    device_max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=256 * 1024,
+        description="The largest request a device may send under /DeviceServices/ (bytes): a command "
+        "report; check-ins are held to 256 KB, SCEP and enrollment messages to 64 KB.",
+    )
+    api_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="The largest REST API request body, under /API/ (bytes)."
+    )
+    console_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="The largest console form, under /console/ (bytes)."
+    )
     console_upload_max_bytes: int = Field(
         50 * 1024 * 1024, ge=1024,
         description="The largest file the console accepts for a CSV user import (bytes).",
+    )
+    sign_in_max_body_bytes: int = Field(
+        64 * 1024, ge=1024,
+        description="The largest form the enrollment sign-in pages accept, under /DeviceManagement/ (bytes).",
+    )
+    other_max_body_bytes: int = Field(
+        64 * 1024, ge=1024, description="The largest request body on any other path (bytes)."
     )
     import_batch_size: int = Field(500, ge=1, le=10_000)
 

@@ -4,13 +4,17 @@ user, device or enrollment, zipped with a summary for a support engineer (DESIGN
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from quince.logs import DEVICE_MANAGEMENT, DEVICE_SERVICES
 
@@ -88,6 +92,23 @@ def _entries(path: Path, summary: Summary) -> Iterator[tuple[str, dict[str, obje
                 yield line if line.endswith("\n") else line + "\n", entry
 
 
+@contextmanager
+def _private_file(output: Path) -> Iterator[BinaryIO]:
+    """A file that becomes `output` once written, readable only by Quince's user from the start.
+
+    The lines name users and devices: the file is created 0600 (mkstemp), whatever the umask and
+    whatever mode an earlier `output` had, and renamed over `output` only when complete.
+    """
+    fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(name, output)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
 def collect(log_dir: Path, which: str, filters: Filters, output: Path) -> Summary:
     """Write the matching lines of the chosen logs and summary.json into the zip `output`."""
     if which not in LOGS:
@@ -98,7 +119,8 @@ def collect(log_dir: Path, which: str, filters: Filters, output: Path) -> Summar
     )
     events: Counter[str] = Counter()
     output.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    with _private_file(output) as handle, \
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for face in LOGS[which]:
             kept: list[str] = []
             for line, entry in _entries(log_dir / f"{face}.log", summary):

@@ -14,6 +14,7 @@ from quince.domain.enrollment_policy import (
     Outcome,
     UnknownGroupId,
     UserEnrollmentDisabled,
+    as_unknown_group_id,
     decide_enrollment_og,
 )
 from quince.domain.og_settings import ChildPermission
@@ -221,6 +222,14 @@ def test_out_of_reach_refusal_does_not_reveal_the_other_ogs_name() -> None:
     outcome = decide(t, "Acme", "lab")
     assert isinstance(outcome, GroupIdOutOfReach)
     assert "Secret Lab" not in outcome.message
+
+
+def test_an_out_of_reach_refusal_read_as_unknown_is_word_for_word_a_group_id_that_exists_nowhere() -> None:
+    t = TreeBuilder().add("Acme").add("Secret Lab", group_id="lab").set("Global", True)
+    elsewhere = decide(t, "Acme", " LAB ")
+    assert isinstance(elsewhere, GroupIdOutOfReach)
+    without_it = TreeBuilder().add("Acme").set("Global", True)
+    assert as_unknown_group_id(elsewhere) == decide(without_it, "Acme", " LAB ")
 
 
 # --- User Enrollment must be effective at the target -------------------------------------------

@@ -165,6 +165,23 @@ def _choose_mapping(
     return best, bool(tied)
 
 
+def _unknown_group_id(trace: Sequence[str], entered: str) -> UnknownGroupId:
+    return UnknownGroupId(
+        (*trace, f"No organization group has Group ID {entered!r}: enrollment refused."), group_id=entered
+    )
+
+
+def group_id_phrases(entered: str) -> tuple[str, ...]:
+    """The phrases in which the trace and the messages quote an entered Group ID."""
+    return (f"Group ID entered: {entered!r}", f"Group ID {entered!r}")
+
+
+def as_unknown_group_id(refusal: GroupIdOutOfReach) -> UnknownGroupId:
+    """`refusal` worded, trace included, exactly as if its Group ID named no OG: for a reader who
+    may not learn that the OG exists (an admin of another tenant)."""
+    return _unknown_group_id(refusal.trace[:-1], refusal.group_id)
+
+
 def decide_enrollment_og(
     user: EnrollingUser,
     mappings: Sequence[GroupMapping],
@@ -193,8 +210,7 @@ def decide_enrollment_og(
     elif entered:
         found = tree.find_group_id(entered)
         if found is None:
-            trace.append(f"No organization group has Group ID {entered!r}: enrollment refused.")
-            return UnknownGroupId(tuple(trace), group_id=entered)
+            return _unknown_group_id(trace, entered)
         if not tree.is_within(found.id, home.id):
             trace.append(
                 f"{_label(found)} is not {_label(home)} or below it: enrollment refused."

@@ -92,17 +92,31 @@ class Pki:
     signing_certificate: x509.Certificate
     signing_key: rsa.RSAPrivateKey
 
+    @property
+    def organization(self) -> str:
+        """The organization the CA was created for (its subject's O)."""
+        names = self.ca_certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+        return str(names[0].value) if names else "Quince"
+
+    def device_subject(self, enrollment: str) -> x509.Name:
+        """The subject of the identity certificate issued for enrollment session `enrollment` (its
+        uuid): `CN=Quince enrollment <uuid>, O=<the CA's organization>`."""
+        return _name(device_common_name(enrollment), self.organization)
+
     def issue_device_certificate(
         self,
         csr: x509.CertificateSigningRequest,
         *,
+        enrollment: str,
         validity_days: int = DEVICE_DAYS,
         now: datetime | None = None,
     ) -> x509.Certificate:
-        """A client-authentication certificate for the CSR's key and subject, signed by the CA.
+        """A client-authentication certificate for the CSR's key, signed by the CA, whose subject
+        names the enrollment session it is issued for (`device_subject`).
 
         The CSR must be signed by its own key (proof of possession) and hold an RSA key of at least
-        2048 bits. Only the subject is taken from the CSR: extensions it asks for are ignored.
+        2048 bits. Only its key is used: its subject and the extensions it asks for are ignored, so
+        a request cannot name itself after the CA, another enrollment or anything else.
         """
         key = validate_device_csr(csr)
         if validity_days < 1:
@@ -113,7 +127,7 @@ class Pki:
         ca_ski = self.ca_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
         return (
             x509.CertificateBuilder()
-            .subject_name(csr.subject)
+            .subject_name(self.device_subject(enrollment))
             .issuer_name(self.ca_certificate.subject)
             .public_key(key)
             .serial_number(_random_serial())
@@ -133,6 +147,12 @@ class Pki:
     def describe(self) -> list[CertificateSummary]:
         """The CA and signing certificates, for `quince pki show`."""
         return [summarize("ca", self.ca_certificate), summarize("signing", self.signing_certificate)]
+
+
+def device_common_name(enrollment: str) -> str:
+    """The common name of enrollment session `enrollment`'s identity certificate; the enrollment
+    profile asks the device for the same one."""
+    return f"Quince enrollment {enrollment}"
 
 
 def validate_device_csr(csr: x509.CertificateSigningRequest) -> rsa.RSAPublicKey:

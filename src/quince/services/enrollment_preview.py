@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.domain.enrollment_policy import (
     EnrollingUser,
     EnrollmentDecision,
+    GroupIdOutOfReach,
     GroupMapping,
     Outcome,
+    as_unknown_group_id,
     decide_enrollment_og,
+    group_id_phrases,
 )
 from quince.domain.org_groups import OrgGroup, OrgTree
 from quince.services import users
@@ -64,6 +67,13 @@ class Visibility:
     def group(self, user_group_id: int) -> bool:
         return user_group_id in self._visible_groups
 
+    def outcome(self, outcome: Outcome) -> Outcome:
+        """The decision as this admin may read it: a Group ID naming an OG they may not see (another
+        tenant's) reads exactly like a Group ID that names no OG at all."""
+        if isinstance(outcome, GroupIdOutOfReach) and outcome.og is not None and not self.og(outcome.og):
+            return as_unknown_group_id(outcome)
+        return outcome
+
     def redactor(self, text: str, keep: Iterable[str] = ()) -> Callable[[str], str]:
         """A function rewriting the lines of `text`. The policy writes an OG as `'Name' (Group ID
         id)` and a user group as `'Name'`: hidden ones become a phrase, visible ones and `keep`
@@ -89,6 +99,14 @@ class Visibility:
             return lambda line: line
         pattern = re.compile("|".join(re.escape(k) for k in sorted(used, key=len, reverse=True)))
         return lambda line: pattern.sub(lambda m: used[m.group(0)], line)
+
+
+def as_typed(username: str, group_id: str | None) -> list[str]:
+    """What the admin typed, where the trace quotes it: kept even when it matches the name of an
+    OG they may not see (else a Group ID's wording would depend on such names). Only in the
+    phrases that quote it: elsewhere a hidden name stays hidden, however it was guessed."""
+    entered = (group_id or "").strip()
+    return [repr(username), *(group_id_phrases(entered) if entered else ())]
 
 
 async def visibility(session: AsyncSession, scope: Scope, group_names: dict[int, str]) -> Visibility:
@@ -132,15 +150,16 @@ async def preview_as_seen(
     session: AsyncSession, scope: Scope, username: str, group_id: str | None
 ) -> dict[str, Any]:
     """`as_preview_dict` of the decision for `username` (in scope), with every organization group
-    and user group `scope` may not see replaced by a phrase: an admin learns nothing of another
-    tenant from a mapping that points there."""
+    and user group `scope` may not see replaced by a phrase, and a Group ID of such an OG read as
+    one that names none: an admin learns nothing of another tenant from a mapping that points
+    there, nor whether a Group ID exists there."""
     user = await users.get_by_username(session, scope, username)
     mappings = await mappings_for(session, user.id)
-    outcome = await decide(session, user, group_id)
     seen = await visibility(session, scope, {m.user_group_id: m.user_group_name for m in mappings})
+    outcome = seen.outcome(await decide(session, user, group_id))
     data = as_preview_dict(outcome)
     reason = data["Reason"] or ""
-    redact = seen.redactor("\n".join([*outcome.trace, reason]), keep=[repr(user.username)])
+    redact = seen.redactor("\n".join([*outcome.trace, reason]), keep=as_typed(user.username, group_id))
     data["Trace"] = [redact(line) for line in outcome.trace]
     data["Reason"] = redact(reason) if data["Reason"] is not None else None
     target = outcome.og if isinstance(outcome, EnrollmentDecision) else outcome.target

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.profiles import EnrollmentFlow, EnrollmentProfileSpec, signed_enrollment_profile
-from quince.pki.authority import Pki
+from quince.pki.authority import Pki, device_common_name
 from quince.services import scep
 from quince.services.enrollment import Flow, SessionStatus, mark
 from quince.store.models import EnrollmentSessionRow
@@ -49,8 +49,9 @@ async def deliver(
         checkin_url=settings.public_url + CHECKIN_PATH,
         scep_url=settings.public_url + SCEP_PATH,
         scep_challenge=challenge,
-        # No hardware identity anywhere: the certificate names the enrollment, nothing else.
-        scep_subject_cn=f"Quince enrollment {enrollment.uuid}",
+        # No hardware identity anywhere: the certificate names the enrollment, nothing else. The
+        # CA sets that subject itself whatever the CSR says; asking for it keeps the two alike.
+        scep_subject_cn=device_common_name(enrollment.uuid),
         topic=settings.topic,
         managed_apple_id=enrollment.managed_apple_id,
         organization=settings.organization,

@@ -122,7 +122,9 @@ async def handle_pki_operation(
     if not isinstance(session, EnrollmentSessionRow):
         outcome, enrollment = session
         return refuse(outcome, scep.FailInfo.BAD_REQUEST, "the challenge cannot be used", enrollment)
-    certificate = pki.issue_device_certificate(request.csr, validity_days=validity_days, now=now)
+    certificate = pki.issue_device_certificate(
+        request.csr, enrollment=session.uuid, validity_days=validity_days, now=now
+    )
     row = DeviceCertificateRow(
         serial=serial_hex(certificate),
         fingerprint_sha256=fingerprint_sha256(certificate),

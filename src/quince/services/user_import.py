@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.domain.errors import InvalidInput, NotFound, QuinceError
+from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.domain.org_groups import group_id_key
 from quince.domain.users import (
     username_key,
@@ -259,6 +259,12 @@ def _new_hash(current_hash: str | None, password: str | None) -> str | None:
     return passwords.hash_password(password)
 
 
+def username_unavailable(username: str) -> InvalidInput:
+    """The one refusal for a username this import may not take, whatever the reason: it never
+    says that a user holds it elsewhere, nor where (usernames are unique across tenants)."""
+    return InvalidInput("username", f"Username {username!r} cannot be used; choose another.")
+
+
 class _Batch:
     """Writes one batch of rows into the session (not committing)."""
 
@@ -313,19 +319,20 @@ class _Batch:
     ) -> str:
         og = await self.og(row.group_id)
         if user is None:
-            created = await users.add(
-                self.session, self.scope, username=row.username, email=row.email, og_id=og.id,
-                managed_apple_id=row.managed_apple_id, first_name=row.first_name or "",
-                last_name=row.last_name or "", active=True if row.active is None else row.active,
-            )
+            try:
+                created = await users.add(
+                    self.session, self.scope, username=row.username, email=row.email, og_id=og.id,
+                    managed_apple_id=row.managed_apple_id, first_name=row.first_name or "",
+                    last_name=row.last_name or "", active=True if row.active is None else row.active,
+                )
+            except Conflict:  # taken since this batch looked (another import, an admin, anyone)
+                raise username_unavailable(row.username) from None
             created.password_hash = new_hash
             return "created"
         try:
             user = await users.get(self.session, self.scope, user.id)
         except NotFound:
-            raise InvalidInput(
-                "username", f"User {row.username!r} belongs to an organization group outside yours."
-            ) from None
+            raise username_unavailable(row.username) from None
         changes = users.UserChanges(
             username=row.username, email=row.email, managed_apple_id=row.managed_apple_id,
             first_name=row.first_name, last_name=row.last_name, active=row.active, og_id=og.id,

@@ -27,6 +27,7 @@ from quince.web.device_management import signin
 from quince.web.device_services import enrollment as enrollment_routes
 from quince.web.device_services import mdm as mdm_routes
 from quince.web.device_services import scep as scep_routes
+from quince.web.faces import Face
 from quince.web.metrics import Metrics
 from quince.web.networks import parse_networks
 from quince.web.proxies import TrustedProxies
@@ -83,8 +84,14 @@ def create_app(
     app.include_router(scep_routes.router)
     app.include_router(enrollment_routes.router)
     app.include_router(metrics_routes.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes,
-                       per_path={console_routes.UPLOAD_PATH: settings.console_upload_max_bytes})
+    app.add_middleware(
+        BodyLimit,
+        caps={Face.DEVICE_SERVICES: settings.device_max_body_bytes, Face.API: settings.api_max_body_bytes,
+              Face.CONSOLE: settings.console_max_body_bytes,
+              Face.DEVICE_MANAGEMENT: settings.sign_in_max_body_bytes},
+        default=settings.other_max_body_bytes,
+        per_path={console_routes.UPLOAD_PATH: settings.console_upload_max_bytes},
+    )
     # Outermost: it logs and counts refusals by BodyLimit too.
     app.add_middleware(AccessLog, metrics=app.state.metrics)
     # Outermost of all: every layer sees the client a trusted proxy named (docs/security.md).

@@ -19,20 +19,12 @@ from prometheus_client import (
 )
 
 from quince.services import status_counts
+from quince.web.faces import face_of
 from quince.web.networks import Network, allowed, parse_networks
 
 __all__ = ["Metrics", "allowed", "face_of", "parse_networks", "router"]
 
 router = APIRouter(include_in_schema=False)
-
-# Path prefixes to the face they belong to; one label value each keeps the series few.
-FACES = (("/API/", "api"), ("/console", "console"), ("/DeviceServices/", "device_services"),
-         ("/.well-known/", "device_services"), ("/DeviceManagement/", "device_management"),
-         ("/metrics", "metrics"))
-
-
-def face_of(path: str) -> str:
-    return next((face for prefix, face in FACES if path.startswith(prefix)), "other")
 
 
 class Metrics:
@@ -54,7 +46,7 @@ class Metrics:
 
     def observe(self, path: str, method: str, status: int, seconds: float) -> None:
         """One answered request (the access log middleware calls this for every request)."""
-        face = face_of(path)
+        face = face_of(path).value  # one label value per face keeps the series few
         self.requests.labels(face, method, str(status)).inc()
         self.duration.labels(face).observe(seconds)
 

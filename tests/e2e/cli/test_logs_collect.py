@@ -4,7 +4,10 @@ enrollment from either log (DESIGN.md rule 8)."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +41,22 @@ def log_dir(cli: Cli) -> Path:
         + _line(8, "enroll.profile", "delivered", user="bob", enrollment="e-b", device="d-b")
     )
     return path
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    """The umask of a shell that makes files world-readable (022)."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
 
 
 def _read(bundle: Path) -> dict[str, str]:
@@ -74,6 +93,22 @@ async def test_collect_by_device_and_since(cli: Cli, log_dir: Path, tmp_path: Pa
     assert out["Files"] == {"DeviceManagement.log": 1, "DeviceServices.log": 1}
     recent = await cli.json("logs", "collect", "--since", "30m", "-o", str(tmp_path / "r.zip"))
     assert recent["Files"] == {"DeviceManagement.log": 2, "DeviceServices.log": 1}
+
+
+async def test_the_bundle_is_readable_only_by_its_owner_whatever_the_umask(
+    cli: Cli, log_dir: Path, tmp_path: Path, permissive_umask: None
+) -> None:
+    await cli.ok("logs", "collect", "--user", "alice", "-o", str(tmp_path / "alice.zip"))
+    assert _mode(tmp_path / "alice.zip") == 0o600
+    assert "DeviceServices.log" in _read(tmp_path / "alice.zip")
+    # Writing over an earlier, world-readable file does not keep its mode.
+    earlier = tmp_path / "earlier.zip"
+    earlier.write_bytes(b"old")
+    earlier.chmod(0o644)
+    await cli.ok("logs", "collect", "--user", "bob", "-o", str(earlier))
+    assert _mode(earlier) == 0o600
+    assert "DeviceServices.log" in _read(earlier)
+    assert _names(tmp_path) == ["alice.zip", "earlier.zip", "var"]  # no temporary file left behind
 
 
 async def test_bad_filters_are_refused_with_a_clear_message(cli: Cli, log_dir: Path, tmp_path: Path) -> None:

@@ -3,12 +3,13 @@ decision trace; a refusal is an answer (200), and nothing is ever created."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from quince.services import og_settings, user_groups, users
+from quince.services import og_settings, org_groups, user_groups, users
 from quince.services.enrollment_preview import OUTSIDE_OG, OUTSIDE_USER_GROUP
 from quince.services.scope import Scope
 from tests.conftest import ApiClientFactory
@@ -89,6 +90,26 @@ async def test_a_group_id_outside_the_users_enrollment_og_is_refused_with_no_tar
     assert body["Allowed"] is False
     assert (body["GroupId"], body["LocationGroupId"]) == (None, None)
     assert "cannot enroll into Group ID 'sales'" in body["Reason"]
+
+
+async def test_a_group_id_of_another_tenant_reads_exactly_like_one_that_exists_nowhere(
+    api_client: ApiClientFactory, session: AsyncSession, scope: Scope, world: World
+) -> None:
+    # Another customer whose OG is named like its Group ID: neither the Group ID nor the name may
+    # change a word of what an Acme admin reads.
+    await org_groups.create(session, scope, world.root, name="BCorp", group_id="bcorp", og_type="Customer")
+    await session.commit()
+    client = await api_client(og_id=world.acme)
+    elsewhere = await preview(client, username="carol", groupid="BCorp")
+    nowhere = await preview(client, username="carol", groupid="NoCorp")
+    assert elsewhere["Allowed"] is False
+    assert elsewhere == json.loads(json.dumps(nowhere).replace("'NoCorp'", "'BCorp'"))
+    assert "'BCorp' is not recognised" in elsewhere["Reason"]
+    assert not any(OUTSIDE_OG in step for step in elsewhere["Trace"])
+    # Whoever may see BCorp reads why it is refused.
+    wide = await preview(await api_client(og_id=world.root), username="carol", groupid="BCorp")
+    assert "cannot enroll into Group ID 'BCorp'" in wide["Reason"]
+    assert "'BCorp' (Group ID bcorp) is not" in wide["Trace"][-1]
 
 
 async def test_user_enrollment_disabled_at_the_target_names_the_target_and_the_source(

@@ -14,7 +14,8 @@ from quince.config import Settings
 from quince.services import jobs
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow
-from quince.web.metrics import allowed, face_of, parse_networks
+from quince.web.faces import face_of
+from quince.web.metrics import allowed, parse_networks
 from tests.conftest import _free_port, serving
 
 

@@ -46,6 +46,10 @@ def _flat(page: str) -> str:
     return re.sub(r"\s+", " ", page)
 
 
+def _main(page: str) -> str:
+    return _flat(page.split("<main", 1)[1].split("</main>", 1)[0])
+
+
 def _trace(page: str) -> list[str]:
     block = page.split('id="decision-trace">')[1].split("</ol>")[0]
     return [html.unescape(step) for step in re.findall(r"<li>(.*?)</li>", block, re.S)]
@@ -204,14 +208,19 @@ async def test_a_target_outside_the_admins_groups_is_not_named(
     assert (await client.get("/console/preview?user=alice")).status_code == 404
 
 
-async def test_a_group_id_of_another_tenant_is_refused_without_naming_its_og(
+async def test_a_group_id_of_another_tenant_reads_exactly_like_one_that_exists_nowhere(
     client: httpx.AsyncClient, ue_on: Fleet
 ) -> None:
     await sign_in(client, "acme-admin")
-    page = (await client.get(f"/console/preview?og={ue_on.acme}&user=alice&group_id=beta")).text
-    assert "Your account cannot enroll into Group ID &#39;beta&#39;." in page
-    assert "Beta" not in page
-    assert f"{OUTSIDE} is not 'Sales' (Group ID sales) or below it: enrollment refused." in _trace(page)
+    base = f"/console/preview?og={ue_on.acme}&user=alice"
+    # "Beta" is another customer's Group ID (any case) and its name: neither may change a word.
+    elsewhere = await client.get(f"{base}&group_id=Beta")
+    nowhere = await client.get(f"{base}&group_id=Nowhere")
+    assert elsewhere.status_code == nowhere.status_code == 200
+    assert _main(elsewhere.text) == _main(nowhere.text).replace("Nowhere", "Beta")
+    assert "The Group ID &#39;Beta&#39; is not recognised." in elsewhere.text
+    assert "No organization group has Group ID 'Beta': enrollment refused." in _trace(elsewhere.text)
+    assert OUTSIDE not in elsewhere.text
 
 
 async def test_a_read_only_admin_may_preview(client: httpx.AsyncClient, ue_on: Fleet) -> None:

@@ -176,6 +176,25 @@ async def test_a_group_id_outside_the_chosen_og_is_a_row_error(
     assert "kim" not in stored and stored["bob"] == fleet.sales
 
 
+async def test_a_username_held_outside_the_chosen_og_is_refused_without_saying_where(
+    client: httpx.AsyncClient, fleet: Fleet, session: AsyncSession
+) -> None:
+    await sign_in(client, "acme-admin")
+    # erin lives in Beta, another customer; alice in Sales, one of the admin's own OGs but not
+    # below the chosen Field. Both rows read the same: nothing says that, or where, they exist.
+    page = await _import(client, fleet.field, (
+        "username,email,group_id\n"
+        "erin,erin@acme.example,field\n"
+        "alice,alice@acme.example,field\n"
+    ))
+    assert _status(page) == "finished"
+    assert _errors(page) == [(2, "Username &#39;erin&#39; cannot be used; choose another."),
+                             (3, "Username &#39;alice&#39; cannot be used; choose another.")]
+    assert "Beta" not in page and "outside" not in page
+    stored = await _users(session)
+    assert (stored["erin"], stored["alice"]) == (fleet.beta, fleet.sales)
+
+
 async def test_a_run_is_visible_only_to_admins_whose_ogs_hold_it(
     client: httpx.AsyncClient, fleet: Fleet
 ) -> None:

@@ -27,6 +27,8 @@ from quince.store.models import DeviceCertificateRow, EnrollmentUserRow
 
 CHECKIN = "/DeviceServices/mdm/checkin"
 SERVER = "/DeviceServices/mdm/server"
+# The Content-Type a device sends to each URL.
+CONTENT_TYPES = {CHECKIN: "application/x-apple-aspen-mdm-checkin", SERVER: "application/x-apple-aspen-mdm"}
 
 
 def new_identity(issuer_cert: x509.Certificate | None = None, issuer_key: Any = None,
@@ -64,8 +66,10 @@ class Device:
     sent: list[dict[str, Any]] = field(default_factory=list)
 
     def headers(self, body: bytes, *, cert: x509.Certificate | None = None, key: Any = None,
-                token: str | None = "default", signature: str | None = None) -> dict[str, str]:
-        headers = {"Mdm-Signature": signature if signature is not None
+                token: str | None = "default", signature: str | None = None,
+                path: str = CHECKIN) -> dict[str, str]:
+        headers = {"Content-Type": CONTENT_TYPES[path],
+                   "Mdm-Signature": signature if signature is not None
                    else mdm_signature(body, cert or self.cert, key or self.key)}
         if token is not None:
             headers["Authorization"] = f"Bearer {self.token if token == 'default' else token}"
@@ -74,7 +78,7 @@ class Device:
     async def put(self, path: str, fields: dict[str, Any], **kwargs: Any) -> httpx.Response:
         body = plistlib.dumps(fields)
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
-            return await client.put(path, content=body, headers=self.headers(body, **kwargs))
+            return await client.put(path, content=body, headers=self.headers(body, path=path, **kwargs))
 
     async def authenticate(self, **kwargs: Any) -> httpx.Response:
         return await self.put(CHECKIN, {

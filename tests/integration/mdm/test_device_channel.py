@@ -7,8 +7,10 @@ import base64
 import json
 import logging
 import plistlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +32,14 @@ from quince.store.models import (
     EnrollmentSessionRow,
 )
 from tests.conftest import _free_port, serving
-from tests.integration.mdm.support import CHECKIN, Device, enroll_device, new_identity
+from tests.integration.mdm.support import (
+    CHECKIN,
+    CONTENT_TYPES,
+    SERVER,
+    Device,
+    enroll_device,
+    new_identity,
+)
 
 
 @dataclass
@@ -197,6 +206,83 @@ async def test_malformed_messages_are_a_400_never_a_500(world: World) -> None:
             assert answer.status_code == 400, body
 
 
+# --- Content-Type (docs/mdm-channel.md) -------------------------------------------------------
+
+
+async def _put_as(
+    device: Device, path: str, fields: dict[str, object], content_type: str | None
+) -> httpx.Response:
+    body = plistlib.dumps(fields)
+    headers = device.headers(body, path=path)
+    if content_type is None:
+        del headers["Content-Type"]
+    else:
+        headers["Content-Type"] = content_type
+    async with httpx.AsyncClient(base_url=device.base_url) as client:
+        return await client.put(path, content=body, headers=headers)
+
+
+def _authenticate_fields(device: Device) -> dict[str, object]:
+    return {"MessageType": "Authenticate", "EnrollmentID": device.enrollment_id, "Topic": device.topic}
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/x-apple-aspen-mdm-checkin",
+    "Application/X-Apple-Aspen-MDM-Checkin",
+    "application/x-apple-aspen-mdm-checkin; charset=utf-8",
+])
+async def test_a_check_in_is_accepted_with_its_content_type_whatever_the_case_and_parameters(
+    world: World, content_type: str
+) -> None:
+    answer = await _put_as(world.one, CHECKIN, _authenticate_fields(world.one), content_type)
+    assert answer.status_code == 200
+
+
+async def test_a_report_is_accepted_with_its_content_type_whatever_the_case_and_parameters(
+    world: World,
+) -> None:
+    await _enrolled(world.one)
+    idle = {"EnrollmentID": world.one.enrollment_id, "Status": "Idle"}
+    for content_type in ("application/x-apple-aspen-mdm", "APPLICATION/X-APPLE-ASPEN-MDM ; charset=UTF-8"):
+        assert (await _put_as(world.one, SERVER, idle, content_type)).status_code == 200, content_type
+
+
+@pytest.mark.parametrize("content_type", [
+    None, "", "application/xml", "text/plain", "application/x-apple-aspen-mdm",
+    "application/x-apple-aspen-mdm-checkin-extra",
+])
+async def test_a_check_in_of_another_content_type_is_refused_with_415_and_logged(
+    session: AsyncSession, world: World, caplog: pytest.LogCaptureFixture, content_type: str | None
+) -> None:
+    with caplog.at_level(logging.INFO, logger="quince.DeviceServices"):
+        answer = await _put_as(world.one, CHECKIN, _authenticate_fields(world.one), content_type)
+    assert answer.status_code == 415
+    assert answer.headers["accept"] == "application/x-apple-aspen-mdm-checkin"
+    assert "application/x-apple-aspen-mdm-checkin" in answer.text
+    (line,) = [json.loads(JsonLines().format(r)) for r in caplog.records if r.name == "quince.DeviceServices"]
+    assert (line["event"], line["outcome"], line["level"]) == (
+        "checkin", "refused:unsupported_media_type", "WARNING")
+    assert line["content_type"] == (content_type or "")
+    row = await _device(session, world.one)
+    assert row.udid is None and row.certificate_id is None  # nothing was done with it
+    assert await session.scalar(select(func.count()).select_from(DeviceMessageRow)) == 0
+
+
+async def test_a_report_of_another_content_type_is_refused_with_415(
+    session: AsyncSession, scope: Scope, world: World
+) -> None:
+    await _enrolled(world.one)
+    row = (await _queue(session, scope, world.one, "ProfileList")).id
+    idle = {"EnrollmentID": world.one.enrollment_id, "Status": "Idle"}
+    for content_type in (None, "application/x-apple-aspen-mdm-checkin", "application/x-plist"):
+        answer = await _put_as(world.one, SERVER, idle, content_type)
+        assert answer.status_code == 415, content_type
+        assert answer.headers["accept"] == "application/x-apple-aspen-mdm"
+    session.expire_all()
+    queued = await session.get(CommandRow, row)
+    assert queued is not None and queued.status == "Queued"  # never sent
+
+
 # --- commands ----------------------------------------------------------------------------------
 
 
@@ -300,6 +386,65 @@ async def test_device_information_results_land_in_the_inventory_without_hardware
     assert "18.2.1" in repr(device.inventory)
 
 
+# --- the device channel's body cap (QUINCE_DEVICE_MAX_BODY_BYTES, 8 MiB) ------------------------
+
+MiB = 1024 * 1024
+
+
+def _app_list_report(device: Device, command_uuid: str, size: int) -> bytes:
+    """An Acknowledged InstalledApplicationList of at least `size` bytes, as a phone with
+    thousands of apps sends it."""
+    apps = [{"Identifier": f"com.example.app{n}", "Name": f"App {n} " + "x" * 200, "Version": "1.0",
+             "ShortVersion": "1.0", "BundleSize": 1000 + n} for n in range(size // 300 + 1)]
+    fields: dict[str, Any] = {"EnrollmentID": device.enrollment_id, "Status": "Acknowledged",
+                              "CommandUUID": command_uuid, "InstalledApplicationList": apps}
+    body = plistlib.dumps(fields)
+    assert len(body) >= size
+    return body
+
+
+async def _stream(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), 65_536):
+        yield body[start:start + 65_536]
+
+
+async def _send(device: Device, body: bytes, *, chunked: bool) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=device.base_url, timeout=60) as client:
+        return await client.put(SERVER, content=_stream(body) if chunked else body,
+                                headers=device.headers(body, path=SERVER))
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_2_mib_command_report_is_accepted_and_recorded(
+    session: AsyncSession, scope: Scope, world: World, chunked: bool
+) -> None:
+    await _enrolled(world.one)
+    row = await _queue(session, scope, world.one, "InstalledApplicationList")
+    assert plistlib.loads((await world.one.report("Idle")).content)["CommandUUID"] == row.uuid
+    body = _app_list_report(world.one, row.uuid, 2 * MiB)
+    answer = await _send(world.one, body, chunked=chunked)
+    assert answer.status_code == 200, answer.text
+    session.expire_all()
+    done = await session.get(CommandRow, row.id)
+    assert done is not None and done.status == "Acknowledged"
+    assert done.result_raw is not None and len(done.result_raw) == len(body)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_command_report_over_8_mib_is_refused_with_413(
+    session: AsyncSession, scope: Scope, world: World, chunked: bool
+) -> None:
+    await _enrolled(world.one)
+    row = await _queue(session, scope, world.one, "InstalledApplicationList")
+    await world.one.report("Idle")
+    answer = await _send(world.one, _app_list_report(world.one, row.uuid, 8 * MiB + 1), chunked=chunked)
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/plain")
+    session.expire_all()
+    pending = await session.get(CommandRow, row.id)
+    assert pending is not None and pending.status == "Pending"  # sent, not answered: sent again
+
+
 # --- a certificate forwarded by a TLS proxy (RFC 9440), off by default -----------------------
 
 
@@ -314,6 +459,7 @@ async def test_a_forwarded_client_certificate_is_ignored_unless_configured(world
     async with httpx.AsyncClient(base_url=world.one.base_url) as client:
         answer = await client.put(CHECKIN, content=body, headers={
             "Client-Cert": _client_cert_header(world.one), "Authorization": f"Bearer {world.one.token}",
+            "Content-Type": CONTENT_TYPES[CHECKIN],
         })
     assert answer.status_code == 403
 
@@ -327,7 +473,8 @@ async def test_a_trusted_proxy_may_forward_the_device_certificate_when_configure
     })
     body = plistlib.dumps({"MessageType": "Authenticate", "EnrollmentID": world.one.enrollment_id,
                            "Topic": world.one.topic})
-    headers = {"Client-Cert": _client_cert_header(world.one), "Authorization": f"Bearer {world.one.token}"}
+    headers = {"Client-Cert": _client_cert_header(world.one), "Authorization": f"Bearer {world.one.token}",
+               "Content-Type": CONTENT_TYPES[CHECKIN]}
     with serving(settings) as url:
         async with httpx.AsyncClient(base_url=url) as client:
             accepted = await client.put(CHECKIN, content=body, headers=headers)

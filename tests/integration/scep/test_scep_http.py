@@ -13,6 +13,7 @@ import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
 
 from quince.logs import JsonLines
 from quince.pki.authority import Pki
@@ -71,7 +72,9 @@ async def test_a_device_gets_a_certificate_recorded_with_its_enrollment(
     (row,) = await stored.certificates(enrollment.session_id)
     assert row.serial == format(certificate.serial_number, "x")
     assert row.fingerprint_sha256 == certificate.fingerprint(hashes.SHA256()).hex()
-    assert row.subject == "CN=Device 1"
+    # Quince names the certificate after the enrollment, not as the CSR asked ("CN=Device 1").
+    assert certificate.subject == server_pki.device_subject(enrollment.session_uuid)
+    assert row.subject == f"CN=Quince enrollment {enrollment.session_uuid},O={server_pki.organization}"
     assert row.pem == certificate.public_bytes(serialization.Encoding.PEM).decode()
     assert _utc(row.not_after) == certificate.not_valid_after_utc
     assert _utc(row.not_before) == certificate.not_valid_before_utc
@@ -79,6 +82,25 @@ async def test_a_device_gets_a_certificate_recorded_with_its_enrollment(
     assert secret.used_at is not None
     assert secret.secret_hash != challenge and challenge not in secret.secret_hash
     assert (await stored.session(enrollment.session_id)).status == "CertificateIssued"
+
+
+async def test_a_csr_naming_the_ca_gets_a_leaf_named_after_its_enrollment(
+    live_server: str, server_pki: Pki, new_enrollment: NewEnrollment, new_challenge: NewChallenge,
+    stored: Stored,
+) -> None:
+    enrollment = await new_enrollment()
+    ca_subject = [[[attribute.rfc4514_attribute_name, str(attribute.value)]]
+                  for attribute in server_pki.ca_certificate.subject]
+    key, certificate = await client.scep_enroll_async(
+        live_server, await new_challenge(enrollment), common_name=ca_subject)
+    certificate.verify_directly_issued_by(server_pki.ca_certificate)
+    assert certificate.subject != certificate.issuer
+    assert certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == (
+        f"Quince enrollment {enrollment.session_uuid}")
+    assert certificate.public_key().public_numbers() == key.public_key().public_numbers()
+    (row,) = await stored.certificates(enrollment.session_id)
+    assert row.subject == certificate.subject.rfc4514_string()
+    assert row.subject != server_pki.ca_certificate.subject.rfc4514_string()
 
 
 async def test_a_pki_operation_also_works_with_get_and_a_base64_message(

@@ -207,8 +207,34 @@ async def test_an_existing_user_outside_the_scope_is_not_touched(
     sales = await org_groups.get_by_group_id(session, scope, "acme-sales")
     narrow = Scope(og_id=sales.id, path=sales.path, can_write=True, actor="admin 'sales'")
     report = await _import(session, narrow, "username,email,group_id\nivy,ivy@evil.example,acme-sales\n")
-    assert report.failed == 1 and "outside yours" in report.errors[0].reason
+    assert report.errors == [RowError(2, "ivy", "Username 'ivy' cannot be used; choose another.")]
     assert (await _stored(session))["ivy"].email == "ivy@acme.example"
+
+
+async def test_a_username_of_another_tenant_reads_like_one_taken_while_the_import_ran(
+    session: AsyncSession, scope: Scope, acme: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beta = await org_groups.create(session, scope, scope.og_id, name="Beta", group_id="beta",
+                                   og_type="Customer")
+    beta_id = beta.id
+    await users.add(session, scope, username="erin", email="erin@beta.example", og_id=beta_id)
+    await session.commit()
+    acme_row = await org_groups.get(session, scope, acme)
+    acme_admin = Scope(og_id=acme, path=acme_row.path, can_write=True, actor="admin 'acme'")
+    row = "username,email,group_id\nerin,erin@acme.example,acme\n"
+    elsewhere = (await _import(session, acme_admin, row)).errors
+
+    # The install-wide operator, whose batch looked before someone else took the name.
+    async def nobody_yet(self: object, rows: object) -> dict[str, EnrollmentUserRow]:
+        return {}
+
+    monkeypatch.setattr(user_import._Batch, "existing", nobody_yet)
+    taken_meanwhile = (await _import(session, scope, row)).errors
+    refused = [RowError(2, "erin", "Username 'erin' cannot be used; choose another.")]
+    assert elsewhere == taken_meanwhile == refused
+    assert "Beta" not in elsewhere[0].reason and "organization group" not in elsewhere[0].reason
+    stored = (await _stored(session))["erin"]
+    assert (stored.email, stored.og_id) == ("erin@beta.example", beta_id)
 
 
 @pytest.mark.parametrize(

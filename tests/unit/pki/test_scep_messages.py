@@ -22,7 +22,8 @@ from tests import support_scep as client
 def _answer(pki: Pki, pending: client.PendingRequest) -> bytes:
     message = scep.read_pki_message(pending.message)
     request = scep.open_request(message, pki)
-    return scep.success_reply(message, request, pki.issue_device_certificate(request.csr), pki)
+    certificate = pki.issue_device_certificate(request.csr, enrollment="enrollment-uuid")
+    return scep.success_reply(message, request, certificate, pki)
 
 
 @pytest.mark.parametrize(("cipher", "digest"), [

@@ -98,10 +98,11 @@ def _refusal(outcome: Outcome, target: Place | None) -> str | None:
 
 async def _result(db: AsyncSession, console: Console, user: EnrollmentUserRow, group_id: str) -> Result:
     mappings = await enrollment_preview.mappings_for(db, user.id)
-    outcome = await enrollment_preview.decide(db, user, group_id or None)
     seen = await enrollment_preview.visibility(
         db, console.scope, {m.user_group_id: m.user_group_name for m in mappings})
-    redact = seen.redactor("\n".join(outcome.trace), keep=[repr(user.username)])
+    outcome = seen.outcome(await enrollment_preview.decide(db, user, group_id or None))
+    typed = enrollment_preview.as_typed(user.username, group_id)
+    redact = seen.redactor("\n".join(outcome.trace), keep=typed)
     trace = [redact(line) for line in outcome.trace]
     if isinstance(outcome, EnrollmentDecision):
         target, source = seen.place(outcome.og), seen.place(outcome.ue_source_og)

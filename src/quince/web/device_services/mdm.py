@@ -1,8 +1,9 @@
 """The MDM channel: check-in (`PUT …/mdm/checkin`) and connect (`PUT …/mdm/server`).
 
 Every request is parsed into one typed identity first, then authenticated (services/checkin.py),
-then acted on; the raw plist is kept. Malformed input is a 400 with its reason in the
-DeviceServices log, an unauthenticated request a 403; never 401 and never 500 for bad input.
+then acted on; the raw plist is kept. A body of the wrong Content-Type is a 415, malformed input a
+400, each with its reason in the DeviceServices log, an unauthenticated request a 403; never 401
+and never 500 for bad input.
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 
 MAX_CHECKIN_BYTES = 256 * 1024
-# Result reports can be large (an InstalledApplicationList of a few hundred apps).
-MAX_REPORT_BYTES = 8 * 1024 * 1024
 PLIST_TYPE = "application/xml"
+# What devices send (Apple's check-in and command protocol pages); checked as a media type, so
+# parameters and case do not matter.
+CHECKIN_TYPE = "application/x-apple-aspen-mdm-checkin"
+CONNECT_TYPE = "application/x-apple-aspen-mdm"
 
 Db = Annotated[AsyncSession, Depends(session)]
 CurrentPki = Annotated[Pki, Depends(current_pki)]
@@ -90,10 +93,19 @@ def _who(context: DeviceContext) -> dict[str, Any]:
             "enrollment": context.enrollment.uuid, "user": context.username}
 
 
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
 async def _read(
-    request: Request, channel: str, limit: int, parse: Callable[[bytes], T]
+    request: Request, channel: str, media_type: str, limit: int, parse: Callable[[bytes], T]
 ) -> tuple[bytes, T] | Response:
-    """The body and what it says, or the 413/400 answer (logged with its reason)."""
+    """The body and what it says, or the 415/413/400 answer (logged with its reason)."""
+    if _media_type(request) != media_type:
+        log_event(request, channel, "refused:unsupported_media_type", warn=True,
+                  content_type=request.headers.get("content-type", "")[:100])
+        return Response(f"The {channel} message must be sent as {media_type}.", status_code=415,
+                        media_type="text/plain", headers={"Accept": media_type})
     try:
         body = await read_limited(request, limit)
         return body, parse(body)
@@ -107,7 +119,7 @@ async def _read(
 
 @router.put(CHECKIN_PATH)
 async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
-    read = await _read(request, "checkin", MAX_CHECKIN_BYTES, parse_checkin)
+    read = await _read(request, "checkin", CHECKIN_TYPE, MAX_CHECKIN_BYTES, parse_checkin)
     if isinstance(read, Response):
         return read
     body, message = read
@@ -135,7 +147,10 @@ async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
 
 @router.put(SERVER_PATH)
 async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
-    read = await _read(request, "connect", MAX_REPORT_BYTES, parse_report)
+    # Result reports can be large (an InstalledApplicationList of a few thousand apps): they may
+    # take the device channel's whole cap, QUINCE_DEVICE_MAX_BODY_BYTES.
+    settings: Settings = request.app.state.settings
+    read = await _read(request, "connect", CONNECT_TYPE, settings.device_max_body_bytes, parse_report)
     if isinstance(read, Response):
         return read
     body, report = read
