@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from quince.config import Settings
 from quince.services import jobs
 from quince.store.database import make_sessionmaker
 from quince.store.models import JobRow
+from quince.web.workers import BackgroundWork
 from tests.integration.jobs.test_runner import KIND, T0, Clock, enqueue, rename_root, root_name, stored
 
 FAST_HEARTBEAT = timedelta(milliseconds=20)  # real time between renewals; leases follow the clock
@@ -189,3 +191,15 @@ async def test_a_heartbeat_must_be_shorter_than_the_lease(engine: AsyncEngine) -
     with pytest.raises(ValueError, match="heartbeat"):
         jobs.JobRunner(make_sessionmaker(engine), {}, "w", lease=timedelta(seconds=10),
                        heartbeat=timedelta(seconds=10))
+
+
+async def test_two_server_processes_never_share_a_worker_id_even_with_the_same_host_and_pid(
+    engine: AsyncEngine, live_settings: Settings,
+) -> None:
+    """A restarted container is pid 1 on the same host name again: a worker id that only named
+    host and pid would let the new process renew and record over the old one's leases."""
+    settings = live_settings.model_copy(update={"workers": 2})
+    before, after = (BackgroundWork(settings, make_sessionmaker(engine)) for _ in range(2))
+    ids = [{r.worker_id for r in work.workers.runners} for work in (before, after)]
+    assert len(ids[0]) == len(ids[1]) == 2
+    assert not ids[0] & ids[1]
