@@ -460,7 +460,8 @@ class JobRunner:
                 log.warning("job worker %s could not renew the leases of its jobs; trying again",
                             self.worker_id, exc_info=True)
                 continue
-            # A job `_run` finished meanwhile left `_held` before its outcome was committed.
+            # Not renewed and no longer in `_held`: `_run` finished it meanwhile (a job leaves
+            # `_held` just before its outcome commits). Still in `_held`: someone else has it.
             for job_id in sorted((asking - kept) & self._held):
                 self._held.discard(job_id)
                 log.warning("job %s: worker %s lost its lease (its renewals came too late) and another "
