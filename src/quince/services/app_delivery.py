@@ -7,9 +7,12 @@ user's Apps and Books user, created silently with the user's Managed Apple ID (`
 associates it at once; no invitation is ever sent), then `assets/associate` by clientUserId, then
 `InstallApplication` (iTunesStoreID, PurchaseMethod 1, ManagementFlags 1) and a push.
 
-Every call to Apple is a durable job (services/jobs.py) written in the transaction that causes it;
-each handler is idempotent: it looks at what is stored before calling Apple, so running a job twice
-never registers a user or assigns a licence twice.
+Every call to Apple is a durable job (services/jobs.py) written in the transaction that causes it.
+A job may run twice: its worker's process can die after Apple accepted a request and before the
+job's transaction committed. Each handler is idempotent all the same: the user's clientUserId is
+stored before Apple hears of it, so a second run asks Apple about that same user (`get_users`)
+instead of registering another; and Apple's "already exists" (9716) and "already assigned" (9616)
+answers to a request made twice mean it was done the first time.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.clients.vpp import EventState, NewVppUser, VppClient, VppError, VppUser
+from quince.clients.vpp import EventState, NewVppUser, VppClient, VppError, VppFailure, VppUser
 from quince.config import Settings
 from quince.domain import og_settings as setting_rules
 from quince.domain.app_eligibility import AppKind, Eligible, LicenseType, eligibility
@@ -57,6 +60,8 @@ UNDER_WAY_STATUSES = ("WaitingForVppUser", "WaitingForLicense", "InstallQueued",
 # VPP user and licence statuses kept by Quince.
 REGISTERING, ASSOCIATED, FAILED, RETIRED = "Registering", "Associated", "Failed", "Retired"
 ASSOCIATING, RELEASING, RELEASED = "Associating", "Releasing", "Released"
+# Apple's answers to a request an earlier run of the same job had already made, and that worked.
+USER_EXISTS, ALREADY_ASSIGNED = 9716, 9616
 
 
 def _log(name: str, outcome: str, level: int = logging.INFO, **fields: object) -> None:
@@ -242,6 +247,11 @@ def _id(job: JobRow, key: str) -> int:
     return value
 
 
+def _done_before(failures: list[VppFailure], code: int) -> bool:
+    """Apple refused the request only because an earlier run of this job already did it."""
+    return bool(failures) and all(f.code == code for f in failures)
+
+
 def _retry_for(exc: VppError) -> jobs.Outcome:
     if exc.retryable:
         return jobs.Retry(f"Apps and Books: {exc.message}", delay=exc.retry_after)
@@ -264,10 +274,13 @@ async def handle_user(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outco
     vpp_user = await db.scalar(select(VppUserRow).where(
         VppUserRow.token_id == token.row.id, VppUserRow.enrollment_user_id == user.id))
     if vpp_user is None:
-        vpp_user = VppUserRow(token_id=token.row.id, enrollment_user_id=user.id,
-                              managed_apple_id=user.managed_apple_id, status=REGISTERING)
-        db.add(vpp_user)
+        # Stored (committed with this run) before Apple hears of its clientUserId: were it made in
+        # the run that calls users/create, a crash after Apple's answer would lose the id, and the
+        # next run would register the same person again under another one.
+        db.add(VppUserRow(token_id=token.row.id, enrollment_user_id=user.id,
+                          managed_apple_id=user.managed_apple_id, status=REGISTERING))
         await db.flush()
+        return jobs.Retry("Registering the user with Apple.", delay=0, counts=False)
     if vpp_user.status == ASSOCIATED:
         await _licences_for_waiting(db, user_id, vpp_user)
         return None
@@ -283,6 +296,7 @@ async def _register(
         if vpp_user.event_id is None:
             # A crash after Apple registered the user but before we stored its event would make a
             # second users/create fail (9716): ask first, so running the job again is harmless.
+            # (Apple may still be working on the first request: then 9716 below says so.)
             existing = await client.get_users([vpp_user.client_user_id])
             if any(u.client_user_id == vpp_user.client_user_id for u in existing):
                 return await _after_registration(db, user, vpp_user, user_id, existing)
@@ -297,7 +311,10 @@ async def _register(
         if status.state is EventState.PENDING:
             return jobs.Retry("Waiting for Apple to register the user.", delay=poll_seconds, counts=False)
         failures = status.failures_for_user(vpp_user.client_user_id)
-        if status.state is EventState.FAILED or failures:
+        if _done_before(failures, USER_EXISTS):
+            # This clientUserId is Quince's alone: the user is the one an earlier run registered.
+            _log("vpp.user", "registered_before", user=user.username, client_user_id=vpp_user.client_user_id)
+        elif status.state is EventState.FAILED or failures:
             reason = "; ".join(f.text for f in failures) or "Apple could not register the user."
             vpp_user.status, vpp_user.last_error = FAILED, reason[:1000]
             await _fail_waiting(db, user_id, "WaitingForVppUser", f"Apps and Books: {reason}")
@@ -376,7 +393,10 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
         return jobs.Retry("Waiting for Apple to assign the licence.", delay=ctx.poll_seconds,
                           counts=False)
     failures = status.failures_for_user(vpp_user.client_user_id)
-    if status.state is EventState.FAILED or failures:
+    if _done_before(failures, ALREADY_ASSIGNED):
+        # An earlier run assigned it, and its record was lost with its worker: the licence is there.
+        _log("vpp.licence", "assigned_before", app=app.bundle_id, client_user_id=vpp_user.client_user_id)
+    elif status.state is EventState.FAILED or failures:
         reason = "; ".join(f.text for f in failures) or "Apple could not assign the licence."
         licence.status, licence.last_error = FAILED, reason[:1000]
         await _fail_waiting(db, vpp_user.enrollment_user_id, "WaitingForLicense",

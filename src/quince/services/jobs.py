@@ -1,10 +1,12 @@
 """Durable background jobs (APNs pushes, later Apps and Books calls).
 
 A job is written by `enqueue` in the same transaction as the change that causes it, so it exists
-exactly when that change does. Workers `claim` jobs under a lease: `FOR UPDATE SKIP LOCKED` on
-PostgreSQL, a single conditional UPDATE on SQLite (which serializes writers). A worker that dies
-leaves its lease to expire, and the job is claimed again. Every handler is idempotent: a job may
-run more than once, never less. After `max_attempts` a job fails and says so at ERROR level.
+exactly when that change does. Workers `claim` jobs under a short lease (`FOR UPDATE SKIP LOCKED`
+on PostgreSQL, a single conditional UPDATE on SQLite, which serializes writers) and `renew` it
+while they work, so a live worker keeps its jobs however long they take, and the jobs of a worker
+that died are claimed again within one lease. An outcome is recorded only by the worker still
+holding the lease (`hold`). Every handler is idempotent: a job may run more than once, never less.
+After `max_attempts` a job fails and says so at ERROR level.
 
 Lifecycle: waiting -> running -> done | waiting (retry, after a backoff) | failed.
 """
@@ -38,7 +40,9 @@ JobStatus = Literal["waiting", "running", "done", "failed"]
 
 BACKOFF_BASE = 5.0  # seconds before the first retry (at least)
 BACKOFF_CAP = 15 * 60.0  # never wait longer than this between attempts, unless told to
-DEFAULT_LEASE = timedelta(minutes=5)
+# Short, and renewed every third of it while the worker lives: a crashed worker's jobs wait at most
+# this long, while a job that legitimately runs for minutes is never taken from a live worker.
+DEFAULT_LEASE = timedelta(seconds=30)
 MAX_ERROR_LENGTH = 2000
 KEEP_DONE = timedelta(days=7)
 KEEP_FAILED = timedelta(days=30)
@@ -203,6 +207,42 @@ async def claim(
     return sorted(jobs, key=lambda j: (aware(j.run_after), j.id))
 
 
+async def renew(
+    db: AsyncSession, worker_id: str, job_ids: Iterable[int], lease: timedelta = DEFAULT_LEASE,
+    *, now: datetime | None = None,
+) -> set[int]:
+    """Extend `worker_id`'s leases on these jobs to now + `lease`, only where it still holds them
+    (running, locked by it); returns those ids. Commit right after, like a claim."""
+    ids = list(job_ids)
+    if not ids:
+        return set()
+    now = now or utcnow()
+    stmt = (
+        update(JobRow)
+        .where(JobRow.id.in_(ids), JobRow.locked_by == worker_id, JobRow.status == RUNNING)
+        .values(locked_until=now + lease)
+        .returning(JobRow.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(await db.scalars(stmt))
+
+
+async def hold(db: AsyncSession, job_id: int, worker_id: str) -> bool:
+    """In the transaction that is about to record a job's outcome: lock the job if `worker_id` still
+    holds its lease, and say whether it does. False: another worker took the job over (or it is
+    finished), so this worker must record nothing."""
+    # A write that changes nothing, so the check and the lock are one statement: the row lock on
+    # PostgreSQL, the database's write lock on SQLite, both kept until the caller commits.
+    stmt = (
+        update(JobRow)
+        .where(JobRow.id == job_id, JobRow.locked_by == worker_id, JobRow.status == RUNNING)
+        .values(locked_by=worker_id)
+        .returning(JobRow.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await db.scalar(stmt)) is not None
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 3] + "..."
 
@@ -346,7 +386,8 @@ async def requeue(db: AsyncSession, caller: Scope, job_id: int, *, now: datetime
 
 
 class JobRunner:
-    """Claims due jobs and runs each with its handler, in its own transaction."""
+    """Claims due jobs and runs each with its handler, in its own transaction, renewing the leases
+    of the jobs it holds (every `heartbeat`, a third of the lease by default) until each is done."""
 
     def __init__(
         self,
@@ -357,6 +398,7 @@ class JobRunner:
         *,
         batch: int = 10,
         lease: timedelta = DEFAULT_LEASE,
+        heartbeat: timedelta | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessionmaker = sessionmaker
@@ -365,9 +407,14 @@ class JobRunner:
         self.poll_interval = poll_interval
         self.batch = batch
         self.lease = lease
+        self.heartbeat = heartbeat if heartbeat is not None else lease / 3
+        if not timedelta(0) < self.heartbeat < lease:
+            raise ValueError(f"the heartbeat ({self.heartbeat}) must be shorter than the lease ({lease})")
         self.clock = clock
         self._stopping = asyncio.Event()
         self._last_prune: datetime | None = None
+        self._held: set[int] = set()
+        """The jobs this runner has claimed and not yet finished: the ones its heartbeat renews."""
 
     async def run_once(self) -> int:
         """Claim one batch of due jobs and run them; returns how many ran."""
@@ -375,24 +422,83 @@ class JobRunner:
             claimed = await claim(db, self.worker_id, self.handlers, self.batch, self.lease,
                                   now=self.clock())
             await db.commit()
-        for job in claimed:
-            await self._run(job.id)
+        if not claimed:
+            return 0
+        self._held = {job.id for job in claimed}
+        stop_beating = asyncio.Event()
+        beat = asyncio.create_task(self._keep_leases(stop_beating), name=f"jobs:{self.worker_id}:heartbeat")
+        try:
+            for job in claimed:
+                await self._run(job.id)
+        except BaseException:
+            beat.cancel()  # dying or cancelled: stop renewing at once; the leases run out
+            raise
+        finally:
+            stop_beating.set()
+            await asyncio.wait([beat])
+            self._held = set()
         return len(claimed)
+
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        """The heartbeat: renew the held jobs' leases until `stop`. Database trouble is logged and
+        tried again at the next beat; a lease found lost is dropped (`_run` records nothing then)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.heartbeat.total_seconds())
+            if stop.is_set():
+                return
+            asking = set(self._held)
+            if not asking:
+                continue
+            try:
+                async with self.sessionmaker() as db:
+                    kept = await renew(db, self.worker_id, asking, self.lease, now=self.clock())
+                    await db.commit()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("job worker %s could not renew the leases of its jobs; trying again",
+                            self.worker_id, exc_info=True)
+                continue
+            # Not renewed and no longer in `_held`: `_run` finished it meanwhile (a job leaves
+            # `_held` just before its outcome commits). Still in `_held`: someone else has it.
+            for job_id in sorted((asking - kept) & self._held):
+                self._held.discard(job_id)
+                log.warning("job %s: worker %s lost its lease (its renewals came too late) and another "
+                            "worker took the job over", job_id, self.worker_id,
+                            extra={"job_id": job_id, "outcome": "lease_lost"})
+
+    async def _hold(self, db: AsyncSession, job_id: int) -> bool:
+        """Lock the job for recording an outcome if this runner still holds it; it leaves `_held`
+        either way (it is about to be finished, or it is no longer ours)."""
+        held = await hold(db, job_id, self.worker_id)
+        self._held.discard(job_id)
+        return held
 
     async def _run(self, job_id: int) -> None:
         async with self.sessionmaker() as db:
-            job = await db.get(JobRow, job_id, with_for_update=True, populate_existing=True)
+            job = await db.get(JobRow, job_id, populate_existing=True)
             if job is None or job.status != RUNNING or job.locked_by != self.worker_id:
+                self._held.discard(job_id)
                 return  # our lease ran out and another worker took it over
             if job.attempts > job.max_attempts:
                 # The worker that made the last attempt died during it.
-                await fail(db, job, f"{job.last_error or 'no error recorded'} (the worker running the "
-                                    "last attempt stopped before finishing it)", now=self.clock())
-                await db.commit()
+                if await self._hold(db, job_id):
+                    await fail(db, job, f"{job.last_error or 'no error recorded'} (the worker running "
+                                        "the last attempt stopped before finishing it)", now=self.clock())
+                    await db.commit()
                 return
             kind = job.kind
             try:
                 outcome = await self.handlers[kind](db, job)
+                if not await self._hold(db, job_id):
+                    await db.rollback()
+                    log.warning(
+                        "job %s (%s): another worker took it over while worker %s ran it; this run's "
+                        "outcome and changes are dropped", job_id, kind, self.worker_id,
+                        extra={"job_id": job_id, "job_kind": kind, "outcome": "lease_lost"},
+                    )
+                    return
                 await apply(db, job, outcome, now=self.clock())
                 await db.commit()
                 return
@@ -407,8 +513,9 @@ class JobRunner:
     async def _record_crash(self, job_id: int, error: str) -> None:
         """The handler raised and its changes were rolled back: retry the job, in a fresh transaction."""
         async with self.sessionmaker() as db:
-            job = await db.get(JobRow, job_id, with_for_update=True)
-            if job is not None and job.status == RUNNING and job.locked_by == self.worker_id:
+            if await self._hold(db, job_id):
+                job = await db.get(JobRow, job_id, populate_existing=True)
+                assert job is not None
                 await retry(db, job, error, now=self.clock())
                 await db.commit()
 

@@ -1,12 +1,14 @@
 """The background job workers of one server process (QUINCE_WORKERS), run while the app runs.
 
 Every Quince process behind a load balancer runs its own workers; they share the jobs table, and
-the claim protocol (quince.services.jobs) makes sure each job runs once at a time.
+the claim protocol (quince.services.jobs) makes sure each job runs once at a time. A worker's id
+names its host and process and is never reused: a job's lease belongs to one process's worker.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +26,10 @@ class BackgroundWork:
         handlers: dict[str, jobs.Handler] = {
             **push.handlers(self.apns), **app_delivery.handlers(settings),
         }
-        prefix = f"{socket.gethostname()}:{os.getpid()}"
+        # Host and pid say where a worker runs; the random part keeps two processes apart that share
+        # both (a restarted container is pid 1 on the same host name again, and replicas may be
+        # given one host name), so one never renews or records over the other's leases.
+        prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.workers = jobs.Workers([
             jobs.JobRunner(sessionmaker, handlers, worker_id=f"{prefix}:{n}")
             for n in range(settings.workers)

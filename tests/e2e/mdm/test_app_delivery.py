@@ -141,7 +141,8 @@ async def test_an_apps_and_books_outage_delays_the_flow_which_completes_after_re
     assert enrolled.enrollment_id is not None
     device_id = (await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"]
     worker = runner(migrated_engine, live_settings, vpp_server, "outage-worker")
-    await worker.run_once()
+    await worker.run_once()  # the user's clientUserId is stored before Apple hears of it
+    await worker.run_once()  # ... then Apple is called, and is down
     session.expire_all()
     waiting = list(await session.scalars(select(JobRow).where(JobRow.kind == app_delivery.USER_JOB)))
     assert [j.status for j in waiting] == ["waiting"]
@@ -164,6 +165,7 @@ async def test_a_server_restart_mid_flow_loses_no_job(
     assert enrolled.enrollment_id is not None
     device_id = (await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"]
     first = runner(migrated_engine, live_settings, vpp_server, "before-restart")
+    await first.run_once()  # the user's clientUserId stored
     await first.run_once()  # users/create sent, the event still pending
     assert len(vpp_server.received("/mdm/v2/users/create", "POST")) == 1
     del first  # the process is gone; only the database remains
@@ -207,6 +209,7 @@ async def test_apples_error_codes_reach_the_device_app_status_as_readable_text(
     assert enrolled.enrollment_id is not None
     device_id = (await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"]
     worker = runner(migrated_engine, live_settings, vpp_server, "errors-worker")
+    await worker.run_once()  # the user's clientUserId stored
     await worker.run_once()  # users/create, answered at once
     vpp_server.fail_next_event(9609)  # the next licence request fails: registered user not found
     await drain(worker)
