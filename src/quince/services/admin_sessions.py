@@ -61,3 +61,12 @@ async def end(db: AsyncSession, token: str) -> AdminRow | None:
     if admin is not None:
         await end_all(db, admin.id)
     return admin
+
+
+async def prune(db: AsyncSession, now: datetime) -> int:
+    """Delete every expired session; returns how many."""
+    result = await db.execute(
+        delete(AdminSessionRow).where(AdminSessionRow.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

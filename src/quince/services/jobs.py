@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeAlias
@@ -385,6 +385,15 @@ async def requeue(db: AsyncSession, caller: Scope, job_id: int, *, now: datetime
 # --- Running jobs ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Housekeeping:
+    """A clean-up the runners do with the hourly job pruning (expired sessions, old attempts)."""
+
+    what: str
+    run: Callable[[AsyncSession, datetime], Awaitable[int]]
+    """Deletes what has expired at the given time; returns how many rows."""
+
+
 class JobRunner:
     """Claims due jobs and runs each with its handler, in its own transaction, renewing the leases
     of the jobs it holds (every `heartbeat`, a third of the lease by default) until each is done."""
@@ -400,8 +409,10 @@ class JobRunner:
         lease: timedelta = DEFAULT_LEASE,
         heartbeat: timedelta | None = None,
         clock: Callable[[], datetime] = utcnow,
+        housekeeping: Sequence[Housekeeping] = (),
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.housekeeping = tuple(housekeeping)
         self.handlers = dict(handlers)
         self.worker_id = worker_id
         self.poll_interval = poll_interval
@@ -529,6 +540,12 @@ class JobRunner:
             await db.commit()
         if removed:
             log.info("pruned %d finished job(s)", removed)
+        for chore in self.housekeeping:
+            async with self.sessionmaker() as db:
+                removed = await chore.run(db, now)
+                await db.commit()
+            if removed:
+                log.info("housekeeping: removed %d %s", removed, chore.what)
 
     async def run_forever(self) -> None:
         """Run jobs until `stop()`; database trouble is logged and waited out, never fatal."""

@@ -138,3 +138,12 @@ def from_settings(settings: Settings) -> Throttle:
                             timedelta(seconds=settings.sign_in_max_wait_seconds_per_address)),
         window=timedelta(minutes=settings.sign_in_window_minutes),
     )
+
+
+async def prune(db: AsyncSession, now: datetime, keep: timedelta) -> int:
+    """Forget attempts older than `keep` (the window, at least): they count towards nothing."""
+    result = await db.execute(
+        delete(SignInAttemptRow).where(SignInAttemptRow.created_at < now - keep)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quince.clients.apns import ApnsClients
 from quince.config import Settings
-from quince.services import app_delivery, jobs, push
+from quince.services import admin_sessions, app_delivery, jobs, push, sign_in_throttle
 
 
 class BackgroundWork:
@@ -31,7 +32,8 @@ class BackgroundWork:
         # given one host name), so one never renews or records over the other's leases.
         prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.workers = jobs.Workers([
-            jobs.JobRunner(sessionmaker, handlers, worker_id=f"{prefix}:{n}")
+            jobs.JobRunner(sessionmaker, handlers, worker_id=f"{prefix}:{n}",
+                           housekeeping=housekeeping(settings))
             for n in range(settings.workers)
         ])
 
@@ -42,6 +44,16 @@ class BackgroundWork:
         """Let running jobs finish briefly, then close the outbound connections."""
         await self.workers.stop()
         await self.apns.aclose()
+
+
+def housekeeping(settings: Settings) -> list[jobs.Housekeeping]:
+    """What the runners clean up with the hourly job pruning."""
+    # Attempts are kept a little past the back-off window; a day at least, for the helpdesk.
+    keep = max(timedelta(minutes=settings.sign_in_window_minutes), timedelta(days=1))
+    return [
+        jobs.Housekeeping("sign-in attempt(s)", lambda db, now: sign_in_throttle.prune(db, now, keep)),
+        jobs.Housekeeping("expired console session(s)", admin_sessions.prune),
+    ]
 
 
 def start(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> BackgroundWork:
