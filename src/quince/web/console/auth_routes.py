@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from quince.web.console import accounts, cookies, pages
 from quince.web.console.context import (
+    ConsoleRoute,
     address,
     key,
     log,
@@ -19,7 +20,7 @@ from quince.web.console.context import (
     text,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 USERNAME_MAX = 128
 PASSWORD_MAX = 256
