@@ -20,6 +20,7 @@ from quince.store.models import (
     DeviceRow,
     EnrollmentUserRow,
     JobRow,
+    OGSettingRow,
     UserGroupMappingRow,
     UserGroupMemberRow,
 )
@@ -55,6 +56,57 @@ def only(responses: list[httpx.Response], allowed: set[int]) -> None:
 async def count(session: AsyncSession, stmt: Any) -> int:
     await session.rollback()  # a fresh transaction sees what the server committed
     return int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+# --- organization group settings ----------------------------------------------------------------
+
+
+async def test_concurrent_changes_of_one_setting_all_succeed_and_leave_one_of_the_values(
+    api_client: ApiClientFactory, world: World, session: AsyncSession
+) -> None:
+    client = await api_client(og_id=world.acme)
+    url = f"{GROUPS}/{world.eng}/settings/default_ownership"
+    bodies: list[dict[str, Any]] = [
+        {"CurrentSetting": "Inherit"} if n % 4 == 0
+        else {"CurrentSetting": "Override", "Value": "CES"[n % 3]}
+        for n in range(RACERS)
+    ]
+    responses = await race(*(client.put(url, json=body) for body in bodies))
+
+    assert statuses(responses) == {200: RACERS}
+    for body, response in zip(bodies, responses, strict=True):
+        # Each answer shows the state its own change left.
+        assert response.json()["CurrentSetting"] == body["CurrentSetting"]
+        if body["CurrentSetting"] == "Override":
+            assert response.json()["Value"] == body["Value"]
+    final = (await client.get(url)).json()
+    assert final["CurrentSetting"] in {"Inherit", "Override"}
+    assert final["Value"] in {"C", "E", "S"}
+    stored = await count(session, select(OGSettingRow).where(
+        OGSettingRow.og_id == world.eng, OGSettingRow.key == "default_ownership"))
+    assert stored == (1 if final["CurrentSetting"] == "Override" else 0)
+
+
+async def test_concurrent_child_permission_changes_keep_every_child_bound_by_the_final_one(
+    api_client: ApiClientFactory, world: World
+) -> None:
+    """OverrideOnly gives each inheriting child its own copy; racing changes of the permission and
+    value at the parent still leave every child of an OverrideOnly parent holding a value."""
+    client = await api_client(og_id=world.acme)
+    url = f"{GROUPS}/{world.acme}/settings/default_ownership"
+    bodies = [{"CurrentSetting": "Override", "Value": "CES"[n % 3],
+               "ChildPermission": "OverrideOnly" if n % 2 else "InheritOrOverride"}
+              for n in range(RACERS)]
+    responses = await race(*(client.put(url, json=body) for body in bodies))
+
+    assert statuses(responses) == {200: RACERS}
+    final = (await client.get(url)).json()
+    assert (final["Value"], final["ChildPermission"]) in {
+        (b["Value"], b["ChildPermission"]) for b in bodies}
+    if final["ChildPermission"] == "OverrideOnly":
+        for child in (world.sales, world.eng):
+            below = (await client.get(f"{GROUPS}/{child}/settings/default_ownership")).json()
+            assert below["CurrentSetting"] == "Override"
 
 
 # --- organization groups ------------------------------------------------------------------------

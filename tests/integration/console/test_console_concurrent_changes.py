@@ -5,6 +5,7 @@ nothing was changed."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 import httpx
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services import user_groups
 from quince.services.scope import Scope
-from quince.store.models import UserGroupRow
+from quince.store.models import OGSettingRow, UserGroupRow
 from quince.web.console.context import ConsoleRoute
 from quince.web.console.routes import AREAS
 from tests.integration.console.support import Fleet, csrf_token, sign_in
@@ -24,6 +25,25 @@ def test_every_console_route_turns_a_lost_race_into_a_page() -> None:
     console = [route for area in AREAS for route in area.router.routes]
     assert len(console) > 20
     assert [r.path for r in console if not isinstance(r, ConsoleRoute)] == []
+
+
+async def test_settings_changed_at_once_in_the_console_are_all_saved_one_after_the_other(
+    client: httpx.AsyncClient, session: AsyncSession, fleet: Fleet
+) -> None:
+    await sign_in(client, "acme-admin")
+    url = f"/console/groups/settings?og={fleet.sales}"
+    token = csrf_token((await client.get(url)).text)
+    forms = [{"csrf_token": token, "key": "default_ownership",
+              "current": "Inherit" if n % 4 == 0 else "Override", "value": "CES"[n % 3],
+              "child_permission": "InheritOrOverride"} for n in range(RACERS)]
+
+    answers = await asyncio.gather(*(client.post(url, data=form) for form in forms))
+
+    assert Counter(a.status_code for a in answers) == {303: RACERS}, [a.text[:300] for a in answers]
+    await session.rollback()
+    stored = list(await session.scalars(select(OGSettingRow).where(
+        OGSettingRow.og_id == fleet.sales, OGSettingRow.key == "default_ownership")))
+    assert len(stored) <= 1 and all(row.value in ("C", "E", "S") for row in stored)
 
 
 async def test_a_user_group_renamed_while_deleted_gets_a_page_never_a_server_error(
