@@ -112,6 +112,34 @@ async def test_concurrent_child_permission_changes_keep_every_child_bound_by_the
 # --- organization groups ------------------------------------------------------------------------
 
 
+async def test_two_empty_groups_moved_under_each_other_at_once_never_make_a_loop(
+    api_client: ApiClientFactory, world: World
+) -> None:
+    client = await api_client(og_id=world.acme)
+    pairs = []
+    for n in range(4):
+        ids = []
+        for side in "ab":
+            made = await client.post(f"{GROUPS}/{world.eng}", json={"Name": f"Loop {n}{side}",
+                                                                   "GroupId": f"loop-{n}{side}"})
+            assert made.status_code == 201, made.text
+            ids.append(made.json()["Id"]["Value"])
+        pairs.append(ids)
+
+    responses = await race(*(
+        client.put(f"{GROUPS}/{one}", json={"ParentId": other})
+        for a, b in pairs for one, other in ((a, b), (b, a))
+    ))
+
+    only(responses, {200, 409})
+    for (a, b), (to_b, to_a) in zip(pairs, zip(responses[::2], responses[1::2], strict=True), strict=True):
+        # One move wins; the other finds its group no longer empty (it now holds the winner).
+        assert sorted([to_b.status_code, to_a.status_code]) == [200, 409], (to_b.text, to_a.text)
+        parents = {og: (await client.get(f"{GROUPS}/{og}")).json()["ParentLocationGroup"]["Id"]["Value"]
+                   for og in (a, b)}
+        assert parents in ({a: b, b: world.eng}, {a: world.eng, b: a}), parents
+
+
 async def test_deleting_one_group_twice_at_once_deletes_it_once(
     api_client: ApiClientFactory, world: World
 ) -> None:
