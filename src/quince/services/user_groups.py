@@ -10,6 +10,7 @@ from quince.domain.org_groups import validate_og_name
 from quince.services import org_groups, users
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
+from quince.store import concurrency
 from quince.store.models import (
     EnrollmentUserRow,
     UserGroupMappingRow,
@@ -150,15 +151,18 @@ async def members(
 
 
 async def add_member(session: AsyncSession, scope: Scope, group_id: int, user_id: int) -> bool:
-    """Add a user to a group; False when the user was already a member."""
+    """Add a user to a group; False when the user was already a member (also when another request
+    added them at the same moment: one statement inserts the membership or finds it there)."""
     scope.require_write()
     group = await get(session, scope, group_id)
     user = await users.get(session, scope, user_id)
-    if await session.get(UserGroupMemberRow, (group.id, user.id)) is not None:
-        return False
-    session.add(UserGroupMemberRow(user_group_id=group.id, user_id=user.id))
-    await session.flush()
-    return True
+    added = await session.scalar(
+        concurrency.insert(session, UserGroupMemberRow)
+        .values(user_group_id=group.id, user_id=user.id)
+        .on_conflict_do_nothing(index_elements=["user_group_id", "user_id"])
+        .returning(UserGroupMemberRow.user_id)
+    )
+    return added is not None
 
 
 async def remove_member(session: AsyncSession, scope: Scope, group_id: int, user_id: int) -> None:

@@ -206,6 +206,20 @@ async def test_changing_and_deleting_one_user_at_once_answers_each_request_witho
 # --- user groups: members and mappings ----------------------------------------------------------
 
 
+async def test_adding_one_member_at_once_is_reported_by_every_request_and_stored_once(
+    api_client: ApiClientFactory, world: World, session: AsyncSession
+) -> None:
+    """The API says adding a member again changes nothing: racing adds are no different."""
+    client = await api_client(og_id=world.acme)
+    responses = await race(*(client.post(f"{UG}/{world.eng_team}/users/{world.carol}")
+                             for _ in range(RACERS)))
+
+    assert statuses(responses) == {200: RACERS}, [r.text for r in responses]
+    assert all(r.json()["Id"]["Value"] == world.eng_team for r in responses)
+    assert await count(session, select(UserGroupMemberRow).where(
+        UserGroupMemberRow.user_group_id == world.eng_team, UserGroupMemberRow.user_id == world.carol)) == 1
+
+
 async def test_removing_one_member_at_once_removes_it_once_and_finds_nothing_after(
     api_client: ApiClientFactory, world: World, session: AsyncSession
 ) -> None:
@@ -217,6 +231,22 @@ async def test_removing_one_member_at_once_removes_it_once_and_finds_nothing_aft
     assert statuses(responses)[204] == 1
     assert await count(session, select(UserGroupMemberRow).where(
         UserGroupMemberRow.user_group_id == world.eng_team, UserGroupMemberRow.user_id == world.bob)) == 0
+
+
+async def test_adding_and_removing_one_member_at_once_ends_in_or_out_never_in_error(
+    api_client: ApiClientFactory, world: World, session: AsyncSession
+) -> None:
+    client = await api_client(og_id=world.acme)
+    member = f"{UG}/{world.eng_team}/users/{world.carol}"
+    responses = await race(*(client.post(member) if n % 2 else client.delete(member)
+                             for n in range(RACERS)))
+
+    only(responses, {200, 204, 404})
+    listed = (await client.get(f"{UG}/{world.eng_team}/users")).json()
+    stored = await count(session, select(UserGroupMemberRow).where(
+        UserGroupMemberRow.user_group_id == world.eng_team, UserGroupMemberRow.user_id == world.carol))
+    assert stored in (0, 1)
+    assert ("carol" in {u["UserName"] for u in listed["Users"]}) == (stored == 1)
 
 
 async def test_creating_one_user_group_name_at_once_creates_one_group(
