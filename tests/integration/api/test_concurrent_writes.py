@@ -265,6 +265,23 @@ async def test_creating_one_user_group_name_at_once_creates_one_group(
     assert found["Total"] == 1
 
 
+async def test_adding_one_mapping_at_once_maps_once_and_refuses_the_rest_as_already_mapped(
+    api_client: ApiClientFactory, world: World, session: AsyncSession
+) -> None:
+    client = await api_client(og_id=world.acme)
+    responses = await race(*(
+        client.post(f"{UG}/{world.eng_team}/mappings", json={"LocationGroupId": world.eng_lab, "Rank": n + 1})
+        for n in range(RACERS)
+    ))
+
+    only(responses, {201, 409})
+    assert statuses(responses)[201] == 1
+    for refused in (r for r in responses if r.status_code == 409):
+        assert "already mapped" in refused.json()["message"]
+    assert await count(session, select(UserGroupMappingRow).where(
+        UserGroupMappingRow.user_group_id == world.eng_team, UserGroupMappingRow.og_id == world.eng_lab)) == 1
+
+
 async def test_reranking_and_removing_one_mapping_at_once_answers_without_a_server_error(
     api_client: ApiClientFactory, world: World, session: AsyncSession
 ) -> None:
@@ -298,6 +315,21 @@ async def test_adding_one_app_to_a_catalog_at_once_adds_it_once(
     assert statuses(responses)[201] == 1
     found = (await client.get(f"{A}/search", params={"bundleid": "com.acme.mail"})).json()
     assert found["Total"] == 1
+
+
+async def test_assigning_one_app_to_one_target_at_once_assigns_it_once(
+    api_client: ApiClientFactory, world: World, session: AsyncSession
+) -> None:
+    client = await api_client(og_id=world.acme)
+    app_id = (await client.post(f"{A}/purchased", json=purchased(world.acme))).json()["Id"]["Value"]
+    responses = await race(*(client.post(f"{A}/{app_id}/assignments", json={"LocationGroupId": world.eng})
+                             for _ in range(RACERS)))
+
+    only(responses, {201, 409})
+    assert statuses(responses)[201] == 1
+    for refused in (r for r in responses if r.status_code == 409):
+        assert "already assigned" in refused.json()["message"]
+    assert await count(session, select(AppAssignmentRow).where(AppAssignmentRow.app_id == app_id)) == 1
 
 
 async def test_removing_one_assignment_at_once_removes_it_once(
