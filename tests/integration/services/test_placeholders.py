@@ -5,17 +5,23 @@ device that completed enrollment, even one completing while the clean-up runs.""
 
 from __future__ import annotations
 
+import asyncio
 import plistlib
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.apple.mdm_messages import parse_checkin
-from quince.services import checkin, enrollment, og_settings, placeholders, users
+from quince.services import checkin, device_cleanup, enrollment, og_settings, placeholders, users
 from quince.services.checkin import DeviceContext
+from quince.services.device_cleanup import RemovalChanged
 from quince.services.enrollment import EnrollmentStarted, Flow
 from quince.services.scope import Scope
 from quince.store.database import make_sessionmaker
@@ -123,3 +129,92 @@ async def _device(session: AsyncSession, og_id: int, user_id: int, **fields: Any
     return row.id
 
 
+async def test_the_clean_up_never_removes_a_device_that_completed_even_one_still_marked_superseded(
+    session: AsyncSession, scope: Scope, tenant: Tenant
+) -> None:
+    """Records an older release left marked although their device completed, in every status a
+    completed record can have, stay; the placeholder that never completed goes."""
+    newest = await _device(session, tenant.sales, tenant.alice)
+    old = {"superseded_by_device_id": newest, "superseded_at": NOW - timedelta(days=40)}
+    abandoned = await _device(session, tenant.sales, tenant.alice, **old)
+    completed = [
+        await _device(session, tenant.sales, tenant.alice, enrollment_status="Enrolled",
+                      enrolled_at=NOW - timedelta(days=39), udid="ENR-1", **old),
+        await _device(session, tenant.sales, tenant.alice, enrollment_status="Unenrolled",
+                      enrolled_at=NOW - timedelta(days=39), unenrolled_at=NOW, udid="ENR-2", **old),
+        await _device(session, tenant.sales, tenant.alice, enrolled_at=NOW - timedelta(days=39),
+                      udid="ENR-3", **old),
+    ]
+    await session.commit()
+
+    preview = await device_cleanup.preview(session, scope, 30)
+    assert (preview.count, [d.id for d in preview.sample]) == (1, [abandoned])
+    removed = await device_cleanup.remove(session, scope, 30, expected=1)
+    await session.commit()
+
+    assert removed.count == 1
+    left = set(await session.scalars(select(DeviceRow.id)))
+    assert left == {newest, *completed}
+
+
+async def test_a_placeholder_completing_while_the_clean_up_runs_is_never_removed(
+    engine: AsyncEngine, session: AsyncSession, scope: Scope, tenant: Tenant
+) -> None:
+    """The device completes right after the clean-up chose its rows. PostgreSQL holds those rows
+    (the completion waits, so the placeholder is removed as it still is one); SQLite cannot, so the
+    clean-up checks again as it writes and removes nothing."""
+    newest = await _device(session, tenant.sales, tenant.alice)
+    device_id = await _device(session, tenant.sales, tenant.alice, superseded_by_device_id=newest,
+                              superseded_at=NOW - timedelta(days=40))
+    await session.commit()
+    url = engine.url
+    outcome: list[str] = []
+
+    def complete_elsewhere() -> str:
+        """The device's TokenUpdate, on its own connection."""
+        if url.get_backend_name() == "sqlite":
+            with sqlite3.connect(str(url.database), timeout=5) as conn:
+                conn.execute("UPDATE devices SET enrollment_status = 'Enrolled', enrolled_at = ?, "
+                             "superseded_by_device_id = NULL, superseded_at = NULL WHERE id = ?",
+                             (NOW.isoformat(), device_id))
+            return "completed"
+
+        async def on_postgresql() -> str:
+            dsn = make_url(str(url.render_as_string(hide_password=False))).set(drivername="postgresql")
+            conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            try:
+                await conn.execute("SET lock_timeout = '300ms'")
+                await conn.execute("UPDATE devices SET enrollment_status = 'Enrolled', enrolled_at = now(), "
+                                   "superseded_by_device_id = NULL, superseded_at = NULL WHERE id = $1",
+                                   device_id)
+                return "completed"
+            except asyncpg.exceptions.LockNotAvailableError:
+                return "waited"
+            finally:
+                await conn.close()
+
+        return asyncio.run(on_postgresql())
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not outcome and statement.lstrip().upper().startswith("SELECT DEVICES.ID, DEVICES.SUPERSEDED_BY"):
+            with ThreadPoolExecutor(1) as pool:
+                outcome.append(pool.submit(complete_elsewhere).result())
+
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+    try:
+        if url.get_backend_name() == "sqlite":
+            with pytest.raises(RemovalChanged):
+                await device_cleanup.remove(session, scope, 30, expected=1)
+        else:
+            assert (await device_cleanup.remove(session, scope, 30, expected=1)).count == 1
+        await session.rollback() if url.get_backend_name() == "sqlite" else await session.commit()
+    finally:
+        event.remove(engine.sync_engine, "after_cursor_execute", after)
+
+    session.expire_all()
+    stored = await session.scalar(select(DeviceRow).where(DeviceRow.id == device_id))
+    if outcome == ["completed"]:
+        assert stored is not None and stored.enrollment_status == "Enrolled"  # kept, whole
+    else:
+        assert outcome == ["waited"] and stored is None  # removed while still a placeholder
+    assert await session.scalar(select(DeviceRow.id).where(DeviceRow.id == newest)) == newest
