@@ -4,33 +4,13 @@ users shared at the first rank that has it signs in nobody, as before (docs/secu
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quince.store import migrate
-from quince.store.database import make_engine
-from tests.conftest import scratch_postgresql_database
-
-
-@pytest.fixture
-async def blank_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An empty database of its own (the suite's shared one is already at head)."""
-    pg = os.environ.get("QUINCE_TEST_DATABASE_URL")
-    async with AsyncExitStack() as stack:
-        url = (await stack.enter_async_context(scratch_postgresql_database(pg, "quince_mig")) if pg
-               else f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-        engine = make_engine(url)
-        yield engine
-        await engine.dispose()
-
 
 USERS = [
     # id, username, email, managed Apple ID

@@ -15,14 +15,16 @@ from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from quince.config import Settings
-from quince.domain.errors import QuinceError
+from quince.domain.errors import ConcurrentChange, QuinceError
 from quince.pki import authority
 from quince.pki.authority import Pki
 from quince.services.org_groups import ensure_root
 from quince.services.scope import Scope, operator_scope
 from quince.store import migrate
+from quince.store.concurrency import lost_race
 from quince.store.database import make_engine, make_sessionmaker
 
 T = TypeVar("T")
@@ -105,13 +107,21 @@ def run_async(work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(work)
     except QuinceError as exc:
         fail(exc.message)
-    except (DBAPIError, OSError, asyncpg.PostgresError) as exc:
-        url = database_label(settings())
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(
-            f"Cannot use the database at {url}: {reason}. "
-            "Check QUINCE_DATABASE_URL, that the server is running, and run `quince init`."
-        )
+    except (StaleDataError, DBAPIError) as exc:
+        if lost_race(exc):  # another process changed the same data at the same moment
+            fail(ConcurrentChange().message)
+        database_unusable(exc)
+    except (OSError, asyncpg.PostgresError) as exc:
+        database_unusable(exc)
+
+
+def database_unusable(exc: BaseException) -> NoReturn:
+    url = database_label(settings())
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    fail(
+        f"Cannot use the database at {url}: {reason}. "
+        "Check QUINCE_DATABASE_URL, that the server is running, and run `quince init`."
+    )
 
 
 def print_json(data: Any) -> None:

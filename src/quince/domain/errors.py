@@ -30,6 +30,17 @@ class Conflict(QuinceError):
     """The change would clash with something already stored."""
 
 
+class ConcurrentChange(Conflict):
+    """Another request changed the same data at the same moment (a lost race), so this one was
+    rolled back; reading again and retrying is safe."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Another request changed the same data at the same moment, so nothing was changed. "
+            "Read it again and retry."
+        )
+
+
 class GroupIdTaken(Conflict):
     def __init__(self, group_id: str, holder: str | None) -> None:
         # The holder is named only when the caller may see it (None: outside their subtree).

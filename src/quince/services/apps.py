@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import (
@@ -31,6 +29,7 @@ from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.services import devices, org_groups, user_groups, users
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
+from quince.store import concurrency
 from quince.store.models import (
     AppAssignmentRow,
     AppRow,
@@ -284,15 +283,22 @@ async def assign(
             f"{'at or below it' if target_kind == 'og' else 'on its branch'}, so the app could "
             "never reach its devices.",
         )
-    existing = await db.scalar(select(AppAssignmentRow).where(
-        AppAssignmentRow.app_id == app.id, AppAssignmentRow.target_kind == target_kind,
-        AppAssignmentRow.target_id == target_id,
-    ))
-    if existing is not None:
-        raise Conflict(f"{app.name!r} is already assigned to {name!r} (assignment {existing.id}).")
-    row = AppAssignmentRow(app_id=app.id, target_kind=target_kind, target_id=target_id, mode=mode)
-    db.add(row)
-    await db.flush()
+    # Insert unless assigned there already, in one statement: of two requests assigning at once,
+    # one assigns and the other gets the same refusal as a request coming after it.
+    row_id = await db.scalar(
+        concurrency.insert(db, AppAssignmentRow)
+        .values(app_id=app.id, target_kind=target_kind, target_id=target_id, mode=mode)
+        .on_conflict_do_nothing(index_elements=["app_id", "target_kind", "target_id"])
+        .returning(AppAssignmentRow.id)
+    )
+    if row_id is None:
+        existing = await db.scalar(select(AppAssignmentRow.id).where(
+            AppAssignmentRow.app_id == app.id, AppAssignmentRow.target_kind == target_kind,
+            AppAssignmentRow.target_id == target_id,
+        ))
+        raise Conflict(f"{app.name!r} is already assigned to {name!r} (assignment {existing}).")
+    row = await db.get(AppAssignmentRow, row_id)
+    assert row is not None
     return row
 
 
@@ -447,9 +453,8 @@ async def set_device_app_status(
     if row is None:
         # Insert-if-missing in one statement, so two transactions recording the same pair at
         # once both end up updating the one row (both dialects speak ON CONFLICT DO NOTHING).
-        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
         await db.execute(
-            insert(DeviceAppRow)
+            concurrency.insert(db, DeviceAppRow)
             .values(device_id=device_id, app_id=app_id, **values)
             .on_conflict_do_nothing(index_elements=["device_id", "app_id"])
         )

@@ -32,7 +32,7 @@ from quince.apple.mdm_messages import (
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import QuinceError
 from quince.pki.authority import Pki, serial_hex
-from quince.services import app_delivery
+from quince.services import app_delivery, placeholders
 from quince.services.enrollment import Flow, SecretKind, SessionStatus, secret_hash
 from quince.store.models import (
     DeviceCertificateRow,
@@ -185,9 +185,7 @@ async def handle_checkin(db: AsyncSession, context: DeviceContext, message: Chec
         device.topic = message.topic
         device.push_state = None
         if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
-            device.enrollment_status = EnrollmentStatus.ENROLLED.value
-            device.enrolled_at = now
-            device.unenrolled_at = None
+            placeholders.complete(device, now)
             context.enrollment.status = SessionStatus.COMPLETED.value
             context.enrollment.completed_at = now
             await _extend_access_token(db, context)

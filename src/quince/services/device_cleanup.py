@@ -1,10 +1,12 @@
 """Removing abandoned placeholders (DESIGN.md rule 2) in bulk, after an administrator confirmed it.
 
 A placeholder is *abandoned* when its user signed in again and a newer record superseded it while
-it was still EnrollmentInProgress. Those records stay in the device list on purpose; an
-administrator may remove the ones superseded more than N days ago, in one OG's subtree. Removal
-takes what hangs off each record with it, in the caller's transaction (nothing here commits), so
-a failure leaves everything as it was:
+it was still EnrollmentInProgress, and its device never completed enrollment since. Those records
+stay in the device list on purpose; an administrator may remove the ones superseded more than N
+days ago, in one OG's subtree. A record that ever completed is never removed here, even one that
+completes while the removal runs: every statement that decides what goes checks the condition
+again. Removal takes what hangs off each record with it, in the caller's transaction (nothing here
+commits), so a failure leaves everything as it was:
 
 - its enrollment session (`enrollment_sessions.device_id`, RESTRICT), the session's secrets
   (CASCADE) and any identity certificate SCEP issued for it (`device_certificates.session_id`,
@@ -26,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, Delete, Select, Update, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import Conflict, InvalidInput
+from quince.services import placeholders
 from quince.services.scope import Scope
 from quince.store.models import (
     CommandRow,
@@ -105,11 +107,11 @@ def cutoff_for(days: int, now: datetime | None = None) -> datetime:
 
 
 def abandoned_condition(cutoff: datetime) -> ColumnElement[bool]:
-    """Superseded while still EnrollmentInProgress, before `cutoff`. `superseded_at` is set with the
+    """Superseded before `cutoff` and never completed. `superseded_at` is set with the
     supersession; a record without it (none is written so) counts from its creation."""
     return and_(
         DeviceRow.superseded_by_device_id.is_not(None),
-        DeviceRow.enrollment_status == EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value,
+        placeholders.never_completed(),
         or_(
             DeviceRow.superseded_at < cutoff,
             and_(DeviceRow.superseded_at.is_(None), DeviceRow.created_at < cutoff),
@@ -168,8 +170,9 @@ async def remove(db: AsyncSession, scope: Scope, days: int, *, expected: int,
     confirmed); else RemovalChanged and nothing is touched. Does not commit."""
     scope.require_write()
     cutoff = cutoff_for(days, now)
-    # The condition is evaluated once, here, and the rows locked on PostgreSQL, so a device that
-    # completes its enrollment meanwhile waits for this transaction rather than losing its data.
+    # The rows are locked on PostgreSQL, so a device that completes its enrollment meanwhile waits
+    # for this transaction (or, if it completed first, is no longer selected). SQLite reads this
+    # before its write transaction starts: the first write below checks the condition again.
     locked = _abandoned(scope, cutoff).with_only_columns(
         DeviceRow.id, DeviceRow.superseded_by_device_id
     ).order_by(DeviceRow.id).with_for_update(of=DeviceRow)
@@ -179,6 +182,15 @@ async def remove(db: AsyncSession, scope: Scope, days: int, *, expected: int,
     if not successor:
         return Removed(0, Holdings(0, 0, 0, 0, 0))
     ids = sorted(successor)
+    still = abandoned_condition(cutoff)
+    claimed = 0
+    for chunk in _chunks(ids):
+        # devices -> certificates -> sessions -> devices is a cycle: unbind before deleting. Being
+        # the first write, this also takes SQLite's write lock, after which nothing else changes.
+        claimed += await _run(db, update(DeviceRow).where(DeviceRow.id.in_(chunk), still)
+                              .values(certificate_id=None))
+    if claimed != len(ids):  # one completed its enrollment meanwhile: the caller rolls back
+        raise RemovalChanged(expected, claimed)
     session_ids: list[int] = []
     certificate_ids: list[int] = []
     for chunk in _chunks(ids):
@@ -189,8 +201,6 @@ async def remove(db: AsyncSession, scope: Scope, days: int, *, expected: int,
             select(DeviceCertificateRow.id).where(DeviceCertificateRow.session_id.in_(chunk)))
     commands = messages = apps = 0
     for chunk in _chunks(ids):
-        # devices -> certificates -> sessions -> devices is a cycle: unbind before deleting.
-        await _run(db, update(DeviceRow).where(DeviceRow.id.in_(chunk)).values(certificate_id=None))
         commands += await _run(db, delete(CommandRow).where(CommandRow.device_id.in_(chunk)))
         messages += await _run(db, delete(DeviceMessageRow).where(DeviceMessageRow.device_id.in_(chunk)))
         apps += await _run(db, delete(DeviceAppRow).where(DeviceAppRow.device_id.in_(chunk)))
@@ -204,8 +214,8 @@ async def remove(db: AsyncSession, scope: Scope, days: int, *, expected: int,
     await _repoint_predecessors(db, successor)
     removed = 0
     for chunk in _chunks(ids):
-        removed += await _run(db, delete(DeviceRow).where(DeviceRow.id.in_(chunk)))
-    if removed != len(ids):  # the rows were locked: only a bug gets here; the caller rolls back
+        removed += await _run(db, delete(DeviceRow).where(DeviceRow.id.in_(chunk), still))
+    if removed != len(ids):  # the rows were locked or written: only a bug gets here; the caller rolls back
         raise RemovalChanged(expected, removed)
     _expire_copies(db)
     return Removed(removed, Holdings(len(session_ids), len(certificate_ids), commands, messages, apps))

@@ -3,9 +3,9 @@
 DESIGN.md rules 1, 2 and 4: the sign-in decides the target OG (the enrollment policy), creates an
 enrollment session and a placeholder device record (EnrollmentInProgress, Employee Owned, user
 enrolled, licence type 2); signing in again creates new ones and marks the user's older
-placeholders as superseded by the new record. Secrets bound to the session (the account-driven
-access token, the web flow's one-time profile download) are random, stored as SHA-256 hashes,
-and expire with the session.
+placeholders that never completed as superseded by the new record (services/placeholders.py).
+Secrets bound to the session (the account-driven access token, the web flow's one-time profile
+download) are random, stored as SHA-256 hashes, and expire with the session.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from quince.domain.devices import EnrollmentStatus, license_type_eligibility, ow
 from quince.domain.enrollment_policy import EnrollmentDecision, EnrollmentRefusal
 from quince.domain.errors import QuinceError
 from quince.domain.users import sign_in_name_key
-from quince.services import enrollment_preview, enrollment_refusals, passwords, sign_in_throttle
+from quince.services import enrollment_preview, enrollment_refusals, passwords, placeholders, sign_in_throttle
 from quince.services.org_tree import load_overrides, load_tree
 from quince.services.sign_in_throttle import Namespace, Throttle
 from quince.store.models import (
@@ -197,17 +197,7 @@ async def start(
     )
     db.add(device)
     await db.flush()
-    superseded = tuple(await db.scalars(
-        update(DeviceRow)
-        .where(
-            DeviceRow.enrollment_user_id == user.id,
-            DeviceRow.id != device.id,
-            DeviceRow.enrollment_status == EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value,
-            DeviceRow.superseded_by_device_id.is_(None),
-        )
-        .values(superseded_by_device_id=device.id, superseded_at=now)
-        .returning(DeviceRow.id)
-    ))
+    superseded = await placeholders.supersede_older(db, user.id, device, now)
     enrollment = EnrollmentSessionRow(
         user_id=user.id,
         flow=flow.value,

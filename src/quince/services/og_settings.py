@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import og_settings as rules
@@ -14,7 +14,8 @@ from quince.domain.org_groups import OrgGroup
 from quince.services import org_groups
 from quince.services.org_tree import load_overrides, load_tree
 from quince.services.scope import Scope
-from quince.store.models import OGSettingRow
+from quince.store import concurrency
+from quince.store.models import OGSettingRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,11 @@ async def override(
     """Set `key` at the OG itself; an OverrideOnly permission gives inheriting children a copy.
 
     Without `child_permission`, an existing override keeps its permission (changing a locked
-    value must not unlock it); a new override gets InheritOrOverride.
+    value must not unlock it); a new override gets InheritOrOverride. Changes of the tree and its
+    settings take turns (the checks read the parents, the copies go to the children).
     """
     scope.require_write()
+    await concurrency.exclusive(session, concurrency.Section.ORG_TREE)
     definition = rules.definition(key)
     parsed = definition.parse(value)
     await org_groups.get(session, scope, og_id)
@@ -84,8 +87,10 @@ async def override(
 
 
 async def inherit(session: AsyncSession, scope: Scope, og_id: int, key: str) -> SettingView:
-    """Drop the OG's own value of `key` so it follows its parent again."""
+    """Drop the OG's own value of `key` so it follows its parent again (dropping it twice is
+    the same as once)."""
     scope.require_write()
+    await concurrency.exclusive(session, concurrency.Section.ORG_TREE)
     rules.definition(key)
     await org_groups.get(session, scope, og_id)
     tree, overrides = await load_tree(session), await load_overrides(session)
@@ -97,12 +102,12 @@ async def inherit(session: AsyncSession, scope: Scope, og_id: int, key: str) -> 
 
 
 async def _write(session: AsyncSession, og_id: int, key: str, value: Override) -> None:
-    row = await session.scalar(
-        select(OGSettingRow).where(OGSettingRow.og_id == og_id, OGSettingRow.key == key)
+    """Insert or replace the OG's own value of `key` in one statement (no read-then-write)."""
+    # ON CONFLICT DO UPDATE runs no Python-side onupdate: updated_at is set here.
+    values = {"value": value.value, "child_permission": value.child_permission.value,
+              "updated_at": utcnow()}
+    insert = concurrency.insert(session, OGSettingRow)
+    await session.execute(
+        insert.values(og_id=og_id, key=key, **values)
+        .on_conflict_do_update(index_elements=["og_id", "key"], set_=values)
     )
-    if row is None:
-        row = OGSettingRow(og_id=og_id, key=key)
-        session.add(row)
-    row.value = value.value
-    row.child_permission = value.child_permission.value
-    await session.flush()

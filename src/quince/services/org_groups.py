@@ -21,6 +21,7 @@ from quince.domain.org_groups import (
 from quince.services.org_tree import load_overrides, load_tree
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
+from quince.store import concurrency
 from quince.store.models import (
     AdminRow,
     ApiKeyRow,
@@ -165,6 +166,7 @@ async def create(
 ) -> OrgGroupRow:
     """A new OG below `parent_id`; starts with the overrides an OverrideOnly parent demands."""
     scope.require_write()
+    await concurrency.exclusive(session, concurrency.Section.ORG_TREE)
     parent = await get(session, scope, parent_id)
     name = validate_og_name(name)
     validate_group_id(group_id)
@@ -222,8 +224,12 @@ async def update(
     country: str | None = None,
     locale: str | None = None,
 ) -> OrgGroupRow:
-    """Change an OG's fields; moving it (a new parent) is only allowed while it holds nothing."""
+    """Change an OG's fields; moving it (a new parent) is only allowed while it holds nothing.
+
+    Changes of the tree take turns: two empty OGs moved under each other at the same moment
+    would otherwise both pass the checks and make a loop cut off from the tree."""
     scope.require_write()
+    await concurrency.exclusive(session, concurrency.Section.ORG_TREE)
     row = await get(session, scope, og_id)
     if name is not None:
         row.name = validate_og_name(name)
@@ -276,6 +282,7 @@ async def _move_or_retype(
 async def delete(session: AsyncSession, scope: Scope, og_id: int) -> None:
     """Delete an OG that holds nothing; its own settings go with it."""
     scope.require_write()
+    await concurrency.exclusive(session, concurrency.Section.ORG_TREE)
     row = await get(session, scope, og_id)
     if row.parent_id is None or row.id == scope.og_id:
         raise Conflict(

@@ -1,4 +1,9 @@
-"""Loading the OG tree and its setting overrides into the pure domain types."""
+"""Loading the OG tree and its setting overrides into the pure domain types.
+
+Both read columns rather than ORM objects, so they always see the rows as stored now and never a
+copy the session loaded earlier (a change made by another transaction, or by a bulk statement in
+this one, would not reach such a copy).
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,23 @@ from quince.domain.og_settings import ChildPermission, Override
 from quince.domain.org_groups import OGType, OrgGroup, OrgTree
 from quince.store.models import OGSettingRow, OrgGroupRow
 
-
-def to_domain(row: OrgGroupRow) -> OrgGroup:
-    return OrgGroup(
-        id=row.id, uuid=row.uuid, name=row.name, group_id=row.group_id,
-        type=OGType(row.type), parent_id=row.parent_id,
-    )
+_TREE = select(OrgGroupRow.id, OrgGroupRow.uuid, OrgGroupRow.name, OrgGroupRow.group_id,
+               OrgGroupRow.type, OrgGroupRow.parent_id)
+_OVERRIDES = select(OGSettingRow.og_id, OGSettingRow.key, OGSettingRow.value,
+                    OGSettingRow.child_permission)
 
 
 async def load_tree(session: AsyncSession) -> OrgTree:
-    rows = await session.scalars(select(OrgGroupRow))
-    return OrgTree(to_domain(r) for r in rows)
+    rows = (await session.execute(_TREE)).tuples()
+    return OrgTree(
+        OrgGroup(id=og_id, uuid=uuid, name=name, group_id=group_id, type=OGType(kind),
+                 parent_id=parent_id)
+        for og_id, uuid, name, group_id, kind, parent_id in rows
+    )
 
 
 async def load_overrides(session: AsyncSession) -> dict[int, dict[str, Override]]:
     out: dict[int, dict[str, Override]] = {}
-    for row in await session.scalars(select(OGSettingRow)):
-        out.setdefault(row.og_id, {})[row.key] = Override(
-            row.value, ChildPermission(row.child_permission)
-        )
+    for og_id, key, value, permission in (await session.execute(_OVERRIDES)).tuples():
+        out.setdefault(og_id, {})[key] = Override(value, ChildPermission(permission))
     return out

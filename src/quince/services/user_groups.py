@@ -10,6 +10,7 @@ from quince.domain.org_groups import validate_og_name
 from quince.services import org_groups, users
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
+from quince.store import concurrency
 from quince.store.models import (
     EnrollmentUserRow,
     UserGroupMappingRow,
@@ -150,15 +151,18 @@ async def members(
 
 
 async def add_member(session: AsyncSession, scope: Scope, group_id: int, user_id: int) -> bool:
-    """Add a user to a group; False when the user was already a member."""
+    """Add a user to a group; False when the user was already a member (also when another request
+    added them at the same moment: one statement inserts the membership or finds it there)."""
     scope.require_write()
     group = await get(session, scope, group_id)
     user = await users.get(session, scope, user_id)
-    if await session.get(UserGroupMemberRow, (group.id, user.id)) is not None:
-        return False
-    session.add(UserGroupMemberRow(user_group_id=group.id, user_id=user.id))
-    await session.flush()
-    return True
+    added = await session.scalar(
+        concurrency.insert(session, UserGroupMemberRow)
+        .values(user_group_id=group.id, user_id=user.id)
+        .on_conflict_do_nothing(index_elements=["user_group_id", "user_id"])
+        .returning(UserGroupMemberRow.user_id)
+    )
+    return added is not None
 
 
 async def remove_member(session: AsyncSession, scope: Scope, group_id: int, user_id: int) -> None:
@@ -214,16 +218,26 @@ async def add_mapping(
             f"User group {group.name!r} lives at {home.name!r}; it can only map to that "
             f"organization group or one below it, not {target.name!r}.",
         )
-    existing = await session.scalar(select(UserGroupMappingRow).where(
+    taken = Conflict(
+        f"User group {group.name!r} is already mapped to {target.name!r}; change its rank instead."
+    )
+    existing = await session.scalar(select(UserGroupMappingRow.id).where(
         UserGroupMappingRow.user_group_id == group.id, UserGroupMappingRow.og_id == target.id
     ))
     if existing is not None:
-        raise Conflict(
-            f"User group {group.name!r} is already mapped to {target.name!r}; change its rank instead."
-        )
-    row = UserGroupMappingRow(user_group_id=group.id, og_id=target.id, rank=_validate_rank(rank))
-    session.add(row)
-    await session.flush()
+        raise taken  # before the rank is checked: the mapping is there whatever its rank
+    # Insert unless mapped already, in one statement: of two requests adding the same mapping
+    # at once, one adds it and the other gets the same refusal as a request coming after it.
+    row_id = await session.scalar(
+        concurrency.insert(session, UserGroupMappingRow)
+        .values(user_group_id=group.id, og_id=target.id, rank=_validate_rank(rank))
+        .on_conflict_do_nothing(index_elements=["user_group_id", "og_id"])
+        .returning(UserGroupMappingRow.id)
+    )
+    if row_id is None:
+        raise taken
+    row = await session.get(UserGroupMappingRow, row_id)
+    assert row is not None
     return row
 
 

@@ -11,6 +11,7 @@ from quince.simulator.device import (
     ConnectResult,
     Credentials,
     EnrollmentResult,
+    PendingEnrollment,
     SimulatedDevice,
     Step,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "EnrollmentResult",
     "HardwareFacts",
     "NotEnrolled",
+    "PendingEnrollment",
     "ProtocolViolation",
     "ServerRefused",
     "SimulatedDevice",

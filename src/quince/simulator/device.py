@@ -110,6 +110,18 @@ class ConnectResult:
         return [e.status for e in self.exchanges]
 
 
+@dataclass(frozen=True)
+class PendingEnrollment:
+    """A device whose person has signed in (`start_enrollment`) and that has not yet fetched its
+    profile (`finish_enrollment`)."""
+
+    base_url: str
+    machine_info: bytes = field(repr=False)
+    access_token: str = field(repr=False)
+    started: float
+    first_step: int
+
+
 @dataclass
 class _Enrollment:
     access_token: str
@@ -217,38 +229,52 @@ class SimulatedDevice:
 
         With `abort_after_sign_in` the person signs in and then cancels: the device never brings
         its token back, so the enrollment stays unfinished on the server."""
+        pending = await self.start_enrollment()
+        if abort_after_sign_in:
+            return self._result(pending, EnrollmentResult(self.credentials.email, "aborted_after_sign_in"))
+        return await self.finish_enrollment(pending)
+
+    async def start_enrollment(self) -> PendingEnrollment:
+        """The first half of `enroll`: discovery, the enrollment POST and the sign-in, up to the
+        access token (Quince now holds the placeholder record). Several devices can be started
+        before any is finished, as when one person sets up an iPhone and an iPad at once."""
         started, first_step = time.perf_counter(), len(self.steps)
         base_url = await self.discover()
         machine_info = self.built_in.sign(self._machine_info())
         sign_in_url = await self._challenge(base_url, machine_info)
         token = await self.sign_in(sign_in_url)
-        result = EnrollmentResult(self.credentials.email, "aborted_after_sign_in")
-        if not abort_after_sign_in:
-            profile = await self._fetch_profile(base_url, machine_info, token)
-            scep = await self._scep(profile)
-            self._enrollment = _Enrollment(token, profile, scep.key, scep.certificate, new_enrollment_id())
-            self.iphone.enrolled(self._enrollment.enrollment_id,
-                                 InstalledProfile(profile.plist, managed=False, signer=profile.signer),
-                                 scep.certificate)
-            try:
-                await self._checkin("checkin.Authenticate", {
-                    "MessageType": "Authenticate", "Topic": profile.mdm.topic,
-                    "EnrollmentID": self._enrollment.enrollment_id, "OSVersion": self.iphone.facts.os_version,
-                    "BuildVersion": self.iphone.facts.build_version,
-                    "ProductName": self.iphone.facts.product_name,
-                })
-                await self.token_update()
-            except Exception:
-                # iOS removes a profile whose check-in fails: the device is not enrolled.
-                self._enrollment = None
-                self.iphone.unenrolled()
-                raise
-            result = EnrollmentResult(
-                self.credentials.email, "enrolled", self._enrollment.enrollment_id,
-                profile.mdm.assigned_managed_apple_id, profile.mdm.topic,
-            )
-        result.steps = self.steps[first_step:]
-        result.seconds = time.perf_counter() - started
+        return PendingEnrollment(base_url, machine_info, token, started, first_step)
+
+    async def finish_enrollment(self, pending: PendingEnrollment) -> EnrollmentResult:
+        """The second half of `enroll`: the profile, SCEP, Authenticate and the first TokenUpdate."""
+        profile = await self._fetch_profile(pending.base_url, pending.machine_info, pending.access_token)
+        scep = await self._scep(profile)
+        self._enrollment = _Enrollment(pending.access_token, profile, scep.key, scep.certificate,
+                                       new_enrollment_id())
+        self.iphone.enrolled(self._enrollment.enrollment_id,
+                             InstalledProfile(profile.plist, managed=False, signer=profile.signer),
+                             scep.certificate)
+        try:
+            await self._checkin("checkin.Authenticate", {
+                "MessageType": "Authenticate", "Topic": profile.mdm.topic,
+                "EnrollmentID": self._enrollment.enrollment_id, "OSVersion": self.iphone.facts.os_version,
+                "BuildVersion": self.iphone.facts.build_version,
+                "ProductName": self.iphone.facts.product_name,
+            })
+            await self.token_update()
+        except Exception:
+            # iOS removes a profile whose check-in fails: the device is not enrolled.
+            self._enrollment = None
+            self.iphone.unenrolled()
+            raise
+        return self._result(pending, EnrollmentResult(
+            self.credentials.email, "enrolled", self._enrollment.enrollment_id,
+            profile.mdm.assigned_managed_apple_id, profile.mdm.topic,
+        ))
+
+    def _result(self, pending: PendingEnrollment, result: EnrollmentResult) -> EnrollmentResult:
+        result.steps = self.steps[pending.first_step:]
+        result.seconds = time.perf_counter() - pending.started
         return result
 
     def _machine_info(self) -> bytes:

@@ -10,11 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quince.apple.errors import ForbiddenForUserEnrollment, InvalidCommand
 from quince.domain.errors import (
+    ConcurrentChange,
     Conflict,
     InvalidInput,
     InvalidPlacement,
@@ -28,6 +30,7 @@ from quince.domain.og_settings import UnknownSetting
 from quince.services.admins import AuthenticationFailed
 from quince.services.devices import DeviceNotFound
 from quince.services.sign_in_throttle import Throttled
+from quince.store.concurrency import lost_race
 from quince.web.api.schemas import ApiError
 
 log = logging.getLogger("quince.api")
@@ -134,18 +137,6 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(request, 400, 1001, _validation_message(exc))
 
-    @app.exception_handler(IntegrityError)
-    async def _clash(request: Request, exc: IntegrityError) -> JSONResponse:
-        # Services check uniqueness and references first; a constraint still firing means another
-        # request changed the same data at the same moment (check-then-write race).
-        log.info("api conflict %s %s: %s", request.method, request.url.path, exc.orig,
-                 extra={"activity_id": activity_id(request)})
-        return error_response(
-            request, 409, 1020,
-            "The change clashes with data another request stored at the same moment; read it "
-            "again and retry.",
-        )
-
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = error_response(request, exc.status_code, exc.status_code, str(exc.detail))
@@ -166,3 +157,18 @@ def install(app: FastAPI) -> None:
             request, 500, 1999,
             "Quince could not complete the request; quote the activityId to your support team.",
         )
+
+    async def _lost_race(request: Request, exc: Exception) -> JSONResponse:
+        # A write that lost a race with another request (see store.concurrency.lost_race): the
+        # transaction is rolled back, nothing changed, and retrying is safe. Never a 500.
+        if not lost_race(exc):
+            return await _unexpected(request, exc)
+        log.warning("api conflict %s %s: %s: %s", request.method, request.url.path,
+                    type(exc).__name__, getattr(exc, "orig", None) or exc,
+                    extra={"activity_id": activity_id(request)})
+        refusal = ConcurrentChange()
+        status, code = _classify(refusal)
+        return error_response(request, status, code, refusal.message)
+
+    app.add_exception_handler(StaleDataError, _lost_race)
+    app.add_exception_handler(DBAPIError, _lost_race)  # IntegrityError and PostgreSQL's class 40

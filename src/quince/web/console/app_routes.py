@@ -24,6 +24,7 @@ from quince.services.paging import PageRequest
 from quince.store.models import OrgGroupRow
 from quince.web.console.context import (
     Console,
+    ConsoleRoute,
     log,
     not_found,
     open_console,
@@ -38,7 +39,7 @@ from quince.web.console.context import (
     text,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 PAGE_SIZE = 50
 KINDS = (("public", "Public App Store"), ("in_house", "In-house"),

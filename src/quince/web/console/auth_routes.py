@@ -13,6 +13,7 @@ from quince.services.admins import AuthenticationFailed
 from quince.services.sign_in_throttle import Throttled
 from quince.web.console import accounts, cookies, pages
 from quince.web.console.context import (
+    ConsoleRoute,
     address,
     key,
     log,
@@ -23,7 +24,7 @@ from quince.web.console.context import (
     text,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 USERNAME_MAX = 128
 PASSWORD_MAX = 256

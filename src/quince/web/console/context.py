@@ -9,24 +9,35 @@ return at once (the sign-in redirect, or a 404 for an OG out of reach); a POST r
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
 from python_multipart.exceptions import MultipartParseError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from quince import logs
 from quince.config import Settings
-from quince.domain.errors import NotFound
+from quince.domain.errors import (
+    ConcurrentChange,
+    Conflict,
+    NotFound,
+    OutOfScope,
+    QuinceError,
+    ReadOnly,
+)
 from quince.services import admin_sessions, org_groups
 from quince.services.scope import Scope
+from quince.store.concurrency import lost_race
 from quince.store.models import AdminRow, OrgGroupRow
 from quince.web.console import accounts, cookies, pages
 from quince.web.device_management import signing
@@ -230,6 +241,43 @@ def read_only(request: Request, console: Console) -> Response:
         path=request.url.path)
     return problem(request, 403, "Not allowed",
                    f"{console.admin.username} has read-only access: nothing was changed.", console)
+
+
+def concurrent_change(request: Request, exc: Exception) -> Response:
+    """The answer to a change that lost a race with another request (its transaction rolled back)."""
+    log(request, "console.change", "concurrent_change", warn=True, path=request.url.path,
+        error=type(exc).__name__)
+    return problem(request, 409, "Changed at the same moment", ConcurrentChange().message)
+
+
+def refused(request: Request, exc: QuinceError) -> Response:
+    """A refusal no form on the page shows (say, the object another request removed meanwhile)."""
+    if isinstance(exc, NotFound):
+        return not_found(request)
+    status = 403 if isinstance(exc, ReadOnly | OutOfScope) else 409 if isinstance(exc, Conflict) else 400
+    log(request, "console.change", "refused", warn=True, path=request.url.path, reason=exc.message)
+    return problem(request, status, "Not changed", exc.message)
+
+
+class ConsoleRoute(APIRoute):
+    """Every console route: what escapes a route's own handling becomes a page, never JSON or a
+    server error: a write that lost a race with another request (store.concurrency.lost_race) is
+    the 409 page of `concurrent_change`, and a refusal the route did not show is `refused`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except QuinceError as exc:
+                return refused(request, exc)
+            except (StaleDataError, DBAPIError) as exc:
+                if not lost_race(exc):
+                    raise
+                return concurrent_change(request, exc)
+
+        return route
 
 
 def expired(request: Request) -> Response:

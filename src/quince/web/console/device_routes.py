@@ -30,6 +30,7 @@ from quince.store.models import (
 )
 from quince.web.console.context import (
     Console,
+    ConsoleRoute,
     log,
     open_console,
     open_for_change,
@@ -44,7 +45,7 @@ from quince.web.console.context import (
     text,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 PAGE_SIZE = 50
 # Commands, apps and raw messages on a device's page: the latest ones, with a note when cut.

@@ -22,6 +22,7 @@ from quince.services.org_tree import load_overrides, load_tree
 from quince.store.models import OrgGroupRow
 from quince.web.console.context import (
     Console,
+    ConsoleRoute,
     load_console,
     log,
     open_console,
@@ -34,7 +35,7 @@ from quince.web.console.context import (
     text,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 # Form fields are cut a little above the service's limits, so an over-long entry gets the
 # service's message instead of being silently shortened.

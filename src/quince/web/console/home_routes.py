@@ -11,9 +11,9 @@ from fastapi.responses import Response
 
 from quince.services import dashboard, enrollment_refusals
 from quince.services.dashboard import DayCount
-from quince.web.console.context import open_console, render
+from quince.web.console.context import ConsoleRoute, open_console, render
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 REASONS = {
     "UserEnrollmentDisabled": "User Enrollment not enabled",

@@ -29,6 +29,7 @@ from quince.store.models import DeviceRow, EnrollmentSessionRow, OrgGroupRow
 from quince.web.console import pages
 from quince.web.console.context import (
     Console,
+    ConsoleRoute,
     log,
     open_console,
     read_form,
@@ -37,7 +38,7 @@ from quince.web.console.context import (
     text,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 LOG_CHOICES = (
     ("all", "Both logs"),

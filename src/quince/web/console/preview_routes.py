@@ -29,9 +29,9 @@ from quince.services import enrollment_preview, users
 from quince.services.enrollment_preview import OUTSIDE_OG, OUTSIDE_USER_GROUP, Place, Visibility
 from quince.services.paging import PageRequest
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
-from quince.web.console.context import Console, log, open_console, render
+from quince.web.console.context import Console, ConsoleRoute, log, open_console, render
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 GROUP_ID_INPUT_MAX = 256
 SUGGESTIONS = 20

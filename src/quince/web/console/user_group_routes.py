@@ -19,6 +19,7 @@ from quince.services.scope import Scope
 from quince.store.models import OrgGroupRow, UserGroupMappingRow, UserGroupRow
 from quince.web.console.context import (
     Console,
+    ConsoleRoute,
     log,
     not_found,
     open_console,
@@ -34,7 +35,7 @@ from quince.web.console.context import (
     text,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 PAGE_SIZE = 50
 NAME_MAX = NAME_MAX_LENGTH

@@ -27,6 +27,7 @@ from quince.store.models import (
 )
 from quince.web.console.context import (
     Console,
+    ConsoleRoute,
     log,
     not_found,
     open_console,
@@ -42,7 +43,7 @@ from quince.web.console.context import (
     text,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ConsoleRoute)
 
 PAGE_SIZE = 50
 STATUSES = (("", "Any"), ("active", "Active"), ("inactive", "Inactive"))

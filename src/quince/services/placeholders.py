@@ -1,0 +1,66 @@
+"""The placeholder device record of DESIGN.md rule 2: which records are still placeholders, how a
+newer sign-in supersedes them, and how one that completes stops being one.
+
+A placeholder is created at sign-in (EnrollmentInProgress) and becomes the enrolled device when
+its device completes enrollment (the first TokenUpdate). When the same person signs in again, the
+placeholders they left unfinished are *superseded* by the new record and shown as abandoned. Only
+records that never completed are ever superseded, in the statement that marks them, so a record
+completing at the same moment is left alone; and a superseded placeholder whose device completes
+after all (it got its profile before the newer sign-in: an iPhone and an iPad signing in at about
+the same time) is a real, working device: completing it clears the mark.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+
+from quince.domain.devices import EnrollmentStatus
+from quince.store.models import DeviceRow
+
+
+def never_completed() -> ColumnElement[bool]:
+    """Records whose device never completed enrollment: still EnrollmentInProgress and never
+    enrolled (a completed record is Enrolled, or Unenrolled with its enrollment date kept)."""
+    return and_(
+        DeviceRow.enrollment_status == EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value,
+        DeviceRow.enrolled_at.is_(None),
+    )
+
+
+async def supersede_older(
+    db: AsyncSession, user_id: int, newer: DeviceRow, now: datetime
+) -> tuple[int, ...]:
+    """Mark the user's other placeholders that never completed (and are not superseded yet) as
+    superseded by `newer`; their ids. One guarded UPDATE: a record completing in another
+    transaction at the same moment either completes first and is left alone (PostgreSQL checks
+    the condition again on the row it waited for; SQLite has one writer at a time), or is marked
+    and then clears the mark itself as it completes (`complete`)."""
+    return tuple(await db.scalars(
+        update(DeviceRow)
+        .where(
+            DeviceRow.enrollment_user_id == user_id,
+            DeviceRow.id != newer.id,
+            never_completed(),
+            DeviceRow.superseded_by_device_id.is_(None),
+        )
+        .values(superseded_by_device_id=newer.id, superseded_at=now)
+        .returning(DeviceRow.id)
+    ))
+
+
+def complete(device: DeviceRow, now: datetime) -> None:
+    """The placeholder becomes the enrolled device (written at the caller's flush). A completed
+    record is never abandoned: a supersession mark goes, even one this session has not seen."""
+    device.enrollment_status = EnrollmentStatus.ENROLLED.value
+    device.enrolled_at = now
+    device.unenrolled_at = None
+    device.superseded_by_device_id = None
+    device.superseded_at = None
+    # Unconditionally in the UPDATE: a newer sign-in may have marked the row after this session
+    # read it, so "None as read" says nothing about the row as stored.
+    flag_modified(device, "superseded_by_device_id")
+    flag_modified(device, "superseded_at")
