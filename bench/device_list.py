@@ -37,7 +37,8 @@ from sqlalchemy import bindparam, insert, select, text, update
 from bench.mdm import ADMIN, ADMIN_PASSWORD, REPO, _fresh_database
 from bench.servers import free_port, start
 from quince.domain.devices import EnrollmentStatus
-from quince.services import admins, og_settings, org_groups, passwords
+from quince.services.access import admins, passwords
+from quince.services.directory import og_settings, org_groups
 from quince.services.scope import operator_scope
 from quince.store import migrate
 from quince.store.database import make_engine, make_sessionmaker

@@ -32,7 +32,8 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from bench.servers import ServerProcess, free_port, start
-from quince.services import admins, og_settings, org_groups, passwords
+from quince.services.access import admins, passwords
+from quince.services.directory import og_settings, org_groups
 from quince.services.scope import operator_scope
 from quince.simulator import Credentials, SimulatedDevice, run_many, shared_transport
 from quince.store import migrate

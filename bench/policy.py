@@ -16,8 +16,10 @@ from rich.table import Table
 from sqlalchemy import insert
 
 from quince.domain.enrollment_policy import EnrollingUser, GroupMapping, decide_enrollment_og
-from quince.services import enrollment_preview, og_settings, org_groups, passwords, user_groups, users
-from quince.services.org_tree import load_overrides, load_tree
+from quince.services.access import passwords
+from quince.services.directory import og_settings, org_groups, user_groups, users
+from quince.services.directory.org_tree import load_overrides, load_tree
+from quince.services.enrollment import preview as enrollment_preview
 from quince.services.paging import PageRequest
 from quince.services.scope import operator_scope
 from quince.store import migrate

@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.config import Settings
-from quince.services import admins, passwords
-from quince.services.org_groups import ensure_root
+from quince.services.access import admins, passwords
+from quince.services.directory.org_groups import ensure_root
 from quince.services.scope import Scope, operator_scope
 from quince.store import migrate
 from quince.store.database import make_engine, make_sessionmaker

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import EnrollmentRefusal
-from quince.services import enrollment, users
-from quince.services.enrollment import Flow
+from quince.services.directory import users
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import Flow
 from tests.browser.conftest import console_sign_in, save_screenshot
 from tests.integration.console.support import Fleet, add_device, enrolled
 

@@ -8,7 +8,7 @@ import os
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import og_settings, user_groups, users
+from quince.services.directory import og_settings, user_groups, users
 from quince.services.scope import Scope
 from tests.browser.conftest import console_sign_in, save_screenshot
 from tests.integration.console.support import Fleet

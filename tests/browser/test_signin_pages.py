@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import enrollment
-from quince.services.enrollment import SecretKind
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import SecretKind
 from tests.browser.conftest import save_screenshot
 from tests.integration.device_management.support import ACCOUNT, PASSWORD, WEB, Org, devices
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, err_console, plain, print_json, run
 from quince.cli.views import JsonOption, PasswordStdinOption, admin_dict, api_key_dict, read_password
-from quince.services import admins, org_groups
+from quince.services.access import admins
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 
 admin_app = typer.Typer(

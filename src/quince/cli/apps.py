@@ -12,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, when
 from quince.domain.app_eligibility import AppKind, parse_kind
-from quince.services import app_delivery, apps, devices, org_groups, user_groups, users
-from quince.services.apps import AssignmentView, NewApp
+from quince.services.apps import catalog as apps
+from quince.services.apps import delivery as app_delivery
+from quince.services.apps.catalog import AssignmentView, NewApp
+from quince.services.devices import records as devices
+from quince.services.directory import org_groups, user_groups, users
 from quince.services.scope import Scope
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow
 

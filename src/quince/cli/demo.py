@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.cli.runtime import console, plain, print_json, run, settings
 from quince.cli.views import JsonOption
 from quince.domain.errors import Conflict
-from quince.services import demo as demo_tenant
+from quince.services.demo import tenant as demo_tenant
 from quince.services.scope import Scope
 
 

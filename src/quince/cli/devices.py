@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import JsonOption
-from quince.services import commands, devices
+from quince.services.devices import records as devices
+from quince.services.mdm import commands
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceRow

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, plain, print_json, run
 from quince.cli.views import JsonOption
-from quince.services import sign_in_names
+from quince.services.directory import sign_in_names
 from quince.services.scope import Scope
 
 

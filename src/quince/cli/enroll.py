@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, plain, print_json, run
 from quince.cli.views import JsonOption
-from quince.services import enrollment_preview
+from quince.services.enrollment import preview as enrollment_preview
 from quince.services.scope import Scope
 
 app = typer.Typer(no_args_is_help=True, help="Enrollment: preview where a user's device would enroll.")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, og_dict, when
-from quince.services import org_groups
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store.models import OrgGroupRow
 

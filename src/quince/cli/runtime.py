@@ -21,7 +21,7 @@ from quince.config import Settings
 from quince.domain.errors import ConcurrentChange, QuinceError
 from quince.pki import authority
 from quince.pki.authority import Pki
-from quince.services.org_groups import ensure_root
+from quince.services.directory.org_groups import ensure_root
 from quince.services.scope import Scope, operator_scope
 from quince.store import migrate
 from quince.store.concurrency import lost_race

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import JsonOption, setting_dict, value_text
-from quince.services import og_settings, org_groups
+from quince.services.directory import og_settings, org_groups
 from quince.services.scope import Scope
 
 app = typer.Typer(

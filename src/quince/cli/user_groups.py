@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, mapping_dict, user_dict, user_group_dict
 from quince.domain.errors import NotFound
-from quince.services import org_groups, user_groups, users
+from quince.services.directory import org_groups, user_groups, users
 from quince.services.scope import Scope
 
 app = typer.Typer(

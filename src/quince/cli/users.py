@@ -20,7 +20,8 @@ from quince.cli.views import (
     user_dict,
 )
 from quince.domain.errors import QuinceError
-from quince.services import org_groups, user_import, users
+from quince.services.directory import org_groups, users
+from quince.services.directory.user_import import importer as user_import
 from quince.services.scope import Scope
 
 app = typer.Typer(no_args_is_help=True, help="Enrollment users: the people who enroll devices.")

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import fail
 from quince.domain.og_settings import SettingValue
-from quince.services import og_settings
-from quince.services.org_tree import load_tree
+from quince.services.directory import og_settings
+from quince.services.directory.org_tree import load_tree
 from quince.services.paging import MAX_PAGE_SIZE, Page, PageRequest
 from quince.store.models import (
     AdminRow,

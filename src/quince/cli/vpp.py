@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.cli.runtime import console, emit, err_console, fail, plain, print_json, run, settings
 from quince.cli.views import JsonOption, when
 from quince.clients.vpp import VppClient
-from quince.services import org_groups, vpp_sync, vpp_tokens
+from quince.services.apps import vpp_sync, vpp_tokens
+from quince.services.apps.vpp_tokens import TokenInfo
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
-from quince.services.vpp_tokens import TokenInfo
 
 app = typer.Typer(no_args_is_help=True, help="Apps and Books (VPP): location tokens and purchased apps.")
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import quince
 from quince.config import Settings
 from quince.pki.authority import Pki
-from quince.services import sign_in_throttle
-from quince.services.admins import VerifiedPasswords
+from quince.services.access import sign_in_throttle
+from quince.services.access.admins import VerifiedPasswords
 from quince.store.database import make_engine, make_sessionmaker
 from quince.web import metrics as metrics_routes
 from quince.web import workers

@@ -18,7 +18,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from quince.services import status_counts
+from quince.services.devices import status_counts
 from quince.web.faces import face_of
 from quince.web.networks import Network, allowed, parse_networks
 

@@ -16,7 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quince.clients.apns import ApnsClients
 from quince.config import Settings
-from quince.services import admin_sessions, app_delivery, jobs, push, sign_in_throttle
+from quince.services import jobs
+from quince.services.access import admin_sessions, sign_in_throttle
+from quince.services.apps import delivery as app_delivery
+from quince.services.mdm import push
 
 
 class BackgroundWork:

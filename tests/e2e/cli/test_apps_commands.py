@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import apps, og_settings, org_groups, user_groups, users
+from quince.services.apps import catalog as apps
+from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow
 from tests.e2e.cli.conftest import Cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import og_settings, org_groups, users
+from quince.services.directory import og_settings, org_groups, users
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow
 from tests.e2e.cli.conftest import Cli

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import admin_sessions
+from quince.services.access import admin_sessions
 from quince.store.models import AdminRow, EnrollmentUserRow
 from tests.e2e.cli.conftest import Cli
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.apple import cms
 from quince.config import Settings
 from quince.pki import authority
-from quince.services import og_settings, org_groups, users
+from quince.services.directory import og_settings, org_groups, users
 from quince.services.scope import Scope
 from quince.store.models import DeviceCertificateRow, DeviceRow, EnrollmentSessionRow
 from tests.support_scep import scep_enroll_async

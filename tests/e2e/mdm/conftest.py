@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import og_settings, org_groups, users
+from quince.services.directory import og_settings, org_groups, users
 from quince.services.scope import Scope
 from quince.simulator import Credentials, SimulatedDevice
 from tests.conftest import ApiClientFactory

@@ -15,8 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.config import Settings
 from quince.domain.app_eligibility import AppKind
-from quince.services import app_delivery, apps, jobs, og_settings, vpp_tokens
-from quince.services.apps import NewApp
+from quince.services import jobs
+from quince.services.apps import catalog as apps
+from quince.services.apps import delivery as app_delivery
+from quince.services.apps import vpp_tokens
+from quince.services.apps.catalog import NewApp
+from quince.services.directory import og_settings
 from quince.services.scope import Scope
 from quince.store.database import make_sessionmaker
 from quince.store.models import CommandRow, DeviceAppRow, DeviceRow, JobRow, VppUserRow

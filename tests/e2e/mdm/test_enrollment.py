@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services.enrollment import SessionStatus
+from quince.services.enrollment.sessions import SessionStatus
 from quince.store.models import DeviceRow, EnrollmentSessionRow
 from tests.e2e.mdm.conftest import MARIA, NewDevice, Tenant, find_by_udid
 

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from quince.clients import apns_certificate
 from quince.clients.apns import ApnsClients
 from quince.config import Settings
-from quince.services import jobs, push
+from quince.services import jobs
+from quince.services.mdm import push
 from quince.store.database import make_sessionmaker
 from tests.e2e.mdm.conftest import NewDevice, find_by_udid, queue
 from tests.support_apns import ApnsDouble

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from quince.services import og_settings, org_groups, user_groups, users
+from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.scope import Scope
 from quince.store.models import Base
 

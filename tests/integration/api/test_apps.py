@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from quince.services import apps
+from quince.services.apps import catalog as apps
 from quince.store.models import AppRow, DeviceRow, VppTokenRow, VppUserRow
 from tests.conftest import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot

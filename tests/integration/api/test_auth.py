@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import admins
-from quince.services.admins import AuthenticationFailed
+from quince.services.access import admins
+from quince.services.access.admins import AuthenticationFailed
 from quince.services.scope import Scope
 from quince.store.models import AdminRow
 from tests.conftest import ApiClientFactory

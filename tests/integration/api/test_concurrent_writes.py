@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import push
+from quince.services.mdm import push
 from quince.store.models import (
     AppAssignmentRow,
     CommandRow,

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from quince.services import org_groups
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from tests.conftest import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot

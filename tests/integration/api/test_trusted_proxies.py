@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.config import Settings
-from quince.services import admins
+from quince.services.access import admins
 from quince.services.scope import Scope
 from quince.web.app import create_app
 

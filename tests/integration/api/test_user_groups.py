@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from quince.services import user_groups
+from quince.services.directory import user_groups
 from quince.services.scope import Scope
 from tests.conftest import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from quince.services import passwords, users
+from quince.services.access import passwords
+from quince.services.directory import users
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, EnrollmentUserRow
 from tests.conftest import ApiClientFactory

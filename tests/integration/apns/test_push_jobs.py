@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from quince.clients import apns_certificate
 from quince.clients.apns import ApnsClients
 from quince.config import Settings
-from quince.services import jobs, push
+from quince.services import jobs
+from quince.services.mdm import push
 from quince.services.scope import Scope
 from quince.store.database import make_sessionmaker
 from quince.store.models import DeviceRow, JobRow

@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import AppKind, LicenseType
 from quince.domain.errors import Conflict, InvalidInput, NotFound
-from quince.services import app_delivery, apps, user_groups
-from quince.services.apps import NewApp
-from quince.services.devices import DeviceNotFound
+from quince.services.apps import catalog as apps
+from quince.services.apps import delivery as app_delivery
+from quince.services.apps.catalog import NewApp
+from quince.services.devices.records import DeviceNotFound
+from quince.services.directory import user_groups
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import AppRow, JobRow, VppTokenRow, VppUserRow

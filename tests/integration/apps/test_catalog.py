@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import AppKind
 from quince.domain.errors import Conflict, InvalidInput, NotFound, ReadOnly
-from quince.services import apps
-from quince.services.apps import AppChanges, NewApp
+from quince.services.apps import catalog as apps
+from quince.services.apps.catalog import AppChanges, NewApp
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import VppLicenseRow, VppTokenRow, VppUserRow

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import admins, org_groups, users
+from quince.services.access import admins
+from quince.services.directory import org_groups, users
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, EnrollmentSessionRow
 

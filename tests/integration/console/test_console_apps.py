@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import PUBLIC_APP_ON_USER_ENROLLED, AppKind
-from quince.services import app_delivery, apps, user_groups
-from quince.services.apps import NewApp
+from quince.services.apps import catalog as apps
+from quince.services.apps import delivery as app_delivery
+from quince.services.apps.catalog import NewApp
+from quince.services.directory import user_groups
 from quince.services.scope import Scope
 from quince.store.models import (
     AppAssignmentRow,

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import user_groups
+from quince.services.directory import user_groups
 from quince.services.scope import Scope
 from quince.store.models import OGSettingRow, UserGroupRow
 from quince.web.console.context import ConsoleRoute

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import EnrollmentRefusal
-from quince.services import enrollment, users
-from quince.services.enrollment import Flow
+from quince.services.directory import users
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import Flow
 from tests.integration.console.support import NOW, Fleet, add_device, enrolled, sign_in
 
 _CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S)

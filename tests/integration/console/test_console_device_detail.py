@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import user_groups, users
+from quince.services.directory import user_groups, users
 from quince.services.scope import Scope
 from quince.store.models import AppRow, CommandRow, DeviceAppRow, DeviceMessageRow, EnrollmentSessionRow
 from tests.integration.console.support import ALICE_ENROLLMENT_ID, NOW, Fleet, csrf_token, sign_in

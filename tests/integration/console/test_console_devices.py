@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import device_cleanup
+from quince.services.devices import cleanup as device_cleanup
 from quince.store.models import (
     AppRow,
     CommandRow,

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import og_settings, org_groups
+from quince.services.directory import og_settings, org_groups
 from quince.services.scope import Scope
 from quince.store.models import OGSettingRow, OrgGroupRow
 from tests.integration.console.support import Fleet, csrf_token, sign_in

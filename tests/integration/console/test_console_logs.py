@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince import logs
 from quince.config import Settings
-from quince.services import admins
+from quince.services.access import admins
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow
 from tests.integration.console.support import (

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import og_settings, user_groups, users
+from quince.services.directory import og_settings, user_groups, users
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from tests.integration.console.support import Fleet, sign_in

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.users import typed_name_digest
-from quince.services import admins
+from quince.services.access import admins
 from quince.services.scope import Scope
 from tests.integration.console.support import PASSWORD, Fleet, csrf_token, sign_in
 

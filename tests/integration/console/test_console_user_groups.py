@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import user_groups, users
+from quince.services.directory import user_groups, users
 from quince.services.scope import Scope
 from quince.store.models import UserGroupMappingRow, UserGroupMemberRow, UserGroupRow
 from tests.integration.console.support import Fleet, csrf_token, sign_in

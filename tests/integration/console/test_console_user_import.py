@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import user_import_runs
+from quince.services.directory.user_import import runs as user_import_runs
 from quince.store.models import EnrollmentUserRow, UserImportRunRow
 from tests.integration.console.support import Fleet, csrf_token, sign_in
 

@@ -9,7 +9,8 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import passwords, user_groups, users
+from quince.services.access import passwords
+from quince.services.directory import user_groups, users
 from quince.services.scope import Scope
 from quince.store.models import EnrollmentUserRow
 from tests.integration.console.support import Fleet, csrf_token, sign_in

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import og_settings, org_groups, users
+from quince.services.directory import og_settings, org_groups, users
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, EnrollmentSessionRow, SignInAttemptRow
 

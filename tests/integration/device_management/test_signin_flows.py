@@ -11,8 +11,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.discovery import access_token_from_callback_url
-from quince.services import enrollment, user_groups, users
-from quince.services.enrollment import SecretKind
+from quince.services.directory import user_groups, users
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import SecretKind
 from quince.services.scope import Scope
 from quince.web.device_management import signing
 from tests.integration.device_management.support import (

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.config import Settings
-from quince.services import admin_sessions, admins
+from quince.services.access import admin_sessions, admins
 from quince.services.scope import Scope
 from quince.store.models import AdminSessionRow, SignInAttemptRow, utcnow
 from quince.web import workers

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.domain.errors import Conflict, OutOfScope
-from quince.services import jobs, org_groups
+from quince.services import jobs
+from quince.services.directory import org_groups
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.database import make_sessionmaker

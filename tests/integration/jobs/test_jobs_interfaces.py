@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import jobs, org_groups
+from quince.services import jobs
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from tests.conftest import ApiClientFactory
 from tests.e2e.cli.conftest import Cli

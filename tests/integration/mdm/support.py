@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.config import Settings
 from quince.pki import authority
 from quince.pki.authority import fingerprint_sha256, serial_hex
-from quince.services import enrollment
-from quince.services.enrollment import EnrollmentStarted, Flow
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import EnrollmentStarted, Flow
 from quince.store.models import DeviceCertificateRow, EnrollmentUserRow
 
 CHECKIN = "/DeviceServices/mdm/checkin"

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.apple.errors import ForbiddenForUserEnrollment
 from quince.config import Settings
 from quince.logs import JsonLines
-from quince.services import commands, og_settings, org_groups, users
+from quince.services.directory import og_settings, org_groups, users
+from quince.services.mdm import commands
 from quince.services.scope import Scope
 from quince.store.models import (
     CommandRow,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from quince.config import Settings
 from quince.pki import authority
 from quince.pki.authority import Pki
-from quince.services import scep
+from quince.services.enrollment import scep
 from quince.store.database import make_sessionmaker
 from quince.store.models import (
     DeviceCertificateRow,

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import admins, org_groups, user_groups, users
+from quince.services.access import admins
+from quince.services.directory import org_groups, user_groups, users
 from quince.services.scope import Scope
 from quince.store.models import Base, DeviceRow, OrgGroupRow
 

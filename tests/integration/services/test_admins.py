@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.config import Settings
 from quince.domain.errors import Conflict, InvalidInput, NotFound
-from quince.services import admin_sessions, admins
-from quince.services.admins import AuthenticationFailed
+from quince.services.access import admin_sessions, admins
+from quince.services.access.admins import AuthenticationFailed
+from quince.services.access.sign_in_throttle import Throttled
+from quince.services.access.sign_in_throttle import from_settings as throttle_of
 from quince.services.scope import Scope
-from quince.services.sign_in_throttle import Throttled
-from quince.services.sign_in_throttle import from_settings as throttle_of
 from quince.store.models import AdminRow, ApiKeyRow, OrgGroupRow
 from tests.integration.services.conftest import PASSWORD, Tenant
 

@@ -9,9 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import GroupIdOutOfReach, UnknownGroupId, UserEnrollmentDisabled
-from quince.services import dashboard, enrollment, enrollment_refusals, users
-from quince.services.dashboard import DeviceCounts
-from quince.services.enrollment import Flow
+from quince.services.devices import dashboard
+from quince.services.devices.dashboard import DeviceCounts
+from quince.services.directory import users
+from quince.services.enrollment import refusals as enrollment_refusals
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import Flow
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, EnrollmentRefusalRow, OrgGroupRow
 from tests.integration.services.conftest import PASSWORD, Tenant, add_device, scope_at

@@ -10,15 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import UserEnrollmentDisabled
 from quince.domain.sign_in_backoff import BackOff
-from quince.services import enrollment, og_settings, users
-from quince.services.enrollment import (
+from quince.services.access.sign_in_throttle import Throttle, Throttled
+from quince.services.directory import og_settings, users
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import (
     EnrollmentStarted,
     Flow,
     SecretKind,
     WrongCredentials,
 )
 from quince.services.scope import Scope
-from quince.services.sign_in_throttle import Throttle, Throttled
 from quince.store.models import DeviceRow, EnrollmentSessionRow
 from tests.integration.services.conftest import PASSWORD, Tenant, snapshot
 

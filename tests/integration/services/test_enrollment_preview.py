@@ -14,9 +14,10 @@ from quince.domain.enrollment_policy import (
     UserEnrollmentDisabled,
 )
 from quince.domain.errors import NotFound
-from quince.services import enrollment_preview, og_settings, user_groups, users
+from quince.services.directory import og_settings, user_groups, users
+from quince.services.directory.users import UserChanges
+from quince.services.enrollment import preview as enrollment_preview
 from quince.services.scope import Scope
-from quince.services.users import UserChanges
 from tests.integration.services.conftest import Tenant, scope_at, snapshot
 
 UE = "user_enrollment_enabled"

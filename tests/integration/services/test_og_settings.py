@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import InvalidInput, SettingLocked
 from quince.domain.og_settings import SETTINGS, ChildPermission, CurrentSetting, UnknownSetting
-from quince.services import og_settings, org_groups
+from quince.services.directory import og_settings, org_groups
 from quince.services.scope import Scope
 from quince.store.models import OGSettingRow
 from tests.integration.services.conftest import Tenant, snapshot

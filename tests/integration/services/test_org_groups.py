@@ -16,7 +16,8 @@ from quince.domain.errors import (
     InvalidPlacement,
     OrgGroupNotEmpty,
 )
-from quince.services import admins, org_groups, user_groups, users
+from quince.services.access import admins
+from quince.services.directory import org_groups, user_groups, users
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from tests.integration.services.conftest import PASSWORD, Tenant, add_device, scope_at, snapshot
@@ -320,7 +321,7 @@ async def test_every_holding_is_listed_at_once(session: AsyncSession, scope: Sco
 async def test_an_empty_og_is_deleted_with_its_settings(
     session: AsyncSession, scope: Scope, tenant: Tenant
 ) -> None:
-    from quince.services import og_settings
+    from quince.services.directory import og_settings
 
     box = await org_groups.create(session, scope, tenant.acme, name="Box", group_id="box")
     await og_settings.override(session, scope, box.id, "user_enrollment_enabled", True)

@@ -19,10 +19,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.apple.mdm_messages import parse_checkin
-from quince.services import checkin, device_cleanup, enrollment, og_settings, placeholders, users
-from quince.services.checkin import DeviceContext
-from quince.services.device_cleanup import RemovalChanged
-from quince.services.enrollment import EnrollmentStarted, Flow
+from quince.services.devices import cleanup as device_cleanup
+from quince.services.devices.cleanup import RemovalChanged
+from quince.services.directory import og_settings, users
+from quince.services.enrollment import placeholders
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import EnrollmentStarted, Flow
+from quince.services.mdm import checkin
+from quince.services.mdm.checkin import DeviceContext
 from quince.services.scope import Scope
 from quince.store.database import make_sessionmaker
 from quince.store.models import DeviceCertificateRow, DeviceRow, EnrollmentSessionRow

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import NotFound, ReadOnly
-from quince.services import admins, og_settings, org_groups, user_groups, users
+from quince.services.access import admins
+from quince.services.directory import og_settings, org_groups, user_groups, users
+from quince.services.directory.users import UserChanges
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
-from quince.services.users import UserChanges
 from tests.integration.services.conftest import PASSWORD, Tenant, scope_at, snapshot
 
 UE = "user_enrollment_enabled"

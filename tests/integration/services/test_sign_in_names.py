@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, OutOfScope
 from quince.domain.sign_in_backoff import BackOff
-from quince.services import enrollment, sign_in_names, users
+from quince.services.access.sign_in_throttle import Throttle
+from quince.services.directory import sign_in_names, users
+from quince.services.enrollment import sessions as enrollment
 from quince.services.scope import Scope
-from quince.services.sign_in_throttle import Throttle
 from quince.store.models import EnrollmentUserRow
 from tests.integration.services.conftest import PASSWORD, Tenant, scope_at, snapshot
 

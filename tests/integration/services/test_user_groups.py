@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
-from quince.services import user_groups, users
+from quince.services.directory import user_groups, users
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from tests.integration.services.conftest import Tenant, snapshot

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import org_groups, passwords, user_import, users
+from quince.services.access import passwords
+from quince.services.directory import org_groups, users
+from quince.services.directory.user_import import importer as user_import
+from quince.services.directory.user_import.importer import ImportFileError, Progress, RowError, parse_csv
 from quince.services.scope import Scope
-from quince.services.user_import import ImportFileError, Progress, RowError, parse_csv
 from quince.store.models import EnrollmentUserRow
 
 HEADER = "username,email,password,managed_apple_id,first_name,last_name,group_id,active\n"

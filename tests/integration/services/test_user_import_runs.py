@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from quince.domain.errors import NotFound, ReadOnly
-from quince.services import user_import, user_import_runs
+from quince.services.directory.user_import import importer as user_import
+from quince.services.directory.user_import import runs as user_import_runs
 from quince.services.scope import Scope
 from quince.store.database import make_sessionmaker
 from quince.store.models import EnrollmentUserRow, UserImportRunRow

@@ -7,10 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
-from quince.services import passwords, user_groups, users
+from quince.services.access import passwords
+from quince.services.directory import user_groups, users
+from quince.services.directory.users import UserChanges
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
-from quince.services.users import UserChanges
 from quince.store.models import EnrollmentUserRow, UserGroupMemberRow
 from tests.integration.services.conftest import PASSWORD, Tenant, add_device, snapshot
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import org_groups
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store.models import AppRow
 from tests.e2e.cli.conftest import Cli

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.clients.vpp import VppClient, VppError
 from quince.domain.errors import NotFound
-from quince.services import org_groups, vpp_sync, vpp_tokens
+from quince.services.apps import vpp_sync, vpp_tokens
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store.models import AppRow, VppTokenRow
 from tests.support_vpp import VppDouble

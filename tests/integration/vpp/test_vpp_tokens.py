@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
-from quince.services import org_groups, vpp_tokens
+from quince.services.apps import vpp_tokens
+from quince.services.apps.vpp_tokens import VppTokenError
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
-from quince.services.vpp_tokens import VppTokenError
 from quince.store.models import EnrollmentUserRow, OrgGroupRow, VppTokenRow, VppUserRow
 from tests.support_vpp import VppDouble, make_token_file
 

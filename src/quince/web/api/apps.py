@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import APP_NAME_MAX_LENGTH, BUNDLE_ID_MAX_LENGTH, AppKind, LicenseType
 from quince.domain.errors import InvalidInput
-from quince.services import app_delivery, apps, devices, users
-from quince.services.apps import AssignmentView, NewApp
+from quince.services.apps import catalog as apps
+from quince.services.apps import delivery as app_delivery
+from quince.services.apps.catalog import AssignmentView, NewApp
+from quince.services.devices import records as devices
+from quince.services.directory import users
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow, OrgGroupRow
 from quince.web.api import errors
 from quince.web.api.app_schemas import (

@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import InvalidInput
-from quince.services.admins import AuthenticationFailed, VerifiedPasswords, api_scope
+from quince.services.access.admins import AuthenticationFailed, VerifiedPasswords, api_scope
 from quince.services.paging import MAX_PAGE_SIZE, PageRequest
 from quince.services.scope import Scope
 from quince.web.api.schemas import MAX_ID

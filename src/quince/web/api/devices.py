@@ -11,8 +11,9 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import users as user_rules
-from quince.services import commands, devices
-from quince.services.devices import APPLE_PLATFORM, Related
+from quince.services.devices import records as devices
+from quince.services.devices.records import APPLE_PLATFORM, Related
+from quince.services.mdm import commands
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
 from quince.web.api import errors

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from quince.domain import users as user_rules
 from quince.domain.org_groups import GROUP_ID_MAX_LENGTH
-from quince.services import enrollment_preview
+from quince.services.enrollment import preview as enrollment_preview
 from quince.web.api import errors
 from quince.web.api.deps import Caller, Db
 from quince.web.api.schemas import EnrollmentPreview

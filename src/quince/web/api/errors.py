@@ -27,9 +27,9 @@ from quince.domain.errors import (
     SettingLocked,
 )
 from quince.domain.og_settings import UnknownSetting
-from quince.services.admins import AuthenticationFailed
-from quince.services.devices import DeviceNotFound
-from quince.services.sign_in_throttle import Throttled
+from quince.services.access.admins import AuthenticationFailed
+from quince.services.access.sign_in_throttle import Throttled
+from quince.services.devices.records import DeviceNotFound
 from quince.store.concurrency import lost_race
 from quince.web.api.schemas import ApiError
 

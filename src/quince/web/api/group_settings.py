@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from quince.domain.og_settings import CurrentSetting
-from quince.services import og_settings
-from quince.services.og_settings import SettingView
+from quince.services.directory import og_settings
+from quince.services.directory.og_settings import SettingView
 from quince.web.api import errors
 from quince.web.api.deps import Caller, Db, IdPath
 from quince.web.api.schemas import (

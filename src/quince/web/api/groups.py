@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services import org_groups
+from quince.services.directory import org_groups
 from quince.store.models import OrgGroupRow
 from quince.web.api import errors
 from quince.web.api.deps import Caller, Db, IdPath, Paging, sort_descending

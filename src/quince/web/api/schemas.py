@@ -11,8 +11,8 @@ from pydantic.alias_generators import to_pascal
 from quince.domain import users as user_rules
 from quince.domain.errors import InvalidInput
 from quince.domain.og_settings import ChildPermission, CurrentSetting
-from quince.services import passwords
-from quince.services.user_groups import MAX_RANK, MIN_RANK
+from quince.services.access import passwords
+from quince.services.directory.user_groups import MAX_RANK, MIN_RANK
 
 # Database ids are 32-bit; a larger number can name nothing, and PostgreSQL would reject it.
 MAX_ID = 2_147_483_647

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import InvalidInput
-from quince.services import org_groups, user_groups
+from quince.services.directory import org_groups, user_groups
 from quince.services.scope import Scope
 from quince.store.models import UserGroupMappingRow, UserGroupRow
 from quince.web.api import errors

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import users as user_rules
-from quince.services import users
+from quince.services.directory import users
+from quince.services.directory.users import UserChanges
 from quince.services.scope import Scope
-from quince.services.users import UserChanges
 from quince.store.models import EnrollmentUserRow
 from quince.web.api import errors
 from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging, sort_descending

@@ -1,6 +1,6 @@
 """Admin sign-in for the console: the API's admin accounts, with the same back-off as the API.
 
-Credentials are checked by quince.services.admins.authenticate_admin, which the REST API uses
+Credentials are checked by quince.services.access.admins.authenticate_admin, which the REST API uses
 too: failures count once for both faces (docs/security.md).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services.admins import Role
+from quince.services.access.admins import Role
 from quince.services.scope import Scope
 from quince.store.models import AdminRow, OrgGroupRow
 

@@ -17,9 +17,11 @@ from quince.domain.app_eligibility import (
     parse_kind,
 )
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
-from quince.services import app_delivery, app_overview, apps
-from quince.services.app_overview import CatalogEntry
-from quince.services.apps import NewApp
+from quince.services.apps import catalog as apps
+from quince.services.apps import delivery as app_delivery
+from quince.services.apps import overview as app_overview
+from quince.services.apps.catalog import NewApp
+from quince.services.apps.overview import CatalogEntry
 from quince.services.paging import PageRequest
 from quince.store.models import OrgGroupRow
 from quince.web.console.context import (

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from quince.domain.users import typed_name_digest
-from quince.services import admin_sessions, admins
-from quince.services.admins import AuthenticationFailed
-from quince.services.sign_in_throttle import Throttled
+from quince.services.access import admin_sessions, admins
+from quince.services.access.admins import AuthenticationFailed
+from quince.services.access.sign_in_throttle import Throttled
 from quince.web.console import accounts, cookies, pages
 from quince.web.console.context import (
     ConsoleRoute,

@@ -35,7 +35,8 @@ from quince.domain.errors import (
     QuinceError,
     ReadOnly,
 )
-from quince.services import admin_sessions, org_groups
+from quince.services.access import admin_sessions
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store.concurrency import lost_race
 from quince.store.models import AdminRow, OrgGroupRow

@@ -3,7 +3,7 @@ cookie (`CSRF`).
 
 Both reuse the sign-in pages' HMAC helpers with purposes of their own, so a value made for one
 never passes for another. The signature turns away made-up cookies without a database query; the
-session itself lives on the server (quince.services.admin_sessions), which can end it.
+session itself lives on the server (quince.services.access.admin_sessions), which can end it.
 """
 
 from __future__ import annotations

@@ -16,8 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.mdm_messages import load_plist
 from quince.domain.errors import InvalidInput, NotFound, QuinceError, ReadOnly
-from quince.services import apps, commands, device_cleanup, devices, enrollment_preview
-from quince.services.device_cleanup import RemovalChanged
+from quince.services.apps import catalog as apps
+from quince.services.devices import cleanup as device_cleanup
+from quince.services.devices import records as devices
+from quince.services.devices.cleanup import RemovalChanged
+from quince.services.enrollment import preview as enrollment_preview
+from quince.services.mdm import commands
 from quince.services.paging import Page, PageRequest
 from quince.store.models import (
     AppRow,

@@ -16,9 +16,9 @@ from quince.domain import og_settings as rules
 from quince.domain.errors import InvalidInput, InvalidPlacement, NotFound, QuinceError, ReadOnly
 from quince.domain.og_settings import ChildPermission, CurrentSetting
 from quince.domain.org_groups import GROUP_ID_MAX_LENGTH, NAME_MAX_LENGTH, OGType, OrgGroup, check_placement
-from quince.services import og_settings, org_groups
-from quince.services.og_settings import SettingView
-from quince.services.org_tree import load_overrides, load_tree
+from quince.services.directory import og_settings, org_groups
+from quince.services.directory.og_settings import SettingView
+from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.store.models import OrgGroupRow
 from quince.web.console.context import (
     Console,

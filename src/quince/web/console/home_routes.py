@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from quince.services import dashboard, enrollment_refusals
-from quince.services.dashboard import DayCount
+from quince.services.devices import dashboard
+from quince.services.devices.dashboard import DayCount
+from quince.services.enrollment import refusals as enrollment_refusals
 from quince.web.console.context import ConsoleRoute, open_console, render
 
 router = APIRouter(route_class=ConsoleRoute)

@@ -24,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from quince.domain.errors import QuinceError
 from quince.log_bundles import BadFilter, Filters, Summary, collect, parse_since
-from quince.services import devices, users
+from quince.services.devices import records as devices
+from quince.services.directory import users
 from quince.store.models import DeviceRow, EnrollmentSessionRow, OrgGroupRow
 from quince.web.console import pages
 from quince.web.console.context import (

@@ -1,5 +1,5 @@
 """"Where will a user enroll?": the enrollment policy run for a user of the admin's groups, with its
-decision trace, creating nothing (`services.enrollment_preview`).
+decision trace, creating nothing (`services.enrollment.preview`).
 
 The policy sees the whole OG tree, so its answer can name organization groups and user groups of
 other tenants (a user of ours may belong to a group a wider admin mapped elsewhere). The page names
@@ -25,8 +25,9 @@ from quince.domain.enrollment_policy import (
 )
 from quince.domain.errors import NotFound
 from quince.domain.users import USERNAME_MAX_LENGTH
-from quince.services import enrollment_preview, users
-from quince.services.enrollment_preview import OUTSIDE_OG, OUTSIDE_USER_GROUP, Place, Visibility
+from quince.services.directory import users
+from quince.services.enrollment import preview as enrollment_preview
+from quince.services.enrollment.preview import OUTSIDE_OG, OUTSIDE_USER_GROUP, Place, Visibility
 from quince.services.paging import PageRequest
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
 from quince.web.console.context import Console, ConsoleRoute, log, open_console, render

@@ -1,5 +1,5 @@
 """User groups: the list at the chosen OG, a group's page with its members and its ranked OG
-mappings, and the changes an administrator makes there (each through `services.user_groups`)."""
+mappings, and the changes an administrator makes there (each through `services.directory.user_groups`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.domain.org_groups import NAME_MAX_LENGTH
 from quince.domain.users import USERNAME_MAX_LENGTH
-from quince.services import user_groups, users
+from quince.services.directory import user_groups, users
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import OrgGroupRow, UserGroupMappingRow, UserGroupRow

@@ -15,9 +15,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
-from quince.services import passwords, user_import, user_import_runs, users
+from quince.services.access import passwords
+from quince.services.directory import users
+from quince.services.directory.user_import import importer as user_import
+from quince.services.directory.user_import import runs as user_import_runs
+from quince.services.directory.user_import.importer import ImportFileError
 from quince.services.paging import PageRequest
-from quince.services.user_import import ImportFileError
 from quince.store.models import (
     EnrollmentUserRow,
     OrgGroupRow,

@@ -19,8 +19,8 @@ from quince.domain.enrollment_policy import (
     UnknownGroupId,
     UserEnrollmentDisabled,
 )
-from quince.services.enrollment import Flow, WrongCredentials
-from quince.services.sign_in_throttle import Throttled
+from quince.services.access.sign_in_throttle import Throttled
+from quince.services.enrollment.sessions import Flow, WrongCredentials
 from quince.web.device_management import csrf
 from quince.web.html import page_headers, templates
 

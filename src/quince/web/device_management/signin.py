@@ -38,10 +38,12 @@ from quince.domain.enrollment_policy import (
     UserEnrollmentDisabled,
 )
 from quince.domain.errors import InvalidInput
-from quince.services import enrollment, enrollment_preview, sign_in_throttle
-from quince.services.enrollment import EnrollmentStarted, Flow, WrongCredentials
-from quince.services.org_tree import load_overrides, load_tree
-from quince.services.sign_in_throttle import Throttled
+from quince.services.access import sign_in_throttle
+from quince.services.access.sign_in_throttle import Throttled
+from quince.services.directory.org_tree import load_overrides, load_tree
+from quince.services.enrollment import preview as enrollment_preview
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import EnrollmentStarted, Flow, WrongCredentials
 from quince.store.models import EnrollmentUserRow
 from quince.web.device_management import csrf, forms, pages, signing
 from quince.web.device_services.enrollment import PROFILE_PATH

@@ -20,9 +20,9 @@ from quince.apple.profiles import PROFILE_CONTENT_TYPE
 from quince.clients import apns_certificate
 from quince.config import Settings
 from quince.pki.authority import Pki
-from quince.services import enrollment as enrollments
-from quince.services import enrollment_profile
-from quince.services.enrollment import Flow, SecretKind
+from quince.services.enrollment import profile as enrollment_profile
+from quince.services.enrollment import sessions as enrollments
+from quince.services.enrollment.sessions import Flow, SecretKind
 from quince.store.models import DeviceRow, EnrollmentSessionRow, EnrollmentUserRow
 from quince.web.api.deps import session
 from quince.web.device_management.pages import FLOW_PATHS

@@ -1,6 +1,6 @@
 """The MDM channel: check-in (`PUT …/mdm/checkin`) and connect (`PUT …/mdm/server`).
 
-Every request is parsed into one typed identity first, then authenticated (services/checkin.py),
+Every request is parsed into one typed identity first, then authenticated (services/mdm/checkin.py),
 then acted on; the raw plist is kept. A body of the wrong Content-Type is a 415, malformed input a
 400, each with its reason in the DeviceServices log, an unauthenticated request a 403; never 401
 and never 500 for bad input.
@@ -31,9 +31,9 @@ from quince.apple.mdm_messages import (
 from quince.config import Settings
 from quince.domain.devices import EnrollmentStatus
 from quince.pki.authority import Pki
-from quince.services import checkin, commands
-from quince.services.checkin import DeviceContext, DeviceRefused, NotSupported
-from quince.services.enrollment_profile import CHECKIN_PATH, SERVER_PATH
+from quince.services.enrollment.profile import CHECKIN_PATH, SERVER_PATH
+from quince.services.mdm import checkin, commands
+from quince.services.mdm.checkin import DeviceContext, DeviceRefused, NotSupported
 from quince.web.api.deps import session
 from quince.web.device_services.log import log_event
 from quince.web.pki_state import current_pki

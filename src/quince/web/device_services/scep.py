@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from quince.pki import scep
 from quince.pki.authority import Pki
-from quince.services import scep as scep_service
+from quince.services.enrollment import scep as scep_service
 from quince.web.device_services.log import log_event
 from quince.web.pki_state import current_pki
 from quince.web.request_body import BodyTooLarge, read_limited

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict
 from quince.domain.org_groups import group_id_key
-from quince.services import admins, demo_devices, og_settings, org_groups, user_groups, users
+from quince.services.access import admins
+from quince.services.demo import devices as demo_devices
+from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.scope import Scope
 from quince.store.models import OrgGroupRow, utcnow
 

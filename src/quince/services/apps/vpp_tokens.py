@@ -33,8 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.clients.vpp import parse_apple_date, token_hash
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.pki import keystore
-from quince.services import org_groups
-from quince.services.org_tree import load_tree
+from quince.services.directory import org_groups
+from quince.services.directory.org_tree import load_tree
 from quince.services.scope import Scope
 from quince.store.models import OrgGroupRow, VppTokenRow, VppUserRow
 

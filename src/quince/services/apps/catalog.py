@@ -26,7 +26,8 @@ from quince.domain.app_eligibility import (
     validate_manifest_url,
 )
 from quince.domain.errors import Conflict, InvalidInput, NotFound
-from quince.services import devices, org_groups, user_groups, users
+from quince.services.devices import records as devices
+from quince.services.directory import org_groups, user_groups, users
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
 from quince.store import concurrency

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import AppKind, Eligibility, NotSupported, eligibility
 from quince.domain.errors import NotFound
-from quince.services import app_delivery, apps
+from quince.services.apps import catalog as apps
+from quince.services.apps import delivery as app_delivery
 from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store.models import (

@@ -20,7 +20,7 @@ from quince.domain.devices import license_type_eligibility, ownership_for
 from quince.domain.errors import InvalidInput, NotFound
 from quince.domain.og_settings import Ownership
 from quince.domain.users import username_key
-from quince.services import org_groups
+from quince.services.directory import org_groups
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
 from quince.store.models import (

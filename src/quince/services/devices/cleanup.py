@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, Delete, Select, Update, and_, delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput
-from quince.services import placeholders
+from quince.services.enrollment import placeholders
 from quince.services.scope import Scope
 from quince.store.models import (
     CommandRow,

@@ -16,7 +16,8 @@ from quince.domain.users import (
     validate_person_name,
     validate_username,
 )
-from quince.services import org_groups, passwords
+from quince.services.access import passwords
+from quince.services.directory import org_groups
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, EnrollmentUserRow, OrgGroupRow, SignInNameRow

@@ -32,8 +32,9 @@ from quince.apple.mdm_messages import (
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import QuinceError
 from quince.pki.authority import Pki, serial_hex
-from quince.services import app_delivery, placeholders
-from quince.services.enrollment import Flow, SecretKind, SessionStatus, secret_hash
+from quince.services.apps import delivery as app_delivery
+from quince.services.enrollment import placeholders
+from quince.services.enrollment.sessions import Flow, SecretKind, SessionStatus, secret_hash
 from quince.store.models import (
     DeviceCertificateRow,
     DeviceMessageRow,

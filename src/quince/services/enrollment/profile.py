@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.profiles import EnrollmentFlow, EnrollmentProfileSpec, signed_enrollment_profile
 from quince.pki.authority import Pki, device_common_name
-from quince.services import scep
-from quince.services.enrollment import Flow, SessionStatus, mark
+from quince.services.enrollment import scep
+from quince.services.enrollment.sessions import Flow, SessionStatus, mark
 from quince.store.models import EnrollmentSessionRow
 
 CHECKIN_PATH = "/DeviceServices/mdm/checkin"

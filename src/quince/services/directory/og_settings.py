@@ -11,8 +11,8 @@ from quince.domain import og_settings as rules
 from quince.domain.errors import InvalidInput
 from quince.domain.og_settings import ChildPermission, Override, ResolvedSetting
 from quince.domain.org_groups import OrgGroup
-from quince.services import org_groups
-from quince.services.org_tree import load_overrides, load_tree
+from quince.services.directory import org_groups
+from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.scope import Scope
 from quince.store import concurrency
 from quince.store.models import OGSettingRow, utcnow

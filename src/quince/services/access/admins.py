@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.domain.users import typed_name_digest, username_key, validate_username
-from quince.services import admin_sessions, org_groups, passwords, sign_in_throttle
+from quince.services.access import admin_sessions, passwords, sign_in_throttle
+from quince.services.access.sign_in_throttle import Namespace, Throttle
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
-from quince.services.sign_in_throttle import Namespace, Throttle
 from quince.store.models import AdminRow, ApiKeyRow, OrgGroupRow, utcnow
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.clients.vpp import VppClient
 from quince.domain.errors import NotFound
-from quince.services import org_groups
+from quince.services.apps.vpp_tokens import token_row
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
-from quince.services.vpp_tokens import token_row
 from quince.store.models import AppRow
 
 log = logging.getLogger("quince.vpp")

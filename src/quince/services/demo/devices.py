@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.devices import EnrollmentStatus
-from quince.services import enrollment
-from quince.services.enrollment import EnrollmentStarted, Flow, SessionStatus
+from quince.services.enrollment import sessions as enrollment
+from quince.services.enrollment.sessions import EnrollmentStarted, Flow, SessionStatus
 from quince.store.models import EnrollmentUserRow
 
 TTL = timedelta(minutes=30)

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.devices import EnrollmentStatus
-from quince.services import org_groups
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, OrgGroupRow
 

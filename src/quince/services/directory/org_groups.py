@@ -18,7 +18,7 @@ from quince.domain.org_groups import (
     validate_group_id,
     validate_og_name,
 )
-from quince.services.org_tree import load_overrides, load_tree
+from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
 from quince.store import concurrency

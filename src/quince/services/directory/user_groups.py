@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.domain.org_groups import validate_og_name
-from quince.services import org_groups, users
+from quince.services.directory import org_groups, users
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
 from quince.store import concurrency

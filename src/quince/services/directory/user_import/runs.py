@@ -22,9 +22,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quince.domain.errors import NotFound
-from quince.services import org_groups, user_import
+from quince.services.directory import org_groups
+from quince.services.directory.user_import import importer as user_import
+from quince.services.directory.user_import.importer import ImportFileError, ImportReport, ParsedFile, RowError
 from quince.services.scope import Scope
-from quince.services.user_import import ImportFileError, ImportReport, ParsedFile, RowError
 from quince.store.models import UserImportRunRow
 
 log = logging.getLogger("quince.user_import")

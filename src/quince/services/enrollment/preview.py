@@ -21,8 +21,8 @@ from quince.domain.enrollment_policy import (
     group_id_phrases,
 )
 from quince.domain.org_groups import OrgGroup, OrgTree
-from quince.services import users
-from quince.services.org_tree import load_overrides, load_tree
+from quince.services.directory import users
+from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.scope import Scope
 from quince.store.models import (
     EnrollmentUserRow,

@@ -31,8 +31,13 @@ from quince.domain.app_eligibility import AppKind, Eligible, LicenseType, eligib
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import InvalidInput
 from quince.logs import DEVICE_SERVICES, event
-from quince.services import apps, commands, devices, jobs, users, vpp_tokens
-from quince.services.org_tree import load_overrides, load_tree
+from quince.services import jobs
+from quince.services.apps import catalog as apps
+from quince.services.apps import vpp_tokens
+from quince.services.devices import records as devices
+from quince.services.directory import users
+from quince.services.directory.org_tree import load_overrides, load_tree
+from quince.services.mdm import commands
 from quince.services.scope import Scope, operator_scope
 from quince.store.models import (
     AppAssignmentRow,

@@ -3,7 +3,7 @@
 DESIGN.md rules 1, 2 and 4: the sign-in decides the target OG (the enrollment policy), creates an
 enrollment session and a placeholder device record (EnrollmentInProgress, Employee Owned, user
 enrolled, licence type 2); signing in again creates new ones and marks the user's older
-placeholders that never completed as superseded by the new record (services/placeholders.py).
+placeholders that never completed as superseded by the new record (services/enrollment/placeholders.py).
 Secrets bound to the session (the account-driven access token, the web flow's one-time profile
 download) are random, stored as SHA-256 hashes, and expire with the session.
 """
@@ -26,9 +26,12 @@ from quince.domain.devices import EnrollmentStatus, license_type_eligibility, ow
 from quince.domain.enrollment_policy import EnrollmentDecision, EnrollmentRefusal
 from quince.domain.errors import QuinceError
 from quince.domain.users import sign_in_name_key
-from quince.services import enrollment_preview, enrollment_refusals, passwords, placeholders, sign_in_throttle
-from quince.services.org_tree import load_overrides, load_tree
-from quince.services.sign_in_throttle import Namespace, Throttle
+from quince.services.access import passwords, sign_in_throttle
+from quince.services.access.sign_in_throttle import Namespace, Throttle
+from quince.services.directory.org_tree import load_overrides, load_tree
+from quince.services.enrollment import placeholders
+from quince.services.enrollment import preview as enrollment_preview
+from quince.services.enrollment import refusals as enrollment_refusals
 from quince.store.models import (
     DeviceRow,
     EnrollmentSecretRow,

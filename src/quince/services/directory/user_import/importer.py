@@ -28,7 +28,8 @@ from quince.domain.users import (
     validate_person_name,
     validate_username,
 )
-from quince.services import org_groups, passwords, users
+from quince.services.access import passwords
+from quince.services.directory import org_groups, users
 from quince.services.scope import Scope
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
 

@@ -27,7 +27,7 @@ from quince.pki.authority import (
     serial_hex,
     validate_device_csr,
 )
-from quince.services.enrollment import SecretKind, SessionStatus, secret_hash
+from quince.services.enrollment.sessions import SecretKind, SessionStatus, secret_hash
 from quince.store.models import (
     DeviceCertificateRow,
     DeviceRow,

@@ -20,7 +20,8 @@ from quince.apple.commands import build_command, command_json, inventory_update,
 from quince.apple.mdm_messages import CommandReport, ReportStatus
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import Conflict, NotFound
-from quince.services import apps, push
+from quince.services.apps import catalog as apps
+from quince.services.mdm import push
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceRow, OrgGroupRow
 

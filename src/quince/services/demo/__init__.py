@@ -1,0 +1,1 @@
+"""The demo tenant `make run` seeds on a fresh install."""

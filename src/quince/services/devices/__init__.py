@@ -1,0 +1,1 @@
+"""Device records as administrators see them: search, clean-up, dashboard figures."""

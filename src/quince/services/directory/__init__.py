@@ -1,0 +1,1 @@
+"""Who and where: organization groups and their settings, users, user groups, imports."""

@@ -1,0 +1,1 @@
+"""Importing enrollment users from CSV, and the runs the console shows."""

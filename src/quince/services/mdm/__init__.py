@@ -1,0 +1,1 @@
+"""The MDM channel: check-in, the command queue and APNs pushes."""
