@@ -27,7 +27,7 @@ from quince.apple.errors import (
     InvalidServiceURL,
     InvalidSignature,
 )
-from quince.apple.mdm_messages import MAX_DEPTH, json_safe, load_plist
+from quince.apple.plists import MAX_DEPTH, json_safe, load_plist
 from quince.apple.urls import check_service_url
 
 SUPPORTED_REQUEST_TYPES: frozenset[str] = frozenset(

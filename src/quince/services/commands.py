@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.commands import build_command, command_json, inventory_update, merge_inventory
-from quince.apple.mdm_messages import CommandReport, ReportStatus
+from quince.apple.mdm_messages.command_report import CommandReport, ReportStatus
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import Conflict, NotFound
 from quince.services import apps, push

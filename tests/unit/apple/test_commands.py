@@ -27,7 +27,7 @@ from quince.apple.commands import (
     profile_from_payload,
 )
 from quince.apple.errors import ForbiddenForUserEnrollment, InvalidCommand
-from quince.apple.mdm_messages import command_plist, parse_command_plist
+from quince.apple.mdm_messages.replies import command_plist, parse_command_plist
 from quince.domain.errors import InvalidInput
 
 from .pki import device_identity

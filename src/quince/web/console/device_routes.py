@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.apple.mdm_messages import load_plist
+from quince.apple.plists import load_plist
 from quince.domain.errors import InvalidInput, NotFound, QuinceError, ReadOnly
 from quince.services import apps, commands, device_cleanup, devices, enrollment_preview
 from quince.services.device_cleanup import RemovalChanged
