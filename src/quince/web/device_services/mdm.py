@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple import cms
-from quince.apple.commands import command_from_json
+from quince.apple.commands.json_codec import command_from_json
 from quince.apple.discovery import bearer_token
 from quince.apple.errors import InvalidSignature, MalformedMessage
 from quince.apple.mdm_messages.checkin import parse_checkin
