@@ -6,14 +6,9 @@ import logging
 
 import pytest
 
-from quince.clients.vpp import (
-    EventState,
-    NewVppUser,
-    VppClient,
-    VppError,
-    VppUserStatus,
-    error_text,
-)
+from quince.apple.vpp.errors import VppError, error_text
+from quince.apple.vpp.records import EventState, NewVppUser, VppUserStatus
+from quince.clients.vpp import VppClient
 from tests.support_vpp import VppDouble
 
 

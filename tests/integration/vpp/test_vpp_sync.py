@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.clients.vpp import VppClient, VppError
+from quince.apple.vpp.errors import VppError
+from quince.clients.vpp import VppClient
 from quince.domain.errors import NotFound
 from quince.services.apps import vpp_sync, vpp_tokens
 from quince.services.directory import org_groups

@@ -14,26 +14,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quince.apple.errors import InvalidCommand, MalformedMessage
-from quince.apple.mdm_messages import (
-    MAX_STRING_BYTES,
+from quince.apple.mdm_messages.checkin import (
     Authenticate,
     CheckOut,
-    CommandReport,
     DeclarativeManagement,
-    DeviceIdentity,
-    ErrorChainItem,
     GetToken,
-    IdentityKind,
     OtherCheckIn,
-    ReportStatus,
     TokenUpdate,
-    command_plist,
-    json_safe,
     parse_checkin,
-    parse_command_plist,
-    parse_report,
-    unrecognized_device_json,
 )
+from quince.apple.mdm_messages.command_report import (
+    CommandReport,
+    ErrorChainItem,
+    ReportStatus,
+    parse_report,
+)
+from quince.apple.mdm_messages.fields import MAX_STRING_BYTES
+from quince.apple.mdm_messages.identity import DeviceIdentity, IdentityKind
+from quince.apple.mdm_messages.replies import command_plist, parse_command_plist, unrecognized_device_json
+from quince.apple.plists import json_safe
 
 TOPIC = "com.apple.mgmt.External.6f1c1d1e-3b9a-5c8e-9f59-0b7c2a4e51d0"
 ENROLLMENT_ID = "9B1C4E7A-2D3F-4A5B-8C6D-7E8F9A0B1C2D"

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.clients.vpp import EventState, NewVppUser, VppClient, VppError, VppFailure, VppUser
+from quince.apple.vpp.errors import VppError
+from quince.apple.vpp.records import EventState, NewVppUser, VppFailure, VppUser
+from quince.clients.vpp import VppClient
 from quince.config import Settings
 from quince.domain import og_settings as setting_rules
 from quince.domain.app_eligibility import AppKind, Eligible, LicenseType, eligibility

@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.clients.vpp import parse_apple_date, token_hash
+from quince.apple.vpp.json_format import parse_apple_date
+from quince.clients.vpp import token_hash
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.pki import keystore
 from quince.services.directory import org_groups

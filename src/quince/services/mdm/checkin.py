@@ -20,15 +20,14 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.cms import issued_by
-from quince.apple.mdm_messages import (
+from quince.apple.mdm_messages.checkin import (
     HARDWARE_IDENTIFIER_KEYS,
     Authenticate,
     CheckInMessage,
     CheckOut,
-    DeviceIdentity,
-    IdentityKind,
     TokenUpdate,
 )
+from quince.apple.mdm_messages.identity import DeviceIdentity, IdentityKind
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import QuinceError
 from quince.pki.authority import Pki, serial_hex

@@ -16,8 +16,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.apple.commands import build_command, command_json, inventory_update, merge_inventory
-from quince.apple.mdm_messages import CommandReport, ReportStatus
+from quince.apple.commands.building import build_command
+from quince.apple.commands.inventory import inventory_update, merge_inventory
+from quince.apple.commands.json_codec import command_json
+from quince.apple.mdm_messages.command_report import CommandReport, ReportStatus
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import Conflict, NotFound
 from quince.services.apps import catalog as apps

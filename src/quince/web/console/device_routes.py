@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.apple.mdm_messages import load_plist
+from quince.apple.plists import load_plist
 from quince.domain.errors import InvalidInput, NotFound, QuinceError, ReadOnly
 from quince.services.apps import catalog as apps
 from quince.services.devices import cleanup as device_cleanup

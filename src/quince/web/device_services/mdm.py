@@ -18,16 +18,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple import cms
-from quince.apple.commands import command_from_json
+from quince.apple.commands.json_codec import command_from_json
 from quince.apple.discovery import bearer_token
 from quince.apple.errors import InvalidSignature, MalformedMessage
-from quince.apple.mdm_messages import (
-    DeviceIdentity,
-    ReportStatus,
-    command_plist,
-    parse_checkin,
-    parse_report,
-)
+from quince.apple.mdm_messages.checkin import parse_checkin
+from quince.apple.mdm_messages.command_report import ReportStatus, parse_report
+from quince.apple.mdm_messages.identity import DeviceIdentity
+from quince.apple.mdm_messages.replies import command_plist
 from quince.config import Settings
 from quince.domain.devices import EnrollmentStatus
 from quince.pki.authority import Pki
