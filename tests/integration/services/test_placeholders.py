@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from quince.apple.mdm_messages import parse_checkin
+from quince.apple.mdm_messages.checkin import parse_checkin
 from quince.services.devices import cleanup as device_cleanup
 from quince.services.devices.cleanup import RemovalChanged
 from quince.services.directory import og_settings, users
