@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.commands import build_command, command_json, inventory_update, merge_inventory
@@ -23,6 +22,7 @@ from quince.domain.errors import Conflict, NotFound
 from quince.services.apps import catalog as apps
 from quince.services.mdm import push
 from quince.services.scope import Scope
+from quince.store import commands as stored
 from quince.store.models import CommandRow, DeviceRow, OrgGroupRow
 
 
@@ -96,13 +96,7 @@ async def next_for(db: AsyncSession, device: DeviceRow, *, after_not_now: bool) 
     statuses = [CommandStatus.QUEUED.value, CommandStatus.PENDING.value]
     if not after_not_now:
         statuses.append(CommandStatus.NOT_NOW.value)
-    row: CommandRow | None = await db.scalar(
-        select(CommandRow)
-        .where(CommandRow.device_id == device.id, CommandRow.status.in_(statuses))
-        .order_by(CommandRow.id)
-        .limit(1)
-    )
-    return row
+    return await stored.oldest_in(db, device.id, statuses)
 
 
 async def mark_sent(db: AsyncSession, row: CommandRow) -> None:
@@ -116,9 +110,7 @@ async def record_report(db: AsyncSession, device: DeviceRow, report: CommandRepo
     """Apply a device's result to its command; None for Idle, unknown or already-finished ones."""
     if report.status is ReportStatus.IDLE or not report.command_uuid:
         return None
-    row = await db.scalar(
-        select(CommandRow).where(CommandRow.uuid == report.command_uuid, CommandRow.device_id == device.id)
-    )
+    row = await stored.by_uuid(db, device.id, report.command_uuid)
     if row is None or row.status in FINISHED:
         return None
     status = _FROM_REPORT[report.status]
