@@ -36,7 +36,7 @@ class CommandStatus(StrEnum):
 
 
 FINISHED = frozenset({
-    CommandStatus.ACKNOWLEDGED.value, CommandStatus.ERROR.value, CommandStatus.COMMAND_FORMAT_ERROR.value,
+    CommandStatus.ACKNOWLEDGED, CommandStatus.ERROR, CommandStatus.COMMAND_FORMAT_ERROR,
 })
 _FROM_REPORT = {
     ReportStatus.ACKNOWLEDGED: CommandStatus.ACKNOWLEDGED,
@@ -75,14 +75,14 @@ async def queue(
     scope.require_write()
     device = await _device_in_scope(db, scope, device_id)
     command = build_command(request_type, keys, for_user_enrollment=device.is_user_enrolled)
-    if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
+    if device.enrollment_status != EnrollmentStatus.ENROLLED:
         raise Conflict(
             f"Device {device.id} is {device.enrollment_status}; commands can be queued only for "
             "Enrolled devices."
         )
     row = CommandRow(
         device_id=device.id, request_type=str(command["RequestType"]), command=command_json(command),
-        status=CommandStatus.QUEUED.value, queued_by=(queued_by or "")[:160] or None,
+        status=CommandStatus.QUEUED, queued_by=(queued_by or "")[:160] or None,
         queued_at=_now(),
     )
     db.add(row)
@@ -93,14 +93,14 @@ async def queue(
 
 async def next_for(db: AsyncSession, device: DeviceRow, *, after_not_now: bool) -> CommandRow | None:
     """The oldest command to send now; after a NotNow, commands the device deferred wait."""
-    statuses = [CommandStatus.QUEUED.value, CommandStatus.PENDING.value]
+    statuses = [CommandStatus.QUEUED, CommandStatus.PENDING]
     if not after_not_now:
-        statuses.append(CommandStatus.NOT_NOW.value)
+        statuses.append(CommandStatus.NOT_NOW)
     return await stored.oldest_in(db, device.id, statuses)
 
 
 async def mark_sent(db: AsyncSession, row: CommandRow) -> None:
-    row.status = CommandStatus.PENDING.value
+    row.status = CommandStatus.PENDING
     row.sent_at = _now()
     row.attempts += 1
     await db.flush()
@@ -114,7 +114,7 @@ async def record_report(db: AsyncSession, device: DeviceRow, report: CommandRepo
     if row is None or row.status in FINISHED:
         return None
     status = _FROM_REPORT[report.status]
-    row.status = status.value
+    row.status = status
     if status is CommandStatus.NOT_NOW:
         await db.flush()
         return row
@@ -138,7 +138,7 @@ async def _app_result(db: AsyncSession, row: CommandRow) -> None:
     app = await apps.device_app_by_command(db, row.uuid)
     if app is None:
         return
-    if row.status == CommandStatus.ACKNOWLEDGED.value:
+    if row.status == CommandStatus.ACKNOWLEDGED:
         app.status, app.reason = "Installed", "The device installed the app as a managed app."
     else:
         chain = row.error_chain or []
