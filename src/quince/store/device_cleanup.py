@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Delete, Select, Update, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from quince.domain.devices import EnrollmentStatus
 from quince.store.models import (
@@ -137,20 +138,23 @@ async def unbind_certificates_if_abandoned(db: AsyncSession, ids: Sequence[int],
     return unbound
 
 
-async def session_ids_of(db: AsyncSession, device_ids: Sequence[int]) -> list[int]:
+async def _ids_where(
+    db: AsyncSession, wanted: InstrumentedAttribute[int], key: InstrumentedAttribute[int],
+    values: Sequence[int],
+) -> list[int]:
+    """`wanted` of the rows whose `key` is one of `values`."""
     found: list[int] = []
-    for chunk in _chunks(device_ids):
-        found += await db.scalars(
-            select(EnrollmentSessionRow.id).where(EnrollmentSessionRow.device_id.in_(chunk)))
+    for chunk in _chunks(values):
+        found += await db.scalars(select(wanted).where(key.in_(chunk)))
     return found
+
+
+async def session_ids_of(db: AsyncSession, device_ids: Sequence[int]) -> list[int]:
+    return await _ids_where(db, EnrollmentSessionRow.id, EnrollmentSessionRow.device_id, device_ids)
 
 
 async def certificate_ids_of(db: AsyncSession, session_ids: Sequence[int]) -> list[int]:
-    found: list[int] = []
-    for chunk in _chunks(session_ids):
-        found += await db.scalars(
-            select(DeviceCertificateRow.id).where(DeviceCertificateRow.session_id.in_(chunk)))
-    return found
+    return await _ids_where(db, DeviceCertificateRow.id, DeviceCertificateRow.session_id, session_ids)
 
 
 async def delete_device_rows(db: AsyncSession, device_ids: Sequence[int]) -> tuple[int, int, int]:
