@@ -166,6 +166,7 @@ def _clip(text: str) -> str:
 
 
 def release(job: JobRow) -> None:
+    """No worker holds the job any more (written at the caller's flush)."""
     job.locked_by = None
     job.locked_until = None
 
