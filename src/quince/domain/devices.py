@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from quince.domain.og_settings import Ownership
 
@@ -13,6 +14,13 @@ class EnrollmentStatus(StrEnum):
     ENROLLMENT_IN_PROGRESS = "EnrollmentInProgress"
     ENROLLED = "Enrolled"
     UNENROLLED = "Unenrolled"
+
+
+class PushState(StrEnum):
+    """What APNs said about a device's push token the last time Quince pushed to it."""
+
+    OK = "ok"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105  (a push state, not a secret)
 
 
 # Apps and Books licence types: 1 device-based, 2 user-based (DESIGN.md rule 6).
@@ -28,3 +36,31 @@ def ownership_for(is_user_enrolled: bool, default_ownership: str) -> str:
 def license_type_eligibility(is_user_enrolled: bool) -> int:
     """Rule 6: a user-enrolled device can only ever hold user-based licences."""
     return USER_BASED_LICENSE if is_user_enrolled else 0
+
+
+class ReportedIdentity(Protocol):
+    """Who a device message says it comes from (apple/mdm_messages.py's DeviceIdentity)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def is_user_enrollment(self) -> bool: ...
+
+
+def udid_for(identity: ReportedIdentity) -> str:
+    """Rule 3: what a device record keeps as its `udid`. A user-enrolled device reports no UDID:
+    its Enrollment ID is stored there, and every lookup by UDID works with it."""
+    return identity.id
+
+
+def identity_refusal(
+    bound_udid: str | None, is_user_enrolled: bool, identity: ReportedIdentity,
+) -> str | None:
+    """Rule 3 on every device request: why this identity is not the record's device, or None when
+    it is. A user-enrolled record answers only to an Enrollment ID, and once bound only to its own."""
+    if is_user_enrolled and not identity.is_user_enrollment:
+        return "a user-enrolled device must identify by EnrollmentID"
+    if bound_udid is not None and bound_udid != udid_for(identity):
+        return "identity does not match the certificate's device"
+    return None

@@ -30,14 +30,15 @@ class Section(StrEnum):
     more of the tree than they write."""
 
 
-def _is_postgresql(db: AsyncSession) -> bool:
+def is_postgresql(db: AsyncSession) -> bool:
+    """Whether this session talks to PostgreSQL (else SQLite): for store modules' dialect branches."""
     return db.get_bind().dialect.name == "postgresql"
 
 
 async def exclusive(db: AsyncSession, section: Section) -> None:
     """Enter `section` until this transaction ends: another transaction entering it waits, and
     everything read after this sees what the previous holder committed. Call it before reading."""
-    if _is_postgresql(db):
+    if is_postgresql(db):
         # A transaction-scoped advisory lock; taking it again in the same transaction never waits.
         key = zlib.crc32(f"quince:{section.value}".encode())
         await db.execute(select(func.pg_advisory_xact_lock(key)))
@@ -50,7 +51,7 @@ async def exclusive(db: AsyncSession, section: Section) -> None:
 
 def insert(db: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """INSERT for this database, with ON CONFLICT DO NOTHING / DO UPDATE (both dialects speak it)."""
-    return postgresql.insert(model) if _is_postgresql(db) else sqlite.insert(model)
+    return postgresql.insert(model) if is_postgresql(db) else sqlite.insert(model)
 
 
 # SQLSTATE class 40, "transaction rollback": serialization failure (40001), deadlock (40P01).

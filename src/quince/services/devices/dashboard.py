@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.domain.devices import EnrollmentStatus
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
-from quince.store.models import DeviceRow, OrgGroupRow
+from quince.store import dashboard_figures, device_search
+from quince.store.models import OrgGroupRow
 
 CHART_DAYS = 30
 
@@ -56,42 +55,15 @@ class DayCount:
     enrollments: int
 
 
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-async def _force_custom_plan(db: AsyncSession) -> None:
-    # As in devices.search: a generic PostgreSQL plan cannot see how big the path prefix's
-    # subtree is, so each of these grouped scans is planned for its own parameters.
-    if db.get_bind().dialect.name == "postgresql":
-        await db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
 async def device_counts(db: AsyncSession, scope: Scope) -> CountsByOG:
     """Enrolled, in-progress and abandoned devices of the scope's OG itself and of each of its
     direct children (with their subtrees), and the total of all of them."""
     top = await org_groups.get(db, scope, scope.og_id)
-    in_progress = DeviceRow.enrollment_status == EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value
-    stmt = (
-        select(
-            OrgGroupRow.path,
-            _count(DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value),
-            _count(in_progress & DeviceRow.superseded_by_device_id.is_(None)),
-            _count(in_progress & DeviceRow.superseded_by_device_id.is_not(None)),
-        )
-        .select_from(DeviceRow)
-        .join(OrgGroupRow, OrgGroupRow.id == DeviceRow.og_id)
-        .where(OrgGroupRow.path.startswith(top.path, autoescape=True))
-        .group_by(OrgGroupRow.id, OrgGroupRow.path)
-    )
-    await _force_custom_plan(db)
-    children = list(await db.scalars(
-        select(OrgGroupRow).where(OrgGroupRow.parent_id == top.id).order_by(OrgGroupRow.name, OrgGroupRow.id)
-    ))
+    children = await device_search.child_ogs(db, top.id)
     own = DeviceCounts()
     below: dict[str, DeviceCounts] = {}
-    for path, enrolled, waiting, abandoned in (await db.execute(stmt)).tuples():
-        counts = DeviceCounts(int(enrolled), int(waiting), int(abandoned))
+    for path, enrolled, waiting, abandoned in await dashboard_figures.counts_per_og(db, top.path):
+        counts = DeviceCounts(enrolled, waiting, abandoned)
         if path == top.path:
             own = counts
         else:
@@ -103,13 +75,6 @@ async def device_counts(db: AsyncSession, scope: Scope) -> CountsByOG:
     return CountsByOG(OGCounts(top, own, False), rows, total)
 
 
-def _enrollment_day(dialect: str) -> ColumnElement[str]:
-    """The UTC calendar day a device enrolled, as 'YYYY-MM-DD' (SQLite keeps UTC times as text)."""
-    if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", DeviceRow.enrolled_at), "YYYY-MM-DD")
-    return func.substr(DeviceRow.enrolled_at, 1, 10)
-
-
 async def enrollments_per_day(
     db: AsyncSession, scope: Scope, *, days: int = CHART_DAYS, today: date | None = None
 ) -> list[DayCount]:
@@ -119,20 +84,7 @@ async def enrollments_per_day(
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time(), UTC)
     end = datetime.combine(today + timedelta(days=1), time(), UTC)
-    day = _enrollment_day(db.get_bind().dialect.name)
-    stmt = (
-        select(day, func.count())
-        .select_from(DeviceRow)
-        .join(OrgGroupRow, OrgGroupRow.id == DeviceRow.og_id)
-        .where(
-            OrgGroupRow.path.startswith(scope.path, autoescape=True),
-            DeviceRow.enrolled_at >= start,
-            DeviceRow.enrolled_at < end,
-        )
-        .group_by(day)
-    )
-    await _force_custom_plan(db)
-    found = {str(key): int(count) for key, count in (await db.execute(stmt)).tuples()}
+    found = await dashboard_figures.enrollments_by_day(db, scope.path, start, end)
     return [DayCount(d, found.get(d.isoformat(), 0)) for d in (first + timedelta(n) for n in range(days))]
 
 

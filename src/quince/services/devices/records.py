@@ -7,14 +7,11 @@ for them (NotFound), and searches never return one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, false, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import UnaryExpression
-from sqlalchemy.sql.operators import custom_op
 
 from quince.domain.devices import license_type_eligibility, ownership_for
 from quince.domain.errors import InvalidInput, NotFound
@@ -23,6 +20,9 @@ from quince.domain.users import username_key
 from quince.services.directory import org_groups
 from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
+from quince.store import commands as stored_commands
+from quince.store import device_messages, device_search
+from quince.store.device_search import DeviceFilter
 from quince.store.models import (
     CommandRow,
     DeviceMessageRow,
@@ -41,19 +41,6 @@ WS1_ENROLLMENT_STATUSES = (
     "DeviceWipePending", "Retired", "Unenrolled", "AppCatalogOnly", "BlackListed", "PendingAgent",
     "UnenrolledByFeedbackService",
 )
-
-_ORDER_COLUMNS = {
-    "id": DeviceRow.id,
-    "deviceid": DeviceRow.id,
-    "udid": DeviceRow.udid,
-    "lastseen": DeviceRow.last_seen_at,
-    "lastenrolledon": DeviceRow.enrolled_at,
-    "enrollmentstatus": DeviceRow.enrollment_status,
-    "model": DeviceRow.product_name,
-    "operatingsystem": DeviceRow.os_version,
-    "devicereportedname": DeviceRow.device_name,
-}
-
 
 class LastSeen(StrEnum):
     """The console's "Last seen" filter: a window back from now, seen longer ago, or never."""
@@ -93,24 +80,14 @@ _LAST_SEEN_WINDOWS = {
 }
 
 
-def last_seen_condition(choice: LastSeen, now: datetime | None = None, *,
-                        sqlite: bool = False) -> ColumnElement[bool]:
-    """The filter as one condition on `devices.last_seen_at` (indexed)."""
+def _with_last_seen(filters: DeviceFilter, choice: LastSeen, now: datetime | None) -> DeviceFilter:
+    """The console's "Last seen" choice added to the filters, counted back from `now`."""
     if choice is LastSeen.NEVER:
-        return DeviceRow.last_seen_at.is_(None)
+        return replace(filters, never_seen=True)
     since = (now or datetime.now(UTC)) - _LAST_SEEN_WINDOWS[choice]
     if choice is LastSeen.NOT_LAST_MONTH:
-        return DeviceRow.last_seen_at < since  # NULL (never seen) does not match
-    if sqlite:
-        # "Seen lately" matches most of an active fleet. SQLite (never ANALYZEd) still takes
-        # ix_devices_last_seen_at for it and then reads the rows one by one: at 100,000 devices
-        # the count took 240-270 ms, where scanning the table takes 30-45 ms (the page itself
-        # stops after 50 rows either way). SQLite's documented unary "+" keeps it off the index;
-        # PostgreSQL chooses by its statistics (and has no unary + for timestamps).
-        scanned = UnaryExpression(DeviceRow.last_seen_at.expression, operator=custom_op("+"),
-                                  type_=DeviceRow.last_seen_at.type)
-        return scanned >= since
-    return DeviceRow.last_seen_at >= since
+        return replace(filters, not_seen_since=since)
+    return replace(filters, recently_seen_since=since)
 
 
 class SearchBy(StrEnum):
@@ -155,16 +132,9 @@ class Related:
     """Superseding records by id, only those inside the caller's scope."""
 
 
-def _scoped(stmt: Select[tuple[DeviceRow]], path: str) -> Select[tuple[DeviceRow]]:
-    """Devices whose OG lies at or below the OG with this materialized path."""
-    return stmt.join(OrgGroupRow, OrgGroupRow.id == DeviceRow.og_id).where(
-        OrgGroupRow.path.startswith(path, autoescape=True)
-    )
-
-
 async def get(db: AsyncSession, scope: Scope, device_id: int) -> DeviceRow:
     """The device with this id; DeviceNotFound when missing or outside the scope."""
-    row = await db.scalar(_scoped(select(DeviceRow), scope.path).where(DeviceRow.id == device_id))
+    row = await device_search.device_in_subtree(db, scope.path, device_id)
     if row is None:
         raise DeviceNotFound(device_id)
     return row
@@ -187,21 +157,16 @@ async def find_by(db: AsyncSession, scope: Scope, searchby: str, value: str) -> 
             f"Quince does not store {kind.value} for user-enrolled devices, which never report "
             "it; look the device up with searchby=Udid and its Enrollment ID."
         ))
-    row = await db.scalar(
-        _scoped(select(DeviceRow), scope.path)
-        .where(DeviceRow.udid == value)
-        .order_by(DeviceRow.id.desc())
-        .limit(1)
-    )
+    row = await device_search.newest_with_udid(db, scope.path, value)
     if row is None:
         raise DeviceNotFound(value)
     return row
 
 
-def _parse_ownership(raw: str) -> str:
+def _parse_ownership(raw: str) -> Ownership:
     for member in Ownership:
         if raw.strip().casefold() == member.value.casefold():
-            return member.value
+            return member
     allowed = ", ".join(m.value for m in Ownership)
     raise InvalidInput("ownership", f"ownership must be one of {allowed}, not {raw!r}.")
 
@@ -250,77 +215,39 @@ async def search(
     `user` is a username (any case); `model` matches part of the model; times are UTC;
     `last_seen` is the console's window, counted back from `now` (default: the current time);
     `abandoned` True keeps only records another enrollment superseded, False leaves them out."""
-    column = _ORDER_COLUMNS.get(order_by.strip().lower())
-    if column is None:
-        raise InvalidInput("orderby", f"orderby must be one of {', '.join(_ORDER_COLUMNS)}.")
+    order = order_by.strip().lower()
+    if order not in device_search.ORDERS:
+        raise InvalidInput("orderby", f"orderby must be one of {', '.join(device_search.ORDERS)}.")
     path = scope.path if og_id is None else (await org_groups.get(db, scope, og_id)).path
-    stmt = _scoped(select(DeviceRow), path)
-    conditions: list[ColumnElement[bool]] = []
-    if user is not None:
-        conditions.append(DeviceRow.enrollment_user_id == (
-            select(EnrollmentUserRow.id)
-            .where(EnrollmentUserRow.username_key == username_key(user))
-            .scalar_subquery()
-        ))
-    if ownership is not None:
-        letter = _parse_ownership(ownership)
-        # Rule 4: a user-enrolled device is Employee Owned, whatever its row was created with.
-        if letter == Ownership.EMPLOYEE_OWNED.value:
-            conditions.append(DeviceRow.is_user_enrolled.is_(True) | (DeviceRow.ownership == letter))
-        else:
-            conditions.append(DeviceRow.is_user_enrolled.is_(False) & (DeviceRow.ownership == letter))
-    if enrollment_status is not None:
-        conditions.append(DeviceRow.enrollment_status == _parse_status(enrollment_status))
-    if platform is not None and platform.strip().casefold() != APPLE_PLATFORM.casefold():
-        conditions.append(false())  # every device Quince manages is an Apple one
-    if model:
-        conditions.append(
-            DeviceRow.product_name.icontains(model, autoescape=True)
-            | DeviceRow.model_name.icontains(model, autoescape=True)
-            | DeviceRow.model.icontains(model, autoescape=True)
-        )
-    if last_seen_since is not None:
-        conditions.append(DeviceRow.last_seen_at >= as_utc(last_seen_since, "lastseen"))
-    if seen_before is not None:
-        conditions.append(DeviceRow.last_seen_at < as_utc(seen_before, "seenbefore"))
-    if user_enrolled is not None:
-        conditions.append(DeviceRow.is_user_enrolled.is_(user_enrolled))
-    if abandoned is not None:
-        superseded = DeviceRow.superseded_by_device_id.is_not(None)
-        conditions.append(superseded if abandoned else ~superseded)
+    filters = DeviceFilter(
+        path,
+        user_key=username_key(user) if user is not None else None,
+        ownership=_parse_ownership(ownership) if ownership is not None else None,
+        enrollment_status=_parse_status(enrollment_status) if enrollment_status is not None else None,
+        # Every device Quince manages is an Apple one.
+        nothing=platform is not None and platform.strip().casefold() != APPLE_PLATFORM.casefold(),
+        model=model or None,
+        seen_since=as_utc(last_seen_since, "lastseen") if last_seen_since is not None else None,
+        seen_before=as_utc(seen_before, "seenbefore") if seen_before is not None else None,
+        user_enrolled=user_enrolled,
+        abandoned=abandoned,
+    )
     if last_seen is not None:
-        conditions.append(last_seen_condition(last_seen, now, sqlite=db.get_bind().dialect.name == "sqlite"))
-    order = column.desc() if descending else column.asc()
-    stmt = stmt.where(*conditions).order_by(order.nulls_last(), DeviceRow.id)
-    if db.get_bind().dialect.name == "postgresql":
-        # asyncpg prepares statements, and after five runs PostgreSQL may switch to a generic plan,
-        # which cannot see the OG path prefix: it guesses the subtree holds ~2 OGs, so it joins
-        # OG by OG and sorts every device. At 100,000 devices that made a deep page 150-400 ms
-        # (a sort spilled to disk) where the plan for the actual prefix takes 30 ms
-        # (docs/performance.md, "Device list at 100,000 devices"). Whether the prefix is the
-        # root or a leaf changes the best plan, so this search is planned for its parameters
-        # every time (a fraction of a millisecond); SET LOCAL ends with the transaction.
-        await db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        filters = _with_last_seen(filters, last_seen, now)
+    stmt = device_search.devices_matching(db, filters, order, descending=descending)
+    await device_search.plan_for_parameters(db)
     return await paginate(db, stmt, page)
 
 
 async def related(db: AsyncSession, scope: Scope, rows: Sequence[DeviceRow]) -> Related:
     """The OGs, enrollment users and (in-scope) superseding records of these devices."""
-    og_ids = {r.og_id for r in rows}
-    user_ids = {r.enrollment_user_id for r in rows if r.enrollment_user_id is not None}
-    successor_ids = {r.superseded_by_device_id for r in rows if r.superseded_by_device_id is not None}
-    ogs = {og.id: og for og in await db.scalars(select(OrgGroupRow).where(OrgGroupRow.id.in_(og_ids)))}
-    people = {
-        u.id: u
-        for u in await db.scalars(select(EnrollmentUserRow).where(EnrollmentUserRow.id.in_(user_ids)))
-    }
-    successors = {
-        d.id: d
-        for d in await db.scalars(
-            _scoped(select(DeviceRow), scope.path).where(DeviceRow.id.in_(successor_ids))
-        )
-    } if successor_ids else {}
-    return Related(ogs, people, successors)
+    user_ids = [r.enrollment_user_id for r in rows if r.enrollment_user_id is not None]
+    successor_ids = [r.superseded_by_device_id for r in rows if r.superseded_by_device_id is not None]
+    return Related(
+        await device_search.ogs_by_id(db, (r.og_id for r in rows)),
+        await device_search.users_by_id(db, user_ids),
+        await device_search.devices_in_subtree_by_id(db, scope.path, successor_ids),
+    )
 
 
 def effective_ownership(device: DeviceRow) -> str:
@@ -368,8 +295,7 @@ async def command_history(
 ) -> Page[CommandRow]:
     """The device's commands, newest first."""
     device = await get(db, scope, device_id)
-    stmt = select(CommandRow).where(CommandRow.device_id == device.id).order_by(CommandRow.id.desc())
-    return await paginate(db, stmt, page)
+    return await paginate(db, stored_commands.newest_first(device.id), page)
 
 
 async def messages(
@@ -377,10 +303,5 @@ async def messages(
 ) -> Page[DeviceMessageRow]:
     """The raw check-in and connect messages the device sent, newest first."""
     device = await get(db, scope, device_id)
-    stmt = (
-        select(DeviceMessageRow)
-        .where(DeviceMessageRow.device_id == device.id)
-        .order_by(DeviceMessageRow.received_at.desc(), DeviceMessageRow.id.desc())
-    )
-    return await paginate(db, stmt, page)
+    return await paginate(db, device_messages.newest_first(device.id), page)
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 import plistlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from cryptography import x509
-from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.cms import issued_by
@@ -27,21 +25,15 @@ from quince.apple.mdm_messages.checkin import (
     CheckOut,
     TokenUpdate,
 )
-from quince.apple.mdm_messages.identity import DeviceIdentity, IdentityKind
-from quince.domain.devices import EnrollmentStatus
+from quince.apple.mdm_messages.identity import DeviceIdentity
+from quince.domain.devices import EnrollmentStatus, identity_refusal, udid_for
 from quince.domain.errors import QuinceError
 from quince.pki.authority import Pki, serial_hex
 from quince.services.apps import delivery as app_delivery
 from quince.services.enrollment import placeholders
 from quince.services.enrollment.sessions import Flow, SecretKind, SessionStatus, secret_hash
-from quince.store.models import (
-    DeviceCertificateRow,
-    DeviceMessageRow,
-    DeviceRow,
-    EnrollmentSecretRow,
-    EnrollmentSessionRow,
-    EnrollmentUserRow,
-)
+from quince.store import device_binding
+from quince.store.models import DeviceCertificateRow, DeviceMessageRow, DeviceRow, EnrollmentSessionRow
 
 
 class DeviceRefused(QuinceError):
@@ -86,8 +78,10 @@ async def authenticate_device(
         raise DeviceRefused("signer certificate not issued by Quince's CA")
     if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
         raise DeviceRefused("signer certificate outside its validity")
-    params = _binding_params(serial_hex(signer), bearer_token, now)
-    found = (await db.execute(_BINDING, params)).first()
+    # Everything the request is checked against, in one round trip (docs/performance.md).
+    token_hash = secret_hash(bearer_token) if bearer_token and len(bearer_token) <= 512 else None
+    found = await device_binding.binding_of(db, serial_hex(signer), token_kind=SecretKind.ACCESS_TOKEN,
+                                            token_hash=token_hash, now=now)
     if found is None:
         raise DeviceRefused("signer certificate unknown to Quince")
     certificate, enrollment, device, username, token_id = found
@@ -97,41 +91,12 @@ async def authenticate_device(
         raise DeviceRefused("certificate without an enrollment")
     if device.certificate_id is not None and device.certificate_id != certificate.id:
         raise DeviceRefused("device is bound to another certificate")
-    if device.is_user_enrolled and identity.kind is not IdentityKind.USER_ENROLLMENT:
-        raise DeviceRefused("a user-enrolled device must identify by EnrollmentID")
-    if device.udid is not None and device.udid != identity.id:
-        raise DeviceRefused("identity does not match the certificate's device")
-    if enrollment.flow == Flow.ACCOUNT.value and token_id is None:
+    refusal = identity_refusal(device.udid, device.is_user_enrolled, identity)
+    if refusal is not None:
+        raise DeviceRefused(refusal)
+    if enrollment.flow == Flow.ACCOUNT and token_id is None:
         raise DeviceRefused("missing or foreign bearer token")
     return DeviceContext(device, enrollment, certificate, username)
-
-
-# Everything a device message is checked against, in one round trip and read fresh every time
-# (nothing is cached, so a revocation or a new binding counts from the next request): the
-# certificate row by serial; its enrollment session and device (outer joins, so a missing one is
-# refused with its own reason); the device's user name for the log; and the id of the session's
-# unexpired access token whose hash is the bearer token's. Without a usable token, token_hash is
-# NULL, which equals nothing, so the id is NULL. Built once (building it takes about 0.1 ms).
-_BINDING = (
-    select(DeviceCertificateRow, EnrollmentSessionRow, DeviceRow, EnrollmentUserRow.username,
-           EnrollmentSecretRow.id)
-    .outerjoin(EnrollmentSessionRow, EnrollmentSessionRow.id == DeviceCertificateRow.session_id)
-    .outerjoin(DeviceRow, DeviceRow.id == EnrollmentSessionRow.device_id)
-    .outerjoin(EnrollmentUserRow, EnrollmentUserRow.id == DeviceRow.enrollment_user_id)
-    # secret_hash is unique: at most one token row, so this join never multiplies rows.
-    .outerjoin(EnrollmentSecretRow, and_(
-        EnrollmentSecretRow.session_id == EnrollmentSessionRow.id,
-        EnrollmentSecretRow.kind == SecretKind.ACCESS_TOKEN.value,
-        EnrollmentSecretRow.secret_hash == bindparam("token_hash"),
-        EnrollmentSecretRow.expires_at > bindparam("now"),
-    ))
-    .where(DeviceCertificateRow.serial == bindparam("serial"))
-)
-
-
-def _binding_params(serial: str, token: str | None, now: datetime) -> dict[str, Any]:
-    token_hash = secret_hash(token) if token and len(token) <= 512 else None
-    return {"serial": serial, "token_hash": token_hash, "now": now}
 
 
 def _cut(value: str | None, length: int) -> str | None:
@@ -165,7 +130,7 @@ async def handle_checkin(db: AsyncSession, context: DeviceContext, message: Chec
     device, now = context.device, _now()
     if isinstance(message, Authenticate):
         device.certificate_id = context.certificate.id
-        device.udid = message.identity.id
+        device.udid = udid_for(message.identity)
         # Descriptive fields are cut to their columns rather than failing an enrollment.
         device.os_version = _cut(message.os_version, 32) or device.os_version
         device.build_version = _cut(message.build_version, 32) or device.build_version
@@ -184,9 +149,9 @@ async def handle_checkin(db: AsyncSession, context: DeviceContext, message: Chec
         device.push_magic = message.push_magic
         device.topic = message.topic
         device.push_state = None
-        if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
+        if device.enrollment_status != EnrollmentStatus.ENROLLED:
             placeholders.complete(device, now)
-            context.enrollment.status = SessionStatus.COMPLETED.value
+            context.enrollment.status = SessionStatus.COMPLETED
             context.enrollment.completed_at = now
             await _extend_access_token(db, context)
             await db.flush()
@@ -196,7 +161,7 @@ async def handle_checkin(db: AsyncSession, context: DeviceContext, message: Chec
         await db.flush()
         return "token_updated"
     if isinstance(message, CheckOut):
-        device.enrollment_status = EnrollmentStatus.UNENROLLED.value
+        device.enrollment_status = EnrollmentStatus.UNENROLLED
         device.unenrolled_at = now
         await db.flush()
         await app_delivery.on_unenrolled(db, device)
@@ -207,9 +172,5 @@ async def handle_checkin(db: AsyncSession, context: DeviceContext, message: Chec
 async def _extend_access_token(db: AsyncSession, context: DeviceContext) -> None:
     """An account-driven device sends its bearer token on every request for as long as it is
     enrolled: from the first TokenUpdate the token lives as long as the identity certificate."""
-    await db.execute(
-        update(EnrollmentSecretRow)
-        .where(EnrollmentSecretRow.session_id == context.enrollment.id,
-               EnrollmentSecretRow.kind == SecretKind.ACCESS_TOKEN.value)
-        .values(expires_at=_aware(context.certificate.not_after))
-    )
+    await device_binding.extend_secrets(db, context.enrollment.id, SecretKind.ACCESS_TOKEN,
+                                        _aware(context.certificate.not_after))

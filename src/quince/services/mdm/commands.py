@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.commands.building import build_command
@@ -25,6 +24,7 @@ from quince.domain.errors import Conflict, NotFound
 from quince.services.apps import catalog as apps
 from quince.services.mdm import push
 from quince.services.scope import Scope
+from quince.store import commands as stored
 from quince.store.models import CommandRow, DeviceRow, OrgGroupRow
 
 
@@ -38,7 +38,7 @@ class CommandStatus(StrEnum):
 
 
 FINISHED = frozenset({
-    CommandStatus.ACKNOWLEDGED.value, CommandStatus.ERROR.value, CommandStatus.COMMAND_FORMAT_ERROR.value,
+    CommandStatus.ACKNOWLEDGED, CommandStatus.ERROR, CommandStatus.COMMAND_FORMAT_ERROR,
 })
 _FROM_REPORT = {
     ReportStatus.ACKNOWLEDGED: CommandStatus.ACKNOWLEDGED,
@@ -77,14 +77,14 @@ async def queue(
     scope.require_write()
     device = await _device_in_scope(db, scope, device_id)
     command = build_command(request_type, keys, for_user_enrollment=device.is_user_enrolled)
-    if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
+    if device.enrollment_status != EnrollmentStatus.ENROLLED:
         raise Conflict(
             f"Device {device.id} is {device.enrollment_status}; commands can be queued only for "
             "Enrolled devices."
         )
     row = CommandRow(
         device_id=device.id, request_type=str(command["RequestType"]), command=command_json(command),
-        status=CommandStatus.QUEUED.value, queued_by=(queued_by or "")[:160] or None,
+        status=CommandStatus.QUEUED, queued_by=(queued_by or "")[:160] or None,
         queued_at=_now(),
     )
     db.add(row)
@@ -95,20 +95,14 @@ async def queue(
 
 async def next_for(db: AsyncSession, device: DeviceRow, *, after_not_now: bool) -> CommandRow | None:
     """The oldest command to send now; after a NotNow, commands the device deferred wait."""
-    statuses = [CommandStatus.QUEUED.value, CommandStatus.PENDING.value]
+    statuses = [CommandStatus.QUEUED, CommandStatus.PENDING]
     if not after_not_now:
-        statuses.append(CommandStatus.NOT_NOW.value)
-    row: CommandRow | None = await db.scalar(
-        select(CommandRow)
-        .where(CommandRow.device_id == device.id, CommandRow.status.in_(statuses))
-        .order_by(CommandRow.id)
-        .limit(1)
-    )
-    return row
+        statuses.append(CommandStatus.NOT_NOW)
+    return await stored.oldest_in(db, device.id, statuses)
 
 
 async def mark_sent(db: AsyncSession, row: CommandRow) -> None:
-    row.status = CommandStatus.PENDING.value
+    row.status = CommandStatus.PENDING
     row.sent_at = _now()
     row.attempts += 1
     await db.flush()
@@ -118,13 +112,11 @@ async def record_report(db: AsyncSession, device: DeviceRow, report: CommandRepo
     """Apply a device's result to its command; None for Idle, unknown or already-finished ones."""
     if report.status is ReportStatus.IDLE or not report.command_uuid:
         return None
-    row = await db.scalar(
-        select(CommandRow).where(CommandRow.uuid == report.command_uuid, CommandRow.device_id == device.id)
-    )
+    row = await stored.by_uuid(db, device.id, report.command_uuid)
     if row is None or row.status in FINISHED:
         return None
     status = _FROM_REPORT[report.status]
-    row.status = status.value
+    row.status = status
     if status is CommandStatus.NOT_NOW:
         await db.flush()
         return row
@@ -148,7 +140,7 @@ async def _app_result(db: AsyncSession, row: CommandRow) -> None:
     app = await apps.device_app_by_command(db, row.uuid)
     if app is None:
         return
-    if row.status == CommandStatus.ACKNOWLEDGED.value:
+    if row.status == CommandStatus.ACKNOWLEDGED:
         app.status, app.reason = "Installed", "The device installed the app as a managed app."
     else:
         chain = row.error_chain or []

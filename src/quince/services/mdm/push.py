@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.clients.apns import ApnsClient, ApnsClients, PushOutcome, short
-from quince.domain.devices import EnrollmentStatus
+from quince.domain.devices import EnrollmentStatus, PushState
 from quince.logs import DEVICE_SERVICES, event
 from quince.services import jobs
 from quince.store.models import DeviceRow, JobRow
@@ -21,8 +21,6 @@ from quince.store.models import DeviceRow, JobRow
 log = logging.getLogger("quince.push")
 
 PUSH_JOB = "apns.push"
-PUSH_OK = "ok"
-PUSH_INVALID_TOKEN = "invalid_token"  # noqa: S105  (a push_state, not a secret)
 # Waiting for an administrator to install the push certificate: check again this often, and do
 # not use up the job's attempts meanwhile.
 NO_CERTIFICATE_RECHECK = 300.0
@@ -49,13 +47,13 @@ async def handle_push(db: AsyncSession, job: JobRow, apns: ApnsClient | None) ->
     if device is None:
         log.info("push job %s: device %r no longer exists; nothing to push", job.id, device_id)
         return None
-    if device.enrollment_status == EnrollmentStatus.UNENROLLED.value:
+    if device.enrollment_status == EnrollmentStatus.UNENROLLED:
         _log(device, job, "skipped", reason="device is unenrolled")
         return None
     if not device.push_token or not device.push_magic:
         _log(device, job, "skipped", reason="no push token yet (no TokenUpdate)")
         return None
-    if device.push_state == PUSH_INVALID_TOKEN:
+    if device.push_state == PushState.INVALID_TOKEN:
         _log(device, job, "skipped", reason="APNs said the push token is no longer valid")
         return None
     if apns is None:
@@ -84,12 +82,12 @@ async def handle_push(db: AsyncSession, job: JobRow, apns: ApnsClient | None) ->
         "apns_id": result.apns_id,
     }
     if result.outcome is PushOutcome.DELIVERED:
-        device.push_state = PUSH_OK
+        device.push_state = PushState.OK
         _log(device, job, "delivered", **fields)
         return None
     if result.outcome is PushOutcome.INVALID_TOKEN:
         # Not retried: the device sends a new token (TokenUpdate) if it is still enrolled.
-        device.push_state = PUSH_INVALID_TOKEN
+        device.push_state = PushState.INVALID_TOKEN
         _log(device, job, "invalid_token", logging.WARNING, **fields)
         return None
     if result.outcome is PushOutcome.RETRY:
