@@ -38,8 +38,9 @@ from quince.web.api.app_schemas import (
     VppUser,
     VppUsers,
 )
-from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging
 from quince.web.api.schemas import IdValue, Reference, wire_time
+from quince.web.deps import Db
 
 router = APIRouter(tags=["Apps"], responses=errors.RESPONSES)
 A = "/API/mam/apps"

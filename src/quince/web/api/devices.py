@@ -17,7 +17,7 @@ from quince.services.mdm import commands
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, sort_descending
 from quince.web.api.device_schemas import (
     Command,
     CommandHistory,
@@ -32,6 +32,7 @@ from quince.web.api.device_schemas import (
     QueuedCommand,
 )
 from quince.web.api.schemas import ApiError, IdValue, Reference, wire_time
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/mdm/devices", tags=["Devices"], responses=errors.RESPONSES)
 

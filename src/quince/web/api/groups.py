@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.services.directory import org_groups
 from quince.store.models import OrgGroupRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db, IdPath, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, Paging, sort_descending
 from quince.web.api.schemas import (
     IdValue,
     LocationGroup,
@@ -20,6 +20,7 @@ from quince.web.api.schemas import (
     Reference,
     wire_time,
 )
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/groups", tags=["Organization groups"], responses=errors.RESPONSES)
 

@@ -14,7 +14,7 @@ from quince.services.scope import Scope
 from quince.store.models import UserGroupMappingRow, UserGroupRow
 from quince.web.api import errors
 from quince.web.api import users as users_api
-from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging
 from quince.web.api.groups import reference
 from quince.web.api.schemas import (
     IdValue,
@@ -27,6 +27,7 @@ from quince.web.api.schemas import (
     UserGroupUpdate,
     UserSearch,
 )
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/usergroups", tags=["User groups"], responses=errors.RESPONSES)
 

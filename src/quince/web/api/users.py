@@ -14,8 +14,9 @@ from quince.services.directory.users import UserChanges
 from quince.services.scope import Scope
 from quince.store.models import EnrollmentUserRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, sort_descending
 from quince.web.api.schemas import IdValue, User, UserCreate, UserSearch, UserUpdate, wire_time
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/users", tags=["Users"], responses=errors.RESPONSES)
 

@@ -41,8 +41,8 @@ from quince.services.scope import Scope
 from quince.store.concurrency import lost_race
 from quince.store.models import AdminRow, OrgGroupRow
 from quince.web.console import accounts, cookies, pages
-from quince.web.device_management import signing
 from quince.web.proxies import client_address
+from quince.web.security import signing
 
 MAX_ID = 2_147_483_647
 T = TypeVar("T")

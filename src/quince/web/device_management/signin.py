@@ -45,9 +45,10 @@ from quince.services.enrollment import preview as enrollment_preview
 from quince.services.enrollment import sessions as enrollment
 from quince.services.enrollment.sessions import EnrollmentStarted, Flow, WrongCredentials
 from quince.store.models import EnrollmentUserRow
-from quince.web.device_management import csrf, forms, pages, signing
-from quince.web.device_services.enrollment import PROFILE_PATH
+from quince.web.device_management import csrf, forms, pages
+from quince.web.paths import PROFILE_PATH, SIGN_IN_PATHS
 from quince.web.proxies import client_address
+from quince.web.security import signing
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,7 +114,7 @@ def _signin_page(
     return pages.render(
         request, "signin.html", outcome=outcome, status=status,
         csrf_pair=csrf.pair_for(request, _key(request)),
-        title="Sign in", heading=heading, flow=flow.value, action=pages.FLOW_PATHS[flow],
+        title="Sign in", heading=heading, flow=flow.value, action=SIGN_IN_PATHS[flow],
         email=email, group_id=group_id, user_identifier=user_identifier or "", error=error,
     )
 
@@ -129,24 +130,24 @@ async def stylesheet() -> Response:
     )
 
 
-@router.get(pages.FLOW_PATHS[Flow.WEB])
+@router.get(SIGN_IN_PATHS[Flow.WEB])
 async def web_form(request: Request) -> Response:
     """The web (profile-based) flow's sign-in form."""
     return _show_form(request, Flow.WEB)
 
 
-@router.post(pages.FLOW_PATHS[Flow.WEB])
+@router.post(SIGN_IN_PATHS[Flow.WEB])
 async def web_submit(request: Request) -> Response:
     return await _submit(request, Flow.WEB)
 
 
-@router.get(pages.FLOW_PATHS[Flow.ACCOUNT])
+@router.get(SIGN_IN_PATHS[Flow.ACCOUNT])
 async def account_form(request: Request) -> Response:
     """The account-driven flow's sign-in form (the device appends `?user-identifier=`)."""
     return _show_form(request, Flow.ACCOUNT)
 
 
-@router.post(pages.FLOW_PATHS[Flow.ACCOUNT])
+@router.post(SIGN_IN_PATHS[Flow.ACCOUNT])
 async def account_submit(request: Request) -> Response:
     return await _submit(request, Flow.ACCOUNT)
 
@@ -262,7 +263,7 @@ async def _choice_page(
     return pages.render(
         request, "choose_group.html", outcome="group_list", status=400 if error else 200,
         csrf_pair=csrf.pair_for(request, _key(request)),
-        title="Choose your group", heading="Choose your group", action=pages.FLOW_PATHS[flow],
+        title="Choose your group", heading="Choose your group", action=SIGN_IN_PATHS[flow],
         state=state, username=user.username, home_name=home.name,
         choices=choices, error=error,
     )

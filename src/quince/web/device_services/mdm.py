@@ -31,11 +31,11 @@ from quince.apple.mdm_messages import (
 from quince.config import Settings
 from quince.domain.devices import EnrollmentStatus
 from quince.pki.authority import Pki
-from quince.services.enrollment.profile import CHECKIN_PATH, SERVER_PATH
 from quince.services.mdm import checkin, commands
 from quince.services.mdm.checkin import DeviceContext, DeviceRefused, NotSupported
-from quince.web.api.deps import session
+from quince.web.deps import session
 from quince.web.device_services.log import log_event
+from quince.web.paths import CHECKIN_PATH, SERVER_PATH
 from quince.web.pki_state import current_pki
 from quince.web.proxies import from_trusted_proxy
 from quince.web.request_body import BodyTooLarge, read_limited
