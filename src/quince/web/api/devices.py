@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import users as user_rules
 from quince.services.devices import records as devices
@@ -84,7 +83,7 @@ def present_one(row: DeviceRow, related: Related) -> Device:
     )
 
 
-async def present(db: AsyncSession, scope: Scope, rows: Sequence[DeviceRow]) -> list[Device]:
+async def present(db: Db, scope: Scope, rows: Sequence[DeviceRow]) -> list[Device]:
     """Rows as the API's Device, with their OG, user and successor loaded once for the page."""
     related = await devices.related(db, scope, rows)
     return [present_one(row, related) for row in rows]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services.directory import org_groups
 from quince.store.models import OrgGroupRow
@@ -30,7 +29,7 @@ def reference(row: OrgGroupRow) -> Reference:
 
 
 async def present(
-    db: AsyncSession, rows: list[OrgGroupRow], levels: dict[int, int] | None = None
+    db: Db, rows: list[OrgGroupRow], levels: dict[int, int] | None = None
 ) -> list[LocationGroup]:
     """Rows as the API's LocationGroup, with parents and user/admin/device counts."""
     counts = await org_groups.counts(db, [r.id for r in rows])

@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from python_multipart.exceptions import MultipartParseError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -45,6 +44,7 @@ from quince.services.enrollment import preview as enrollment_preview
 from quince.services.enrollment import sessions as enrollment
 from quince.services.enrollment.sessions import EnrollmentStarted, Flow, WrongCredentials
 from quince.store.models import EnrollmentUserRow
+from quince.web.deps import Db
 from quince.web.device_management import csrf, forms, pages
 from quince.web.paths import PROFILE_PATH, SIGN_IN_PATHS
 from quince.web.proxies import client_address
@@ -215,12 +215,12 @@ async def _submit(request: Request, flow: Flow) -> Response:
         return await _start(request, db, flow, user, entry.group_id, entry.user_identifier, "signin.submit")
 
 
-async def _username_of(db: AsyncSession, identifier: str) -> str | None:
+async def _username_of(db: Db, identifier: str) -> str | None:
     user = await enrollment.find_enrollment_user(db, identifier)
     return user.username if user else None
 
 
-async def _group_choices(db: AsyncSession, user: EnrollmentUserRow) -> list[GroupChoice] | None:
+async def _group_choices(db: Db, user: EnrollmentUserRow) -> list[GroupChoice] | None:
     """The OGs to offer when the user's enrollment OG says `select_from_list`, else None.
 
     No list either when the choice could not matter: an inactive user is refused anyway, and a
@@ -311,7 +311,7 @@ def _refused_og(refusal: EnrollmentRefusal) -> str | None:
 
 async def _start(
     request: Request,
-    db: AsyncSession,
+    db: Db,
     flow: Flow,
     user: EnrollmentUserRow,
     group_id: str | None,

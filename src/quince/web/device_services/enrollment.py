@@ -11,7 +11,6 @@ import plistlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple import discovery
 from quince.apple.errors import InvalidUserIdentifier, MalformedMachineInfo
@@ -24,7 +23,7 @@ from quince.services.enrollment import profile as enrollment_profile
 from quince.services.enrollment import sessions as enrollments
 from quince.services.enrollment.sessions import Flow, SecretKind
 from quince.store.models import DeviceRow, EnrollmentSessionRow, EnrollmentUserRow
-from quince.web.deps import session
+from quince.web.deps import Db
 from quince.web.device_services.log import log_event
 from quince.web.paths import ENROLLMENT_PATH, PROFILE_PATH, SIGN_IN_PATHS
 from quince.web.pki_state import current_pki
@@ -35,7 +34,6 @@ router = APIRouter(include_in_schema=False)
 SIGN_IN_PATH = SIGN_IN_PATHS[Flow.ACCOUNT]
 MAX_MACHINE_INFO_BYTES = 64 * 1024
 
-Db = Annotated[AsyncSession, Depends(session)]
 CurrentPki = Annotated[Pki, Depends(current_pki)]
 
 
@@ -44,7 +42,7 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _who(db: AsyncSession, enrollment: EnrollmentSessionRow) -> dict[str, Any]:
+async def _who(db: Db, enrollment: EnrollmentSessionRow) -> dict[str, Any]:
     """The log fields that tie a line to its enrollment, user and device."""
     user = await db.get(EnrollmentUserRow, enrollment.user_id)
     device = await db.get(DeviceRow, enrollment.device_id)

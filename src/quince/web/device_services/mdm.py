@@ -15,7 +15,6 @@ from typing import Annotated, Any, TypeVar
 
 from cryptography import x509
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple import cms
 from quince.apple.commands import command_from_json
@@ -33,7 +32,7 @@ from quince.domain.devices import EnrollmentStatus
 from quince.pki.authority import Pki
 from quince.services.mdm import checkin, commands
 from quince.services.mdm.checkin import DeviceContext, DeviceRefused, NotSupported
-from quince.web.deps import session
+from quince.web.deps import Db
 from quince.web.device_services.log import log_event
 from quince.web.paths import CHECKIN_PATH, SERVER_PATH
 from quince.web.pki_state import current_pki
@@ -50,7 +49,6 @@ PLIST_TYPE = "application/xml"
 CHECKIN_TYPE = "application/x-apple-aspen-mdm-checkin"
 CONNECT_TYPE = "application/x-apple-aspen-mdm"
 
-Db = Annotated[AsyncSession, Depends(session)]
 CurrentPki = Annotated[Pki, Depends(current_pki)]
 
 
@@ -80,7 +78,7 @@ def _signer(request: Request, body: bytes) -> x509.Certificate:
 
 
 async def _authenticate(
-    request: Request, db: AsyncSession, pki: Pki, body: bytes, identity: DeviceIdentity
+    request: Request, db: Db, pki: Pki, body: bytes, identity: DeviceIdentity
 ) -> DeviceContext:
     signer = _signer(request, body)
     token = bearer_token(request.headers.get("authorization"))
