@@ -330,15 +330,11 @@ async def add_mapping(
                     name=_ogs_by_id(console)[og_id].name)
 
 
-async def _mapping_of(db: Db, console: Console, group: UserGroupRow,
-                      mapping_ref: str) -> UserGroupMappingRow | None:
-    mapping_id = parse_id(mapping_ref)
-    if mapping_id is None:
-        return None
-    try:
-        return await user_groups.get_mapping(db, console.scope, group.id, mapping_id)
-    except NotFound:
-        return None
+async def _mapping_of(db: Db, console: Console, group: UserGroupRow, mapping_ref: str) -> UserGroupMappingRow:
+    """The mapping of `group` that `mapping_ref` names; else PageNotFound."""
+    return await open_with(console, mapping_ref,
+                           lambda console, mapping_id: user_groups.get_mapping(db, console.scope, group.id,
+                                                                               mapping_id))
 
 
 @router.post("/user-groups/{group_ref}/mappings/{mapping_ref}")
@@ -352,8 +348,6 @@ async def change_rank(
 ) -> Response:
     console, group = await _console_and_group(console, db, group_ref, change=True)
     mapping = await _mapping_of(db, console, group, mapping_ref)
-    if mapping is None:
-        return not_found(request, console)
     raw = text(form, "rank", 16)
     try:
         await user_groups.update_mapping(db, console.scope, group.id, mapping.id, _parse_rank(raw))
@@ -382,8 +376,6 @@ async def remove_mapping(
 ) -> Response:
     console, group = await _console_and_group(console, db, group_ref, change=True)
     mapping = await _mapping_of(db, console, group, mapping_ref)
-    if mapping is None:
-        return not_found(request, console)
     target = _ogs_by_id(console).get(mapping.og_id)
     await user_groups.remove_mapping(db, console.scope, group.id, mapping.id)
     await db.commit()
