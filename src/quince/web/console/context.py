@@ -27,7 +27,6 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from quince import logs
-from quince.config import Settings
 from quince.domain.errors import (
     ConcurrentChange,
     Conflict,
@@ -42,9 +41,9 @@ from quince.services.scope import Scope
 from quince.store.concurrency import lost_race
 from quince.store.errors import DATABASE_ERRORS
 from quince.store.models import AdminRow, OrgGroupRow
+from quince.web import deps
 from quince.web.console import accounts, cookies, pages
 from quince.web.deps import Db
-from quince.web.proxies import client_address
 from quince.web.security import signing
 
 MAX_ID = 2_147_483_647
@@ -104,15 +103,9 @@ class ExpiredForm(ConsoleError):
     """A form without its CSRF token, or one that cannot be read (403 "This page has expired")."""
 
 
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
+settings_of = deps.settings  # the shared request plumbing (quince.web.deps)
+address = deps.client_address
 key = signing.request_key  # shared with the enrollment sign-in pages
-
-
-address = client_address
 
 
 def log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
