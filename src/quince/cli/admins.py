@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, err_console, plain, print_json, run
 from quince.cli.views import JsonOption, PasswordStdinOption, admin_dict, api_key_dict, read_password
 from quince.services.access import admins
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
+from quince.store.database import Db
 
 admin_app = typer.Typer(
     no_args_is_help=True,
@@ -41,7 +41,7 @@ def admin_add(
     secret = read_password(password, password_stdin, required=True)
     assert secret is not None
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, group_id)
         row = await admins.add_admin(session, scope, username=username, password=secret, og_id=og.id,
                                      role=role)
@@ -56,7 +56,7 @@ def admin_add(
 def admin_list(as_json: JsonOption = False) -> None:
     """Administrators and the OG each one manages."""
 
-    async def work(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(session: Db, scope: Scope) -> list[dict[str, Any]]:
         return [admin_dict(a, og) for a, og in await admins.list_admins(session, scope)]
 
     data = run(work)
@@ -86,7 +86,7 @@ def admin_update(
     """Change an administrator's role, activation or password; ends their console sessions."""
     secret = read_password(None, password_stdin, required=True) if new_password or password_stdin else None
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await admins.update_admin(session, scope, username, password=secret, role=role,
                                         active=active)
         og = await org_groups.get(session, scope, row.og_id)
@@ -104,7 +104,7 @@ def admin_remove(
 ) -> None:
     """Remove an administrator."""
 
-    async def work(session: AsyncSession, scope: Scope) -> None:
+    async def work(session: Db, scope: Scope) -> None:
         await admins.remove_admin(session, scope, username)
 
     run(work, commit=True)
@@ -121,7 +121,7 @@ def apikey_create(
 ) -> None:
     """Create an API key; the key itself is shown only this once."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, group_id)
         row, key = await admins.create_api_key(session, scope, og_id=og.id, name=name)
         return {"Key": key, **api_key_dict(row, og)}
@@ -142,7 +142,7 @@ def apikey_create(
 def apikey_list(as_json: JsonOption = False) -> None:
     """API keys (only their first characters; keys themselves are never shown again)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(session: Db, scope: Scope) -> list[dict[str, Any]]:
         return [api_key_dict(k, og) for k, og in await admins.list_api_keys(session, scope)]
 
     data = run(work)
@@ -164,7 +164,7 @@ def apikey_revoke(
 ) -> None:
     """Revoke an API key: requests carrying it are refused from now on."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await admins.revoke_api_key(session, scope, key_id)
         og = await org_groups.get(session, scope, row.og_id)
         return api_key_dict(row, og)

@@ -6,8 +6,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, when
@@ -17,7 +15,9 @@ from quince.services.apps import delivery as app_delivery
 from quince.services.apps.catalog import AssignmentView, NewApp
 from quince.services.devices import records as devices
 from quince.services.directory import org_groups, user_groups, users
+from quince.services.rows import by_id
 from quince.services.scope import Scope
+from quince.store.database import Db
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow
 
 app = typer.Typer(no_args_is_help=True, help="The app catalog, assignments and apps on devices.")
@@ -67,7 +67,7 @@ def device_app_dict(status: DeviceAppRow, row: AppRow) -> dict[str, Any]:
     }
 
 
-async def _device(db: AsyncSession, scope: Scope, ref: str) -> DeviceRow:
+async def _device(db: Db, scope: Scope, ref: str) -> DeviceRow:
     """A device by numeric id, or by Udid (a user-enrolled device's Enrollment ID)."""
     if ref.isdigit():
         try:
@@ -78,7 +78,7 @@ async def _device(db: AsyncSession, scope: Scope, ref: str) -> DeviceRow:
 
 
 def _add(new_app: NewApp, group_ref: str, as_json: bool) -> None:
-    async def work(db: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(db: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(db, scope, group_ref)
         row = await apps.create(db, scope, NewApp(**{**new_app.__dict__, "og_id": og.id}))
         return app_dict(row, await GroupIds.load(db))
@@ -129,7 +129,7 @@ def list_apps(
 ) -> None:
     """Apps of every catalog (or of one OG's subtree)."""
 
-    async def work(db: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(db: Db, scope: Scope) -> list[dict[str, Any]]:
         og_id = (await org_groups.resolve_ref(db, scope, group_id)).id if group_id else None
         parsed = parse_kind(kind) if kind else None
         rows = await all_pages(lambda p: apps.search(db, scope, p, kind=parsed, og_id=og_id))
@@ -165,7 +165,7 @@ def assign(
     if (user_group is None) == (group_id is None):
         fail("Give either --user-group or --group-id.")
 
-    async def work(db: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(db: Db, scope: Scope) -> dict[str, Any]:
         row = await apps.resolve_ref(db, scope, ref)
         if user_group is not None:
             kind, target = "user_group", (await user_groups.resolve_ref(db, scope, user_group)).id
@@ -186,7 +186,7 @@ def assign(
 def list_assignments(ref: AppRef, as_json: JsonOption = False) -> None:
     """An app's assignments."""
 
-    async def work(db: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(db: Db, scope: Scope) -> list[dict[str, Any]]:
         row = await apps.resolve_ref(db, scope, ref)
         return [assignment_dict(v) for v in await apps.assignments_of(db, scope, row.id)]
 
@@ -206,7 +206,7 @@ def unassign(ref: AppRef, assignment_id: Annotated[int, typer.Argument(help="The
              as_json: JsonOption = False) -> None:
     """Remove an assignment (apps already on devices stay)."""
 
-    async def work(db: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(db: Db, scope: Scope) -> dict[str, Any]:
         row = await apps.resolve_ref(db, scope, ref)
         await apps.unassign(db, scope, row.id, assignment_id)
         return {"Id": assignment_id, "ApplicationId": row.id, "Removed": True}
@@ -219,7 +219,7 @@ def unassign(ref: AppRef, assignment_id: Annotated[int, typer.Argument(help="The
 def remove(ref: AppRef, as_json: JsonOption = False) -> None:
     """Remove an app from its catalog (refused while users hold its licences)."""
 
-    async def work(db: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(db: Db, scope: Scope) -> dict[str, Any]:
         row = await apps.resolve_ref(db, scope, ref)
         await apps.delete(db, scope, row.id)
         return {"Id": row.id, "ApplicationName": row.name, "Removed": True}
@@ -243,7 +243,7 @@ def device_status(device: Annotated[str, typer.Argument(
 ) -> None:
     """Where each app stands on a device, with the reason (e.g. why a public app is not supported)."""
 
-    async def work(db: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(db: Db, scope: Scope) -> list[dict[str, Any]]:
         row = await _device(db, scope, device)
         found = await all_pages(lambda p: apps.device_apps(db, scope, row.id, p))
         return [device_app_dict(status, app_row) for status, app_row in found]
@@ -270,7 +270,7 @@ def install(
     if (device is None) == (user is None):
         fail("Give either --device or --user.")
 
-    async def work(db: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(db: Db, scope: Scope) -> list[dict[str, Any]]:
         row = await apps.resolve_ref(db, scope, ref)
         if row.kind != AppKind.PURCHASED.value:
             await apps.get(db, scope, row.id, kind=AppKind.PURCHASED)  # NotFound, worded for it
@@ -281,7 +281,7 @@ def install(
             assert user is not None
             touched = await app_delivery.install_on_demand(
                 db, scope, row.id, user_id=(await users.resolve_ref(db, scope, user)).id)
-        app_rows = {a.id: a for a in await db.scalars(select(AppRow).where(AppRow.id == row.id))}
+        app_rows = await by_id(db, AppRow, [row.id])
         return [device_app_dict(t, app_rows[t.app_id]) for t in touched]
 
     rows = run(work, commit=True)

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, plain, print_json, run, settings
 from quince.cli.views import JsonOption
 from quince.domain.errors import Conflict
 from quince.services.demo import tenant as demo_tenant
 from quince.services.scope import Scope
+from quince.store.database import Db
 
 
 def demo(
@@ -23,7 +23,7 @@ def demo(
 ) -> None:
     """Seed the demo tenant: Acme Corp with its OGs, users, user groups, an admin and an API key."""
 
-    async def work(session: AsyncSession, scope: Scope) -> demo_tenant.DemoSummary | None:
+    async def work(session: Db, scope: Scope) -> demo_tenant.DemoSummary | None:
         if if_fresh and not await demo_tenant.is_fresh(session):
             return None
         if await demo_tenant.is_seeded(session):

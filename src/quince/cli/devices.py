@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import JsonOption
@@ -15,6 +14,7 @@ from quince.services.devices import records as devices
 from quince.services.mdm import commands
 from quince.services.paging import PageRequest
 from quince.services.scope import Scope
+from quince.store.database import Db
 from quince.store.models import CommandRow, DeviceRow
 
 app = typer.Typer(no_args_is_help=True, help="Device records and their MDM commands.")
@@ -24,7 +24,7 @@ DeviceRef = Annotated[str, typer.Argument(
 )]
 
 
-async def _resolve(db: AsyncSession, scope: Scope, ref: str) -> DeviceRow:
+async def _resolve(db: Db, scope: Scope, ref: str) -> DeviceRow:
     if ref.isdigit():
         try:
             return await devices.get(db, scope, int(ref))
@@ -61,7 +61,7 @@ def list_devices(
 ) -> None:
     """Device records, abandoned placeholders included (marked with the record that replaced them)."""
 
-    async def work(db: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(db: Db, scope: Scope) -> list[dict[str, Any]]:
         found = await devices.search(db, scope, PageRequest(page, 500), user=user, enrollment_status=status)
         return [_device_dict(r) for r in found.items]
 
@@ -81,7 +81,7 @@ def list_devices(
 def show(ref: DeviceRef, as_json: JsonOption = False) -> None:
     """One device record with its extended properties and inventory."""
 
-    async def work(db: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(db: Db, scope: Scope) -> dict[str, Any]:
         row = await _resolve(db, scope, ref)
         return {**_device_dict(row), "ExtendedProperties": dict(devices.extended_properties(row)),
                 "Inventory": row.inventory or {}}
@@ -111,7 +111,7 @@ def queue_command(
     if not isinstance(parsed, dict):
         fail("--keys must be a JSON object.")
 
-    async def work(db: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(db: Db, scope: Scope) -> dict[str, Any]:
         row = await _resolve(db, scope, ref)
         command = await commands.queue(db, scope, row.id, request_type, parsed, queued_by="local operator")
         return _command_dict(command)
@@ -124,7 +124,7 @@ def queue_command(
 def command_history(ref: DeviceRef, as_json: JsonOption = False) -> None:
     """A device's commands, newest first, with their status."""
 
-    async def work(db: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(db: Db, scope: Scope) -> list[dict[str, Any]]:
         row = await _resolve(db, scope, ref)
         found = await devices.command_history(db, scope, row.id, PageRequest(0, 500))
         return [_command_dict(c) for c in found.items]

@@ -7,12 +7,12 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, plain, print_json, run
 from quince.cli.views import JsonOption
 from quince.services.directory import sign_in_names
 from quince.services.scope import Scope
+from quince.store.database import Db
 
 
 def doctor(as_json: JsonOption = False) -> None:
@@ -20,7 +20,7 @@ def doctor(as_json: JsonOption = False) -> None:
 
     Exits 1 when there are some: each must be given to one person only (docs/security.md)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(session: Db, scope: Scope) -> list[dict[str, Any]]:
         return [asdict(shared) for shared in await sign_in_names.shared_names(session, scope)]
 
     found = run(work)

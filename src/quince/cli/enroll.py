@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, plain, print_json, run
 from quince.cli.views import JsonOption
 from quince.services.enrollment import preview as enrollment_preview
 from quince.services.scope import Scope
+from quince.store.database import Db
 
 app = typer.Typer(no_args_is_help=True, help="Enrollment: preview where a user's device would enroll.")
 
@@ -25,7 +25,7 @@ def preview(
 ) -> None:
     """Run the enrollment policy for a user without creating anything, with its decision trace."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         return await enrollment_preview.preview_as_seen(session, scope, username, group_id)
 
     data = run(work)

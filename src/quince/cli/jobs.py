@@ -7,13 +7,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import JsonOption, when
 from quince.services import jobs
 from quince.services.paging import MAX_PAGE_SIZE, PageRequest
 from quince.services.scope import Scope
+from quince.store.database import Db
 from quince.store.models import JobRow
 
 app = typer.Typer(
@@ -53,7 +53,7 @@ def list_jobs(
     if status is not None and status not in jobs.STATUSES:
         fail(f"--status must be one of {', '.join(jobs.STATUSES)}, not {status!r}.")
 
-    async def work(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(session: Db, scope: Scope) -> list[dict[str, Any]]:
         rows: list[JobRow] = []
         request = PageRequest(0, min(limit, MAX_PAGE_SIZE))
         while len(rows) < limit:
@@ -89,7 +89,7 @@ def retry_job(
 ) -> None:
     """Run a failed job again, with a fresh set of attempts (after fixing what made it fail)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         return job_dict(await jobs.requeue(session, scope, job_id))
 
     data = run(work, commit=True)

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from rich.tree import Tree
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, og_dict, when
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
+from quince.store.database import Db
 from quince.store.models import OrgGroupRow
 
 app = typer.Typer(no_args_is_help=True, help="Organization groups (OGs): the tree devices enroll into.")
@@ -33,7 +33,7 @@ def tree(
 ) -> None:
     """The organization group tree with Group IDs and types."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[list[tuple[OrgGroupRow, int]], GroupIds]:
+    async def work(session: Db, scope: Scope) -> tuple[list[tuple[OrgGroupRow, int]], GroupIds]:
         top = await org_groups.resolve_ref(session, scope, group_id) if group_id else None
         found = await org_groups.subtree(session, scope, top.id if top else scope.og_id)
         return found, await GroupIds.load(session)
@@ -65,7 +65,7 @@ def list_(
 ) -> None:
     """Organization groups as a flat list, sorted by name."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[list[OrgGroupRow], GroupIds]:
+    async def work(session: Db, scope: Scope) -> tuple[list[OrgGroupRow], GroupIds]:
         rows = await all_pages(lambda page: org_groups.search(
             session, scope, page, name=name, og_type=og_type
         ))
@@ -87,7 +87,7 @@ def list_(
 def show(ref: GroupRef, as_json: JsonOption = False) -> None:
     """One organization group with what it holds."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await org_groups.resolve_ref(session, scope, ref)
         counts = (await org_groups.counts(session, [row.id]))[row.id]
         held = await org_groups.holdings(session, row.id)
@@ -124,7 +124,7 @@ def create(
 ) -> None:
     """Create an organization group below another."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         above = await org_groups.resolve_ref(session, scope, parent)
         row = await org_groups.create(session, scope, above.id, name=name, group_id=group_id,
                                       og_type=og_type)
@@ -148,7 +148,7 @@ def update(
 ) -> None:
     """Rename, change the Group ID or type of, or move an organization group."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await org_groups.resolve_ref(session, scope, ref)
         parent_id = (await org_groups.resolve_ref(session, scope, parent)).id if parent else None
         row = await org_groups.update(session, scope, row.id, name=name, group_id=new_group_id,
@@ -165,7 +165,7 @@ def update(
 def delete(ref: GroupRef, as_json: JsonOption = False) -> None:
     """Delete an organization group that holds nothing (no children, users, admins, keys...)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await org_groups.resolve_ref(session, scope, ref)
         data = og_dict(row, await GroupIds.load(session))
         await org_groups.delete(session, scope, row.id)

@@ -12,10 +12,6 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from quince.config import Settings
 from quince.domain.errors import ConcurrentChange, QuinceError
@@ -25,7 +21,8 @@ from quince.services.directory.org_groups import ensure_root
 from quince.services.scope import Scope, operator_scope
 from quince.store import migrate
 from quince.store.concurrency import lost_race
-from quince.store.database import make_engine, make_sessionmaker
+from quince.store.database import Db, make_engine, make_sessionmaker
+from quince.store.errors import DATABASE_ERRORS, masked_url
 
 T = TypeVar("T")
 # No emoji codes: fingerprints and names hold things like ":AB:" that must print as typed.
@@ -68,7 +65,7 @@ def prepare_pki(config: Settings) -> Pki:
 
 def database_label(config: Settings) -> str:
     """The database URL with any password masked, for printing."""
-    return make_url(config.resolved_database_url).render_as_string(hide_password=True)
+    return masked_url(config.resolved_database_url)
 
 
 def plain(value: object) -> str:
@@ -83,7 +80,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def run(work: Callable[[AsyncSession, Scope], Awaitable[T]], *, commit: bool = False) -> T:
+def run(work: Callable[[Db, Scope], Awaitable[T]], *, commit: bool = False) -> T:
     """Run `work` in one transaction with the operator's scope; errors print and exit 1."""
 
     async def main() -> T:
@@ -107,7 +104,7 @@ def run_async(work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(work)
     except QuinceError as exc:
         fail(exc.message)
-    except (StaleDataError, DBAPIError) as exc:
+    except DATABASE_ERRORS as exc:
         if lost_race(exc):  # another process changed the same data at the same moment
             fail(ConcurrentChange().message)
         database_unusable(exc)

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import JsonOption, setting_dict, value_text
 from quince.services.directory import og_settings, org_groups
 from quince.services.scope import Scope
+from quince.store.database import Db
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -41,7 +41,7 @@ def _describe(data: dict[str, Any], group_id: str) -> str:
 def show(ref: GroupRef, as_json: JsonOption = False) -> None:
     """Every setting at an OG: effective value, Inherit/Override, where it comes from, permissions."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, ref)
         views = await og_settings.read(session, scope, og.id)
         return {"GroupId": og.group_id, "Name": og.name, "Settings": [setting_dict(v) for v in views]}
@@ -80,7 +80,7 @@ def set_(
 ) -> None:
     """Override a setting at an OG (its children inherit it unless they override it)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[str, dict[str, Any]]:
+    async def work(session: Db, scope: Scope) -> tuple[str, dict[str, Any]]:
         og = await org_groups.resolve_ref(session, scope, ref)
         view = await og_settings.override(session, scope, og.id, key, value, child_permission)
         return og.group_id, setting_dict(view)
@@ -93,7 +93,7 @@ def set_(
 def inherit(ref: GroupRef, key: KeyArg, as_json: JsonOption = False) -> None:
     """Drop an OG's own value so it follows its parent again."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[str, dict[str, Any]]:
+    async def work(session: Db, scope: Scope) -> tuple[str, dict[str, Any]]:
         og = await org_groups.resolve_ref(session, scope, ref)
         view = await og_settings.inherit(session, scope, og.id, key)
         return og.group_id, setting_dict(view)

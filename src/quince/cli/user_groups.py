@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, plain, print_json, run
 from quince.cli.views import GroupIds, JsonOption, all_pages, mapping_dict, user_dict, user_group_dict
 from quince.domain.errors import NotFound
 from quince.services.directory import org_groups, user_groups, users
 from quince.services.scope import Scope
+from quince.store.database import Db
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -37,7 +37,7 @@ def add(
 ) -> None:
     """Create a user group."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, group_id)
         row = await user_groups.create(session, scope, name=name, og_id=og.id, description=description)
         return user_group_dict(row, await GroupIds.load(session), 0)
@@ -56,7 +56,7 @@ def list_(
 ) -> None:
     """User groups with their member counts."""
 
-    async def work(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(session: Db, scope: Scope) -> list[dict[str, Any]]:
         og_id = (await org_groups.resolve_ref(session, scope, group_id)).id if group_id else None
         rows = await all_pages(lambda page: user_groups.search(session, scope, page, og_id=og_id))
         counts = await user_groups.member_counts(session, [r.id for r in rows])
@@ -78,7 +78,7 @@ def list_(
 def delete(ref: GroupRef, as_json: JsonOption = False) -> None:
     """Delete a user group with its memberships and mappings (the users stay)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await user_groups.resolve_ref(session, scope, ref)
         data = user_group_dict(row, await GroupIds.load(session))
         await user_groups.delete_group(session, scope, row.id)
@@ -92,7 +92,7 @@ def delete(ref: GroupRef, as_json: JsonOption = False) -> None:
 def members_add(ref: GroupRef, usernames: Usernames, as_json: JsonOption = False) -> None:
     """Add users to a user group (users already in it are left as they are)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[str, list[str], list[str]]:
+    async def work(session: Db, scope: Scope) -> tuple[str, list[str], list[str]]:
         group = await user_groups.resolve_ref(session, scope, ref)
         added: list[str] = []
         already: list[str] = []
@@ -117,7 +117,7 @@ def members_add(ref: GroupRef, usernames: Usernames, as_json: JsonOption = False
 def members_remove(ref: GroupRef, usernames: Usernames, as_json: JsonOption = False) -> None:
     """Remove users from a user group."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[str, list[str]]:
+    async def work(session: Db, scope: Scope) -> tuple[str, list[str]]:
         group = await user_groups.resolve_ref(session, scope, ref)
         removed = []
         for name in usernames:
@@ -135,7 +135,7 @@ def members_remove(ref: GroupRef, usernames: Usernames, as_json: JsonOption = Fa
 def members_list(ref: GroupRef, as_json: JsonOption = False) -> None:
     """The members of a user group."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[str, list[dict[str, Any]]]:
+    async def work(session: Db, scope: Scope) -> tuple[str, list[dict[str, Any]]]:
         group = await user_groups.resolve_ref(session, scope, ref)
         rows = await all_pages(lambda page: user_groups.members(session, scope, group.id, page))
         ids = await GroupIds.load(session)
@@ -161,7 +161,7 @@ def map_(
 ) -> None:
     """Map a user group to a target OG with a rank (or change the rank of an existing mapping)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[dict[str, Any], bool]:
+    async def work(session: Db, scope: Scope) -> tuple[dict[str, Any], bool]:
         group = await user_groups.resolve_ref(session, scope, ref)
         og = await org_groups.resolve_ref(session, scope, group_id)
         existing = next((m for m in await user_groups.mappings(session, scope, group.id) if m.og_id == og.id),
@@ -188,7 +188,7 @@ def map_(
 def mappings(ref: GroupRef, as_json: JsonOption = False) -> None:
     """The OGs a user group maps to, best rank first."""
 
-    async def work(session: AsyncSession, scope: Scope) -> tuple[str, list[dict[str, Any]]]:
+    async def work(session: Db, scope: Scope) -> tuple[str, list[dict[str, Any]]]:
         group = await user_groups.resolve_ref(session, scope, ref)
         rows = await user_groups.mappings(session, scope, group.id)
         ids = await GroupIds.load(session)
@@ -208,7 +208,7 @@ def mappings(ref: GroupRef, as_json: JsonOption = False) -> None:
 def unmap(ref: GroupRef, group_id: TargetOption, as_json: JsonOption = False) -> None:
     """Remove a user group's mapping to an OG."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         group = await user_groups.resolve_ref(session, scope, ref)
         og = await org_groups.resolve_ref(session, scope, group_id)
         for m in await user_groups.mappings(session, scope, group.id):

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, err_console, fail, plain, print_json, run, settings
 from quince.cli.views import (
@@ -23,6 +22,7 @@ from quince.domain.errors import QuinceError
 from quince.services.directory import org_groups, users
 from quince.services.directory.user_import import importer as user_import
 from quince.services.scope import Scope
+from quince.store.database import Db
 
 app = typer.Typer(no_args_is_help=True, help="Enrollment users: the people who enroll devices.")
 
@@ -43,7 +43,7 @@ def _print_user(data: dict[str, Any]) -> None:
     console.print(table)
 
 
-async def _show(session: AsyncSession, row: Any) -> dict[str, Any]:
+async def _show(session: Db, row: Any) -> dict[str, Any]:
     return user_dict(row, await GroupIds.load(session))
 
 
@@ -67,7 +67,7 @@ def add(
     """Add a basic enrollment user."""
     secret = read_password(password, password_stdin, required=False)
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, group_id)
         row = await users.add(
             session, scope, username=username, email=email, og_id=og.id, password=secret,
@@ -101,7 +101,7 @@ def list_(
 ) -> None:
     """Enrollment users, sorted by username."""
 
-    async def work(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    async def work(session: Db, scope: Scope) -> list[dict[str, Any]]:
         og_id = (await org_groups.resolve_ref(session, scope, group_id)).id if group_id else None
         rows = await all_pages(lambda page: users.search(session, scope, page, og_id=og_id, text=search))
         ids = await GroupIds.load(session)
@@ -126,7 +126,7 @@ def list_(
 def show(ref: UserRef, as_json: JsonOption = False) -> None:
     """One enrollment user."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         return await _show(session, await users.resolve_ref(session, scope, ref))
 
     data = run(work)
@@ -137,7 +137,7 @@ def show(ref: UserRef, as_json: JsonOption = False) -> None:
 
 
 def _change(ref: str, changes: users.UserChanges, as_json: bool, verb: str) -> None:
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await users.resolve_ref(session, scope, ref)
         return await _show(session, await users.update(session, scope, row.id, changes))
 
@@ -167,7 +167,7 @@ def update(
     """Change a user's fields; options not given stay as they are."""
     secret = read_password(password, password_stdin, required=False)
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await users.resolve_ref(session, scope, ref)
         og_id = (await org_groups.resolve_ref(session, scope, group_id)).id if group_id else None
         changes = users.UserChanges(
@@ -196,7 +196,7 @@ def activate(ref: UserRef, as_json: JsonOption = False) -> None:
 def delete(ref: UserRef, as_json: JsonOption = False) -> None:
     """Delete a user who has no device records (otherwise deactivate them)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         row = await users.resolve_ref(session, scope, ref)
         data = await _show(session, row)
         await users.delete(session, scope, row.id)
@@ -230,7 +230,7 @@ def import_(
         console=err_console, transient=True, disable=as_json,
     )
 
-    async def work(session: AsyncSession, scope: Scope) -> user_import.ImportReport:
+    async def work(session: Db, scope: Scope) -> user_import.ImportReport:
         task = progress.add_task("import", total=parsed.total)
 
         def advance(done: int, total: int) -> None:

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import fail
 from quince.domain.og_settings import SettingValue
 from quince.services.directory import og_settings
 from quince.services.directory.org_tree import load_tree
 from quince.services.paging import MAX_PAGE_SIZE, Page, PageRequest
+from quince.store.database import Db
 from quince.store.models import (
     AdminRow,
     ApiKeyRow,
@@ -75,7 +75,7 @@ class GroupIds:
         self._by_id = by_id
 
     @classmethod
-    async def load(cls, session: AsyncSession) -> GroupIds:
+    async def load(cls, session: Db) -> GroupIds:
         return cls({og.id: (og.group_id, og.name) for og in await load_tree(session)})
 
     def group_id(self, og_id: int | None) -> str | None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.cli.runtime import console, emit, err_console, fail, plain, print_json, run, settings
 from quince.cli.views import JsonOption, when
@@ -20,6 +19,7 @@ from quince.services.apps import vpp_sync, vpp_tokens
 from quince.services.apps.vpp_tokens import TokenInfo
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
+from quince.store.database import Db
 
 app = typer.Typer(no_args_is_help=True, help="Apps and Books (VPP): location tokens and purchased apps.")
 
@@ -60,7 +60,7 @@ def set_token(
     text = sys.stdin.read() if stdin else file.read_bytes().decode("utf-8", "replace")  # type: ignore[union-attr]
     var_dir = settings().var_dir
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, group_id)
         await vpp_tokens.set_token(session, scope, og.id, text, var_dir=var_dir)
         return _info_dict(og.group_id, await vpp_tokens.token_info(session, scope, og.id))
@@ -79,7 +79,7 @@ def show(group_id: OptionalGroup = None, as_json: JsonOption = False) -> None:
     """The token an OG uses: organization, location, expiry, and the OG it comes from (never the
     token itself)."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, group_id if group_id is not None else scope.og_id)
         return _info_dict(og.group_id, await vpp_tokens.token_info(session, scope, og.id))
 
@@ -113,7 +113,7 @@ def remove_token(
 ) -> None:
     """Remove the token set at an OG; the OGs below then inherit from above, if anything."""
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, group_id)
         dropped = await vpp_tokens.remove_token(session, scope, og.id, force=force)
         return {"GroupId": og.group_id, "Removed": True, "VppUsersForgotten": dropped}
@@ -127,7 +127,7 @@ def sync(group_id: GroupOption, as_json: JsonOption = False) -> None:
     """Fetch the purchased apps and licence counts of the OG's token from Apple into the catalog."""
     config = settings()
 
-    async def work(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    async def work(session: Db, scope: Scope) -> dict[str, Any]:
         og = await org_groups.resolve_ref(session, scope, group_id)
         token = await vpp_tokens.effective_token(session, og.id, var_dir=config.var_dir)
         if token is None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# What the layers above store/ name instead of SQLAlchemy's types (they import no sqlalchemy).
+Db: TypeAlias = AsyncSession
+Engine: TypeAlias = AsyncEngine
+Sessions: TypeAlias = async_sessionmaker[AsyncSession]
 
 
 def is_sqlite(url: str) -> bool:

@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 import quince
 from quince.config import Settings
 from quince.pki.authority import Pki
 from quince.services.access import sign_in_throttle
 from quince.services.access.admins import VerifiedPasswords
-from quince.store.database import make_engine, make_sessionmaker
+from quince.store.database import Engine, make_engine, make_sessionmaker
 from quince.web import metrics as metrics_routes
 from quince.web import workers
 from quince.web.access_log import AccessLog
@@ -34,7 +33,7 @@ from quince.web.proxies import TrustedProxies
 
 
 def create_app(
-    settings: Settings | None = None, engine: AsyncEngine | None = None, pki: Pki | None = None
+    settings: Settings | None = None, engine: Engine | None = None, pki: Pki | None = None
 ) -> FastAPI:
     """Quince's web app; pass an engine to share one (tests), else one is made from settings."""
     settings = settings or Settings()

@@ -12,20 +12,19 @@ import secrets
 import socket
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from quince.clients.apns import ApnsClients
 from quince.config import Settings
 from quince.services import jobs
 from quince.services.access import admin_sessions, sign_in_throttle
 from quince.services.apps import delivery as app_delivery
 from quince.services.mdm import push
+from quince.store.database import Sessions
 
 
 class BackgroundWork:
     """The job runners and the outbound clients their handlers share."""
 
-    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, settings: Settings, sessionmaker: Sessions) -> None:
         self.apns = ApnsClients(settings)
         handlers: dict[str, jobs.Handler] = {
             **push.handlers(self.apns), **app_delivery.handlers(settings),
@@ -59,7 +58,7 @@ def housekeeping(settings: Settings) -> list[jobs.Housekeeping]:
     ]
 
 
-def start(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> BackgroundWork:
+def start(settings: Settings, sessionmaker: Sessions) -> BackgroundWork:
     work = BackgroundWork(settings, sessionmaker)
     work.start()
     return work

@@ -15,7 +15,7 @@ from quince.services.directory import user_groups, users
 from quince.services.enrollment import sessions as enrollment
 from quince.services.enrollment.sessions import SecretKind
 from quince.services.scope import Scope
-from quince.web.device_management import signing
+from quince.web.security import signing
 from tests.integration.device_management.support import (
     ACCOUNT,
     WEB,

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import APP_NAME_MAX_LENGTH, BUNDLE_ID_MAX_LENGTH, AppKind, LicenseType
 from quince.domain.errors import InvalidInput
@@ -18,6 +16,7 @@ from quince.services.apps import delivery as app_delivery
 from quince.services.apps.catalog import AssignmentView, NewApp
 from quince.services.devices import records as devices
 from quince.services.directory import users
+from quince.services.rows import by_id
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow, OrgGroupRow
 from quince.web.api import errors
 from quince.web.api.app_schemas import (
@@ -38,8 +37,9 @@ from quince.web.api.app_schemas import (
     VppUser,
     VppUsers,
 )
-from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging
 from quince.web.api.schemas import IdValue, Reference, wire_time
+from quince.web.deps import Db
 
 router = APIRouter(tags=["Apps"], responses=errors.RESPONSES)
 A = "/API/mam/apps"
@@ -49,11 +49,9 @@ _KINDS_BY_TYPE = {t.casefold(): AppKind(k) for k, t in _APP_TYPES.items()}
 _MODES = {"automatic": "Automatic", "on_demand": "OnDemand"}
 
 
-async def present_apps(db: AsyncSession, rows: Sequence[AppRow]) -> list[Application]:
+async def present_apps(db: Db, rows: Sequence[AppRow]) -> list[Application]:
     """Rows as the API's Application, with their catalog OG's uuid (one query for the page)."""
-    ogs = {o.id: o for o in await db.scalars(
-        select(OrgGroupRow).where(OrgGroupRow.id.in_({r.og_id for r in rows}))
-    )}
+    ogs = await by_id(db, OrgGroupRow, (r.og_id for r in rows))
     out = []
     for row in rows:
         purchased = row.kind == AppKind.PURCHASED.value
@@ -74,7 +72,7 @@ async def present_apps(db: AsyncSession, rows: Sequence[AppRow]) -> list[Applica
     return out
 
 
-async def _one(db: AsyncSession, row: AppRow) -> Application:
+async def _one(db: Db, row: AppRow) -> Application:
     return (await present_apps(db, [row]))[0]
 
 
@@ -266,13 +264,9 @@ def _device_app(status: DeviceAppRow, app: AppRow, device: DeviceRow) -> DeviceA
     )
 
 
-async def present_device_apps(db: AsyncSession, rows: Sequence[DeviceAppRow]) -> list[DeviceApp]:
-    app_rows = {a.id: a for a in await db.scalars(
-        select(AppRow).where(AppRow.id.in_({r.app_id for r in rows}))
-    )}
-    device_rows = {d.id: d for d in await db.scalars(
-        select(DeviceRow).where(DeviceRow.id.in_({r.device_id for r in rows}))
-    )}
+async def present_device_apps(db: Db, rows: Sequence[DeviceAppRow]) -> list[DeviceApp]:
+    app_rows = await by_id(db, AppRow, (r.app_id for r in rows))
+    device_rows = await by_id(db, DeviceRow, (r.device_id for r in rows))
     return [_device_app(r, app_rows[r.app_id], device_rows[r.device_id]) for r in rows]
 
 

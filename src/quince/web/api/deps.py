@@ -1,34 +1,25 @@
-"""Request dependencies of the REST API: a database session and the caller's scope."""
+"""Request dependencies of the REST API: the caller's scope, ids and paging (the database session
+is shared by every face: `quince.web.deps`)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import InvalidInput
 from quince.services.access.admins import AuthenticationFailed, VerifiedPasswords, api_scope
 from quince.services.paging import MAX_PAGE_SIZE, PageRequest
 from quince.services.scope import Scope
 from quince.web.api.schemas import MAX_ID
+from quince.web.deps import Db
 from quince.web.proxies import client_address
 
 # Longer credentials are refused before any lookup or hash (the console's limits).
 USERNAME_MAX = 128
 PASSWORD_MAX = 256
-
-
-async def session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session per request; routes that change data commit it themselves."""
-    async with request.app.state.sessionmaker() as db:
-        yield db
-
-
-Db = Annotated[AsyncSession, Depends(session)]
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str]:

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import users as user_rules
 from quince.services.devices import records as devices
@@ -17,7 +16,7 @@ from quince.services.mdm import commands
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, sort_descending
 from quince.web.api.device_schemas import (
     Command,
     CommandHistory,
@@ -32,6 +31,7 @@ from quince.web.api.device_schemas import (
     QueuedCommand,
 )
 from quince.web.api.schemas import ApiError, IdValue, Reference, wire_time
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/mdm/devices", tags=["Devices"], responses=errors.RESPONSES)
 
@@ -83,7 +83,7 @@ def present_one(row: DeviceRow, related: Related) -> Device:
     )
 
 
-async def present(db: AsyncSession, scope: Scope, rows: Sequence[DeviceRow]) -> list[Device]:
+async def present(db: Db, scope: Scope, rows: Sequence[DeviceRow]) -> list[Device]:
     """Rows as the API's Device, with their OG, user and successor loaded once for the page."""
     related = await devices.related(db, scope, rows)
     return [present_one(row, related) for row in rows]

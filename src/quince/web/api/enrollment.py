@@ -10,8 +10,9 @@ from quince.domain import users as user_rules
 from quince.domain.org_groups import GROUP_ID_MAX_LENGTH
 from quince.services.enrollment import preview as enrollment_preview
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db
+from quince.web.api.deps import Caller
 from quince.web.api.schemas import EnrollmentPreview
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/mdm/enrollment", tags=["Enrollment"], responses=errors.RESPONSES)
 

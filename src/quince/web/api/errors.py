@@ -10,8 +10,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quince.apple.errors import ForbiddenForUserEnrollment, InvalidCommand
@@ -31,6 +29,7 @@ from quince.services.access.admins import AuthenticationFailed
 from quince.services.access.sign_in_throttle import Throttled
 from quince.services.devices.records import DeviceNotFound
 from quince.store.concurrency import lost_race
+from quince.store.errors import DATABASE_ERRORS
 from quince.web.api.schemas import ApiError
 
 log = logging.getLogger("quince.api")
@@ -170,5 +169,5 @@ def install(app: FastAPI) -> None:
         status, code = _classify(refusal)
         return error_response(request, status, code, refusal.message)
 
-    app.add_exception_handler(StaleDataError, _lost_race)
-    app.add_exception_handler(DBAPIError, _lost_race)  # IntegrityError and PostgreSQL's class 40
+    for error in DATABASE_ERRORS:  # DBAPIError covers IntegrityError and PostgreSQL's class 40
+        app.add_exception_handler(error, _lost_race)

@@ -10,13 +10,14 @@ from quince.domain.og_settings import CurrentSetting
 from quince.services.directory import og_settings
 from quince.services.directory.og_settings import SettingView
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db, IdPath
+from quince.web.api.deps import Caller, IdPath
 from quince.web.api.schemas import (
     IdValue,
     OrganizationGroupSetting,
     OrganizationGroupSettingUpdate,
     Reference,
 )
+from quince.web.deps import Db
 
 router = APIRouter(
     prefix="/API/system/groups/{og_id}/settings", tags=["Organization group settings"],

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services.directory import org_groups
 from quince.store.models import OrgGroupRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db, IdPath, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, Paging, sort_descending
 from quince.web.api.schemas import (
     IdValue,
     LocationGroup,
@@ -20,6 +19,7 @@ from quince.web.api.schemas import (
     Reference,
     wire_time,
 )
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/groups", tags=["Organization groups"], responses=errors.RESPONSES)
 
@@ -29,7 +29,7 @@ def reference(row: OrgGroupRow) -> Reference:
 
 
 async def present(
-    db: AsyncSession, rows: list[OrgGroupRow], levels: dict[int, int] | None = None
+    db: Db, rows: list[OrgGroupRow], levels: dict[int, int] | None = None
 ) -> list[LocationGroup]:
     """Rows as the API's LocationGroup, with parents and user/admin/device counts."""
     counts = await org_groups.counts(db, [r.id for r in rows])

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from quince.services import jobs
 from quince.store.models import JobRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db, Paging
+from quince.web.api.deps import Caller, Paging
 from quince.web.api.schemas import ApiModel, IdValue, Paged, wire_time
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/jobs", tags=["Background jobs"], responses=errors.RESPONSES)
 

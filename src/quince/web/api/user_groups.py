@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import InvalidInput
 from quince.services.directory import org_groups, user_groups
@@ -14,7 +13,7 @@ from quince.services.scope import Scope
 from quince.store.models import UserGroupMappingRow, UserGroupRow
 from quince.web.api import errors
 from quince.web.api import users as users_api
-from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging
 from quince.web.api.groups import reference
 from quince.web.api.schemas import (
     IdValue,
@@ -27,11 +26,12 @@ from quince.web.api.schemas import (
     UserGroupUpdate,
     UserSearch,
 )
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/usergroups", tags=["User groups"], responses=errors.RESPONSES)
 
 
-async def present(db: AsyncSession, caller: Scope, rows: Sequence[UserGroupRow]) -> list[UserGroup]:
+async def present(db: Db, caller: Scope, rows: Sequence[UserGroupRow]) -> list[UserGroup]:
     """Rows as the API's UserGroup; Members counts only the members the caller may see."""
     counts = await user_groups.member_counts(db, [r.id for r in rows], caller)
     return [
@@ -43,11 +43,11 @@ async def present(db: AsyncSession, caller: Scope, rows: Sequence[UserGroupRow])
     ]
 
 
-async def present_one(db: AsyncSession, caller: Scope, row: UserGroupRow) -> UserGroup:
+async def present_one(db: Db, caller: Scope, row: UserGroupRow) -> UserGroup:
     return (await present(db, caller, [row]))[0]
 
 
-async def present_mapping(db: AsyncSession, caller: Scope, row: UserGroupMappingRow) -> UserGroupMapping:
+async def present_mapping(db: Db, caller: Scope, row: UserGroupMappingRow) -> UserGroupMapping:
     # A mapping's target lies at or below its user group's OG, so whoever sees the group sees it.
     og = await org_groups.get(db, caller, row.og_id)
     return UserGroupMapping(

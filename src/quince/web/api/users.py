@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import users as user_rules
 from quince.services.directory import users
@@ -14,13 +13,14 @@ from quince.services.directory.users import UserChanges
 from quince.services.scope import Scope
 from quince.store.models import EnrollmentUserRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, Db, IdPath, IdQuery, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, sort_descending
 from quince.web.api.schemas import IdValue, User, UserCreate, UserSearch, UserUpdate, wire_time
+from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/users", tags=["Users"], responses=errors.RESPONSES)
 
 
-async def present(db: AsyncSession, rows: Sequence[EnrollmentUserRow]) -> list[User]:
+async def present(db: Db, rows: Sequence[EnrollmentUserRow]) -> list[User]:
     """Rows as the API's User, with their enrollment OG; never the password or its hash."""
     out = []
     for row in rows:
@@ -34,7 +34,7 @@ async def present(db: AsyncSession, rows: Sequence[EnrollmentUserRow]) -> list[U
     return out
 
 
-async def present_one(db: AsyncSession, row: EnrollmentUserRow) -> User:
+async def present_one(db: Db, row: EnrollmentUserRow) -> User:
     return (await present(db, [row]))[0]
 
 
@@ -81,7 +81,7 @@ async def get_user(user_id: IdPath, db: Db, caller: Caller) -> User:
     return await present_one(db, await users.get(db, caller, user_id))
 
 
-async def _update(db: AsyncSession, caller: Scope, user_id: int, changes: UserChanges,
+async def _update(db: Db, caller: Scope, user_id: int, changes: UserChanges,
                   body: UserUpdate | None = None) -> User:
     if body is not None:
         current = await users.get(db, caller, user_id)
@@ -123,7 +123,7 @@ async def deactivate_user(user_id: IdPath, db: Db, caller: Caller) -> User:
     return await _update(db, caller, user_id, UserChanges(active=False))
 
 
-async def _delete(db: AsyncSession, caller: Scope, user_id: int) -> Response:
+async def _delete(db: Db, caller: Scope, user_id: int) -> Response:
     await users.delete(db, caller, user_id)
     await db.commit()
     return Response(status_code=204)

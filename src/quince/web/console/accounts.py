@@ -6,16 +6,15 @@ too: failures count once for both faces (docs/security.md).
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.services.access.admins import Role
 from quince.services.scope import Scope
 from quince.store.models import AdminRow, OrgGroupRow
+from quince.web.deps import Db
 
 WRONG_CREDENTIALS = "The username or password is not correct."
 
 
-async def scope_of(db: AsyncSession, admin: AdminRow) -> Scope:
+async def scope_of(db: Db, admin: AdminRow) -> Scope:
     """The same scope the API gives this admin: their OG's subtree, read-only for read-only admins."""
     og = await db.get(OrgGroupRow, admin.og_id)
     assert og is not None

@@ -4,10 +4,11 @@ its licences, assignments and devices (assigning and unassigning), and the Apps 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from quince.domain.app_eligibility import (
     APP_NAME_MAX_LENGTH,
@@ -25,21 +26,24 @@ from quince.services.apps.overview import CatalogEntry
 from quince.services.paging import PageRequest
 from quince.store.models import OrgGroupRow
 from quince.web.console.context import (
+    Changer,
     Console,
     ConsoleRoute,
+    PageNotFound,
+    SignedIn,
+    load_console,
     log,
     not_found,
-    open_console,
-    open_for_change,
     open_with,
     parse_id,
     parse_page,
+    posted,
     query,
-    read_form,
     redirect,
     render,
     text,
 )
+from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -65,29 +69,25 @@ def _kind_label(kind: str) -> str:
 
 
 @router.get("/apps")
-async def app_list(request: Request) -> Response:
+async def app_list(request: Request, db: Db, console: SignedIn) -> Response:
     q = request.query_params
     params = {name: q.get(name, "").strip()[:128] for name in ("og", "kind", "q")}
     page_number = parse_page(q.get("page"))
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        params["og"] = str(console.og.id)
-        error: str | None = None
-        kind: AppKind | None = None
-        try:
-            kind = parse_kind(params["kind"]) if params["kind"] else None
-        except InvalidInput as exc:
-            error = exc.message
-        found = await app_overview.catalog(db, console.scope, console.og, PageRequest(page_number, PAGE_SIZE),
-                                           kind=kind, text=params["q"] or None)
-        return render(
-            request, console, "apps.html", status=400 if error else 200, title="Apps", nav="apps",
-            entries=found.items, total=found.total, page=page_number,
-            pages=max(1, -(-found.total // PAGE_SIZE)), params=params, kinds=KINDS, error=error,
-            kind_label=_kind_label, query=lambda **changes: query(params, **changes),
-        )
+    params["og"] = str(console.og.id)
+    error: str | None = None
+    kind: AppKind | None = None
+    try:
+        kind = parse_kind(params["kind"]) if params["kind"] else None
+    except InvalidInput as exc:
+        error = exc.message
+    found = await app_overview.catalog(db, console.scope, console.og, PageRequest(page_number, PAGE_SIZE),
+                                       kind=kind, text=params["q"] or None)
+    return render(
+        request, console, "apps.html", status=400 if error else 200, title="Apps", nav="apps",
+        entries=found.items, total=found.total, page=page_number,
+        pages=max(1, -(-found.total // PAGE_SIZE)), params=params, kinds=KINDS, error=error,
+        kind_label=_kind_label, query=lambda **changes: query(params, **changes),
+    )
 
 
 # --- adding a public or in-house app ------------------------------------------------------------
@@ -120,92 +120,80 @@ def _subtree(console: Console) -> list[tuple[OrgGroupRow, int]]:
 
 
 @router.get("/apps/new")
-async def new_app(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        return _app_form(request, console, AppForm(catalog_og=str(console.og.id)))
+async def new_app(request: Request, db: Db, console: Changer) -> Response:
+    return _app_form(request, console, AppForm(catalog_og=str(console.og.id)))
 
 
 @router.post("/apps")
-async def create_app(request: Request) -> Response:
-    form = await read_form(request, max_fields=8)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        values = AppForm(
-            kind=text(form, "kind", 16), name=text(form, "name", APP_NAME_MAX_LENGTH + 1),
-            bundle_id=text(form, "bundle_id", BUNDLE_ID_MAX_LENGTH + 1),
-            adam_id=text(form, "adam_id", ADAM_ID_MAX_LENGTH + 1),
-            manifest_url=text(form, "manifest_url", MANIFEST_URL_MAX_LENGTH + 1),
-            catalog_og=text(form, "catalog_og", 16),
-        )
-        catalog_id = parse_id(values.catalog_og)
-        if catalog_id is None or not any(row.id == catalog_id for row, _ in _subtree(console)):
-            log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
-                reason="catalog OG out of reach")
-            return not_found(request, console)
-        try:
-            if values.kind not in dict(ADDABLE):
-                raise InvalidInput("Kind", "Choose a public App Store app or an in-house app; purchased "
-                                   "apps arrive with `quince vpp sync`.")
-            kind = AppKind(values.kind)
-            row = await apps.create(db, console.scope, NewApp(
-                kind, catalog_id, values.name, values.bundle_id,
-                adam_id=(values.adam_id or None) if kind is AppKind.PUBLIC else None,
-                manifest_url=(values.manifest_url or None) if kind is AppKind.IN_HOUSE else None,
-            ))
-        except (InvalidInput, Conflict) as exc:
-            log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
-                reason=exc.message)
-            await db.rollback()  # nothing half-written stays; it also expires every loaded row
-            console = await open_console(request, db)
-            if isinstance(console, Response):
-                return console
-            return _app_form(request, console, values, status=409 if isinstance(exc, Conflict) else 400,
-                             error=exc.message)
-        await db.commit()
-        log(request, "console.apps", "created", admin=console.admin.username, app=row.bundle_id,
-            app_id=row.id, kind=row.kind, og=catalog_id)
-        return redirect(f"/console/apps/{row.id}", console, done="created")
+async def create_app(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=8))],
+    db: Db,
+    console: Changer,
+) -> Response:
+    values = AppForm(
+        kind=text(form, "kind", 16), name=text(form, "name", APP_NAME_MAX_LENGTH + 1),
+        bundle_id=text(form, "bundle_id", BUNDLE_ID_MAX_LENGTH + 1),
+        adam_id=text(form, "adam_id", ADAM_ID_MAX_LENGTH + 1),
+        manifest_url=text(form, "manifest_url", MANIFEST_URL_MAX_LENGTH + 1),
+        catalog_og=text(form, "catalog_og", 16),
+    )
+    catalog_id = parse_id(values.catalog_og)
+    if catalog_id is None or not any(row.id == catalog_id for row, _ in _subtree(console)):
+        log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
+            reason="catalog OG out of reach")
+        return not_found(request, console)
+    try:
+        if values.kind not in dict(ADDABLE):
+            raise InvalidInput("Kind", "Choose a public App Store app or an in-house app; purchased "
+                               "apps arrive with `quince vpp sync`.")
+        kind = AppKind(values.kind)
+        row = await apps.create(db, console.scope, NewApp(
+            kind, catalog_id, values.name, values.bundle_id,
+            adam_id=(values.adam_id or None) if kind is AppKind.PUBLIC else None,
+            manifest_url=(values.manifest_url or None) if kind is AppKind.IN_HOUSE else None,
+        ))
+    except (InvalidInput, Conflict) as exc:
+        log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
+            reason=exc.message)
+        await db.rollback()  # nothing half-written stays; it also expires every loaded row
+        console = await load_console(request, db)
+        return _app_form(request, console, values, status=409 if isinstance(exc, Conflict) else 400,
+                         error=exc.message)
+    await db.commit()
+    log(request, "console.apps", "created", admin=console.admin.username, app=row.bundle_id,
+        app_id=row.id, kind=row.kind, og=catalog_id)
+    return redirect(f"/console/apps/{row.id}", console, done="created")
 
 
 # --- Apps and Books users -----------------------------------------------------------------------
 
 
 @router.get("/apps/vpp-users")
-async def vpp_user_list(request: Request) -> Response:
+async def vpp_user_list(request: Request, db: Db, console: SignedIn) -> Response:
     q = request.query_params
     params = {name: q.get(name, "").strip()[:128] for name in ("og", "status", "q")}
     page_number = parse_page(q.get("page"))
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        params["og"] = str(console.og.id)
-        status = params["status"] if params["status"] in app_overview.VPP_USER_STATUSES else ""
-        found = await app_overview.vpp_users(db, console.scope, console.og,
-                                             PageRequest(page_number, PAGE_SIZE), status=status or None,
-                                             text=params["q"] or None)
-        return render(
-            request, console, "vpp_users.html", title="Apps and Books users", nav="apps", lines=found.items,
-            total=found.total, page=page_number, pages=max(1, -(-found.total // PAGE_SIZE)), params=params,
-            statuses=app_overview.VPP_USER_STATUSES, query=lambda **changes: query(params, **changes),
-        )
+    params["og"] = str(console.og.id)
+    status = params["status"] if params["status"] in app_overview.VPP_USER_STATUSES else ""
+    found = await app_overview.vpp_users(db, console.scope, console.og,
+                                         PageRequest(page_number, PAGE_SIZE), status=status or None,
+                                         text=params["q"] or None)
+    return render(
+        request, console, "vpp_users.html", title="Apps and Books users", nav="apps", lines=found.items,
+        total=found.total, page=page_number, pages=max(1, -(-found.total // PAGE_SIZE)), params=params,
+        statuses=app_overview.VPP_USER_STATUSES, query=lambda **changes: query(params, **changes),
+    )
 
 
 # --- an app ---------------------------------------------------------------------------------------
 
 
 async def _console_and_app(
-    request: Request, db: AsyncSession, app_ref: str, *, change: bool = False
-) -> tuple[Console, CatalogEntry] | Response:
-    """The signed-in console and an app that reaches its chosen OG; else sign-in or a 404."""
-    return await open_with(request, db, app_ref, lambda console, app_id: app_overview.get_visible(
+    console: Console, db: Db, app_ref: str, *, change: bool = False
+) -> tuple[Console, CatalogEntry]:
+    """The signed-in console and an app that reaches its chosen OG; else PageNotFound."""
+    return console, await open_with(console, app_ref, lambda console, app_id: app_overview.get_visible(
         db, console.scope, console.og, app_id), change=change)
 
 
@@ -225,7 +213,7 @@ def _can_unassign(console: Console, view: apps.AssignmentView, og_paths: dict[in
 
 
 async def _app_page(
-    request: Request, db: AsyncSession, console: Console, entry: CatalogEntry, *, status: int = 200,
+    request: Request, db: Db, console: Console, entry: CatalogEntry, *, status: int = 200,
     error: str | None = None, notice: str | None = None, values: AssignForm | None = None,
 ) -> Response:
     q = request.query_params
@@ -280,15 +268,11 @@ def _notice(request: Request, views_names: dict[int, str | None], app_name: str)
 
 
 @router.get("/apps/{app_ref}")
-async def app_detail(request: Request, app_ref: str) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_app(request, db, app_ref)
-        if isinstance(found, Response):
-            return found
-        console, entry = found
-        views = await apps.assignments_of(db, console.scope, entry.app.id)
-        notice = _notice(request, {v.row.id: v.target_name for v in views}, entry.app.name)
-        return await _app_page(request, db, console, entry, notice=notice)
+async def app_detail(request: Request, db: Db, console: SignedIn, app_ref: str) -> Response:
+    console, entry = await _console_and_app(console, db, app_ref)
+    views = await apps.assignments_of(db, console.scope, entry.app.id)
+    notice = _notice(request, {v.row.id: v.target_name for v in views}, entry.app.name)
+    return await _app_page(request, db, console, entry, notice=notice)
 
 
 def _parse_target(raw: str) -> tuple[str, int] | None:
@@ -299,82 +283,77 @@ def _parse_target(raw: str) -> tuple[str, int] | None:
     return kind, target_id
 
 
-async def _refuse(request: Request, db: AsyncSession, console: Console, entry: CatalogEntry, status: int,
+async def _refuse(request: Request, db: Db, console: Console, entry: CatalogEntry, status: int,
                   message: str, values: AssignForm) -> Response:
     app_id = entry.app.id
     log(request, "console.apps", "refused", warn=True, admin=console.admin.username, app=entry.app.bundle_id,
         app_id=app_id, reason=message)
     await db.rollback()  # nothing half-written stays; it also expires every loaded row
-    found = await _console_and_app(request, db, str(app_id))
-    if isinstance(found, Response):
-        return found
-    console, entry = found
+    console, entry = await _console_and_app(await load_console(request, db), db, str(app_id))
     return await _app_page(request, db, console, entry, status=status, error=message, values=values)
 
 
 @router.post("/apps/{app_ref}/assignments")
-async def assign(request: Request, app_ref: str) -> Response:
-    form = await read_form(request, max_fields=4)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_app(request, db, app_ref, change=True)
-        if isinstance(found, Response):
-            return found
-        console, entry = found
-        values = AssignForm(target=text(form, "target", 32), mode=text(form, "mode", 16) or "automatic")
-        target = _parse_target(values.target)
-        if target is None:
-            return await _refuse(request, db, console, entry, 400,
-                                 "Choose an organization group or a user group to assign the app to.", values)
-        kind, target_id = target
-        if kind == "og" and not any(row.id == target_id for row, _ in _subtree(console)):
-            log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
-                reason="target OG out of reach")
-            return not_found(request, console)
-        try:
-            row = await apps.assign(db, console.scope, entry.app.id, kind, target_id, values.mode)
-            started = await app_delivery.deliver_assignment(db, console.scope, entry.app, row)
-        except NotFound:
-            log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
-                reason="target out of reach")
-            await db.rollback()  # it expires every loaded row: load the console again for the page
-            fresh = await open_console(request, db)
-            return fresh if isinstance(fresh, Response) else not_found(request, fresh)
-        except (InvalidInput, Conflict) as exc:
-            return await _refuse(request, db, console, entry, 409 if isinstance(exc, Conflict) else 400,
-                                 exc.message, values)
-        except QuinceError as exc:
-            return await _refuse(request, db, console, entry, 409, exc.message, values)
-        await db.commit()
-        log(request, "console.apps", "assigned", admin=console.admin.username, app=entry.app.bundle_id,
-            app_id=entry.app.id, target_kind=kind, target_id=target_id, mode=row.mode,
-            started=started.started, not_supported=started.not_supported)
-        return redirect(f"/console/apps/{entry.app.id}", console, done="assigned", assignment=row.id,
-                        mode=row.mode, started=started.started, unsupported=started.not_supported,
-                        busy=started.under_way)
+async def assign(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=4))],
+    db: Db,
+    console: SignedIn,
+    app_ref: str,
+) -> Response:
+    console, entry = await _console_and_app(console, db, app_ref, change=True)
+    values = AssignForm(target=text(form, "target", 32), mode=text(form, "mode", 16) or "automatic")
+    target = _parse_target(values.target)
+    if target is None:
+        return await _refuse(request, db, console, entry, 400,
+                             "Choose an organization group or a user group to assign the app to.", values)
+    kind, target_id = target
+    if kind == "og" and not any(row.id == target_id for row, _ in _subtree(console)):
+        log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
+            reason="target OG out of reach")
+        return not_found(request, console)
+    try:
+        row = await apps.assign(db, console.scope, entry.app.id, kind, target_id, values.mode)
+        started = await app_delivery.deliver_assignment(db, console.scope, entry.app, row)
+    except NotFound:
+        log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
+            reason="target out of reach")
+        await db.rollback()  # it expires every loaded row: load the console again for the page
+        raise PageNotFound(await load_console(request, db)) from None
+    except (InvalidInput, Conflict) as exc:
+        return await _refuse(request, db, console, entry, 409 if isinstance(exc, Conflict) else 400,
+                             exc.message, values)
+    except QuinceError as exc:
+        return await _refuse(request, db, console, entry, 409, exc.message, values)
+    await db.commit()
+    log(request, "console.apps", "assigned", admin=console.admin.username, app=entry.app.bundle_id,
+        app_id=entry.app.id, target_kind=kind, target_id=target_id, mode=row.mode,
+        started=started.started, not_supported=started.not_supported)
+    return redirect(f"/console/apps/{entry.app.id}", console, done="assigned", assignment=row.id,
+                    mode=row.mode, started=started.started, unsupported=started.not_supported,
+                    busy=started.under_way)
 
 
 @router.post("/apps/{app_ref}/assignments/{assignment_ref}/delete")
-async def unassign(request: Request, app_ref: str, assignment_ref: str) -> Response:
-    form = await read_form(request, max_fields=2)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_app(request, db, app_ref, change=True)
-        if isinstance(found, Response):
-            return found
-        console, entry = found
-        assignment_id = parse_id(assignment_ref)
-        views = await apps.assignments_of(db, console.scope, entry.app.id)
-        view = next((v for v in views if v.row.id == assignment_id), None)
-        og_paths = {row.id: row.path for row, _ in console.ogs}
-        if view is None or not _can_unassign(console, view, og_paths):
-            log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
-                reason="assignment out of reach")
-            return not_found(request, console)
-        await apps.unassign(db, console.scope, entry.app.id, view.row.id)
-        await db.commit()
-        log(request, "console.apps", "unassigned", admin=console.admin.username, app=entry.app.bundle_id,
-            app_id=entry.app.id, target_kind=view.row.target_kind, target_id=view.row.target_id)
-        return redirect(f"/console/apps/{entry.app.id}", console, done="unassigned")
+async def unassign(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=2))],
+    db: Db,
+    console: SignedIn,
+    app_ref: str,
+    assignment_ref: str,
+) -> Response:
+    console, entry = await _console_and_app(console, db, app_ref, change=True)
+    assignment_id = parse_id(assignment_ref)
+    views = await apps.assignments_of(db, console.scope, entry.app.id)
+    view = next((v for v in views if v.row.id == assignment_id), None)
+    og_paths = {row.id: row.path for row, _ in console.ogs}
+    if view is None or not _can_unassign(console, view, og_paths):
+        log(request, "console.apps", "refused", warn=True, admin=console.admin.username,
+            reason="assignment out of reach")
+        return not_found(request, console)
+    await apps.unassign(db, console.scope, entry.app.id, view.row.id)
+    await db.commit()
+    log(request, "console.apps", "unassigned", admin=console.admin.username, app=entry.app.bundle_id,
+        app_id=entry.app.id, target_kind=view.row.target_kind, target_id=view.row.target_id)
+    return redirect(f"/console/apps/{entry.app.id}", console, done="unassigned")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from quince.domain.users import typed_name_digest
 from quince.services.access import admin_sessions, admins
@@ -17,12 +19,13 @@ from quince.web.console.context import (
     address,
     key,
     log,
+    posted,
     problem,
-    read_form,
     safe_next,
     settings_of,
     text,
 )
+from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -59,10 +62,11 @@ async def sign_in_form(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
-    form = await read_form(request, max_fields=8)
-    if isinstance(form, Response):
-        return form
+async def sign_in(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=8))],
+    db: Db,
+) -> Response:
     # Not text(): a password keeps its spaces, and an over-long one is refused, not cut.
     raw_user, password = form.get("username", ""), form.get("password", "")
     username = raw_user.strip() if isinstance(raw_user, str) else ""
@@ -73,38 +77,37 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(request, status=400, username=username[:USERNAME_MAX], next_url=next_url,
                              error="Enter your username and password.")
     settings = settings_of(request)
-    async with request.app.state.sessionmaker() as db:
-        try:
-            admin = await admins.authenticate_admin(db, username, password, address=address(request),
-                                                    throttle=request.app.state.throttle)
-        except Throttled as exc:
-            log(request, "console.signin", "throttled", warn=True, typed=typed_name_digest(username))
-            return problem(request, 429, "Sign-in paused", exc.message, Retry_After=str(exc.seconds))
-        except AuthenticationFailed as exc:
-            await db.commit()  # the failure counts towards the back-off
-            log(request, "console.signin", "wrong_credentials", warn=True, reason=exc.reason)
-            return _sign_in_page(request, status=401, username=username, next_url=next_url,
-                                 error=accounts.WRONG_CREDENTIALS)
-        token = await admin_sessions.start(db, admin, timedelta(seconds=cookies.SESSION_TTL_SECONDS))
-        await db.commit()
-        log(request, "console.signin", "signed_in", admin=admin.username)
-        response = RedirectResponse(next_url, status_code=303)
-        cookies.set_session(response, cookies.session_value(key(request), token),
-                            secure=pages.secure_cookies(settings))
-        return pages.with_page_headers(response)
+    try:
+        admin = await admins.authenticate_admin(db, username, password, address=address(request),
+                                                throttle=request.app.state.throttle)
+    except Throttled as exc:
+        log(request, "console.signin", "throttled", warn=True, typed=typed_name_digest(username))
+        return problem(request, 429, "Sign-in paused", exc.message, Retry_After=str(exc.seconds))
+    except AuthenticationFailed as exc:
+        await db.commit()  # the failure counts towards the back-off
+        log(request, "console.signin", "wrong_credentials", warn=True, reason=exc.reason)
+        return _sign_in_page(request, status=401, username=username, next_url=next_url,
+                             error=accounts.WRONG_CREDENTIALS)
+    token = await admin_sessions.start(db, admin, timedelta(seconds=cookies.SESSION_TTL_SECONDS))
+    await db.commit()
+    log(request, "console.signin", "signed_in", admin=admin.username)
+    response = RedirectResponse(next_url, status_code=303)
+    cookies.set_session(response, cookies.session_value(key(request), token),
+                        secure=pages.secure_cookies(settings))
+    return pages.with_page_headers(response)
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
+async def sign_out(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=4))],
+    db: Db,
+) -> Response:
     """Ends every session of the signed-in admin on the server, then clears this browser's cookie."""
-    form = await read_form(request, max_fields=4)
-    if isinstance(form, Response):
-        return form
     token = cookies.read_session(request, key(request))
     if token:
-        async with request.app.state.sessionmaker() as db:
-            admin = await admin_sessions.end(db, token)
-            await db.commit()
+        admin = await admin_sessions.end(db, token)
+        await db.commit()
         if admin is not None:
             log(request, "console.signout", "signed_out", admin=admin.username)
     response = RedirectResponse("/console/sign-in", status_code=303)

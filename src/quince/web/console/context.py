@@ -1,9 +1,13 @@
 """What every console route shares: the signed-in admin and the chosen OG, forms with their CSRF
 check, and refusals turned into pages (the one place per face where errors become HTML).
 
-A route opens the console with `open_console`, which gives either a `Console` or the response to
-return at once (the sign-in redirect, or a 404 for an OG out of reach); a POST reads its form with
-`read_form`, which gives either the form or the "page has expired" answer.
+A route says what it needs as parameters, and FastAPI's dependencies give it or raise a typed error:
+`db: Db` (one session per request), `console: SignedIn` (the signed-in admin and the chosen OG) or
+`console: Changer` (the same, refusing a read-only admin), `form: Form` or
+`form: Annotated[FormData, Depends(posted(max_fields=...))]` (the posted form, its CSRF token
+checked). `open_with` loads the object an id in the URL names. What they raise (`SignInNeeded`,
+`PageNotFound`, `ReadOnlyAdmin`, `ExpiredForm`, a refusal, a lost race) becomes a page in one
+place, `error_page`, which `ConsoleRoute` (every console router's route class) calls.
 """
 
 from __future__ import annotations
@@ -11,22 +15,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from python_multipart.exceptions import MultipartParseError
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from quince import logs
-from quince.config import Settings
 from quince.domain.errors import (
     ConcurrentChange,
     Conflict,
@@ -39,10 +39,12 @@ from quince.services.access import admin_sessions
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store.concurrency import lost_race
+from quince.store.errors import DATABASE_ERRORS
 from quince.store.models import AdminRow, OrgGroupRow
+from quince.web import deps
 from quince.web.console import accounts, cookies, pages
-from quince.web.device_management import signing
-from quince.web.proxies import client_address
+from quince.web.deps import Db
+from quince.web.security import signing
 
 MAX_ID = 2_147_483_647
 T = TypeVar("T")
@@ -73,19 +75,37 @@ class Console:
         return f"console:{self.admin.username}"
 
 
-class SignInNeeded(Exception):
-    pass
+class ConsoleError(Exception):
+    """Why a console route cannot answer as asked; `error_page` renders it."""
 
 
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+class SignInNeeded(ConsoleError):
+    """No admin is signed in in this browser: the answer is the sign-in page."""
 
 
+class PageNotFound(ConsoleError):
+    """Nothing at this address in the OGs the admin manages (404)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        super().__init__("not found")
+        self.console = console
+
+
+class ReadOnlyAdmin(ConsoleError):
+    """A read-only admin asked for a change (403, nothing changed)."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__("read-only")
+        self.console = console
+
+
+class ExpiredForm(ConsoleError):
+    """A form without its CSRF token, or one that cannot be read (403 "This page has expired")."""
+
+
+settings_of = deps.settings  # the shared request plumbing (quince.web.deps)
+address = deps.client_address
 key = signing.request_key  # shared with the enrollment sign-in pages
-
-
-address = client_address
 
 
 def log(request: Request, name: str, outcome: str, *, warn: bool = False, **fields: Any) -> None:
@@ -138,7 +158,7 @@ def redirect(path: str, console: Console, **params: str | int) -> Response:
     return pages.with_page_headers(RedirectResponse(target, status_code=303))
 
 
-async def load_console(request: Request, db: AsyncSession) -> Console:
+async def load_console(request: Request, db: Db) -> Console:
     """The signed-in admin and the chosen OG; SignInNeeded or NotFound (an OG out of reach)."""
     token = cookies.read_session(request, key(request))
     admin = await admin_sessions.admin_of(db, token) if token else None
@@ -154,59 +174,75 @@ async def load_console(request: Request, db: AsyncSession) -> Console:
     return Console(admin, scope, og, here, await org_groups.subtree(db, scope, scope.og_id))
 
 
-async def open_console(request: Request, db: AsyncSession) -> Console | Response:
-    """The console for this request, or the response to send instead (sign-in, or not found)."""
-    try:
-        return await load_console(request, db)
-    except SignInNeeded:
-        return to_sign_in(request)
-    except NotFound:
-        return not_found(request)
+async def signed_in(request: Request, db: Db) -> Console:
+    """The dependency behind `SignedIn`: the console for this request (SignInNeeded, or NotFound
+    for an OG out of reach)."""
+    return await load_console(request, db)
 
 
-async def open_for_change(request: Request, db: AsyncSession) -> Console | Response:
-    """The console for a request that changes something: as `open_console`, and 403 (nothing
-    changed) for a read-only admin."""
-    console = await open_console(request, db)
-    if isinstance(console, Response) or not console.read_only:
-        return console
-    return read_only(request, console)
+SignedIn = Annotated[Console, Depends(signed_in)]
+
+
+def may_change(console: Console) -> Console:
+    """`console`, when its admin may change things; else ReadOnlyAdmin."""
+    if console.read_only:
+        raise ReadOnlyAdmin(console)
+    return console
+
+
+async def for_change(console: SignedIn) -> Console:
+    """The dependency behind `Changer`: as `SignedIn`, refusing a read-only admin (403)."""
+    return may_change(console)
+
+
+Changer = Annotated[Console, Depends(for_change)]
 
 
 async def open_with(
-    request: Request, db: AsyncSession, ref: str,
-    load: Callable[[Console, int], Awaitable[T]], *, change: bool = False,
-) -> tuple[Console, T] | Response:
-    """The console and the object `ref` (an id from the URL) names, loaded by `load` (which
-    raises NotFound when the object is missing or out of the console's reach); else the sign-in
-    redirect, or a 404 page. With `change`, a read-only admin gets 403 (after the 404 check)."""
-    console = await open_console(request, db)
-    if isinstance(console, Response):
-        return console
+    console: Console, ref: str, load: Callable[[Console, int], Awaitable[T]], *, change: bool = False,
+) -> T:
+    """The object `ref` (an id from the URL) names, loaded by `load` (which raises NotFound when
+    the object is missing or out of the console's reach); else PageNotFound. With `change`, a
+    read-only admin gets ReadOnlyAdmin (after the 404 check)."""
     object_id = parse_id(ref)
     try:
         if object_id is None:
             raise NotFound("Object", ref)
         found = await load(console, object_id)
     except NotFound:
-        return not_found(request, console)
-    if change and console.read_only:
-        return read_only(request, console)
-    return console, found
+        raise PageNotFound(console) from None
+    if change:
+        may_change(console)
+    return found
 
 
 async def read_form(request: Request, *, max_fields: int = 16, max_files: int = 0,
-                    max_part_bytes: int = FORM_PART_BYTES) -> FormData | Response:
-    """The posted form when its CSRF token is good; else the "page has expired" page (403).
+                    max_part_bytes: int = FORM_PART_BYTES) -> FormData:
+    """The posted form when its CSRF token is good; else ExpiredForm.
     The body as a whole is already size-limited by the app's body limit."""
     try:
         form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_bytes)
     except (HTTPException, MultiPartException, MultipartParseError, ValueError):
-        return expired(request)
+        raise ExpiredForm from None
     if not cookies.CSRF.is_valid(request, key(request), form.get(cookies.CSRF_FIELD)):
         log(request, "console.form", "csrf_rejected", warn=True, path=request.url.path)
-        return expired(request)
+        raise ExpiredForm
     return form
+
+
+def posted(*, max_fields: int = 16, max_files: int = 0,
+           max_part_bytes: int = FORM_PART_BYTES) -> Callable[[Request], Awaitable[FormData]]:
+    """A dependency giving the posted form with these limits, its CSRF token checked (`read_form`).
+    Declare it before the console, so a form without its token is refused first."""
+
+    async def form(request: Request) -> FormData:
+        return await read_form(request, max_fields=max_fields, max_files=max_files,
+                               max_part_bytes=max_part_bytes)
+
+    return form
+
+
+Form = Annotated[FormData, Depends(posted())]
 
 
 def chrome(console: Console | None) -> dict[str, Any]:
@@ -261,9 +297,8 @@ def refused(request: Request, exc: QuinceError) -> Response:
 
 
 class ConsoleRoute(APIRoute):
-    """Every console route: what escapes a route's own handling becomes a page, never JSON or a
-    server error: a write that lost a race with another request (store.concurrency.lost_race) is
-    the 409 page of `concurrent_change`, and a refusal the route did not show is `refused`."""
+    """Every console route: what escapes a route or its dependencies becomes a page (`error_page`),
+    never JSON or a server error."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -271,14 +306,33 @@ class ConsoleRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
-            except QuinceError as exc:
-                return refused(request, exc)
-            except (StaleDataError, DBAPIError) as exc:
-                if not lost_race(exc):
-                    raise
-                return concurrent_change(request, exc)
+            except RENDERED_ERRORS as exc:
+                return error_page(request, exc)
 
         return route
+
+
+RENDERED_ERRORS: tuple[type[Exception], ...] = (ConsoleError, QuinceError, *DATABASE_ERRORS)
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    """The console's one error renderer: the sign-in redirect, 404, read-only 403, expired form,
+    a refusal the route did not show (`refused`), and a write that lost a race with another request
+    (store.concurrency.lost_race: the 409 of `concurrent_change`). Anything else is raised again."""
+    match exc:
+        case SignInNeeded():
+            return to_sign_in(request)
+        case PageNotFound():
+            return not_found(request, exc.console)
+        case ReadOnlyAdmin():
+            return read_only(request, exc.console)
+        case ExpiredForm():
+            return expired(request)
+        case QuinceError():
+            return refused(request, exc)
+    if isinstance(exc, DATABASE_ERRORS) and lost_race(exc):
+        return concurrent_change(request, exc)
+    raise exc
 
 
 def expired(request: Request) -> Response:

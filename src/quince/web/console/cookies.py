@@ -1,7 +1,7 @@
 """The console's two cookies: the session (a server-side session's token, signed) and the CSRF
 cookie (`CSRF`).
 
-Both reuse the sign-in pages' HMAC helpers with purposes of their own, so a value made for one
+Both use the shared HMAC helpers (`quince.web.security`) with purposes of their own, so a value made for one
 never passes for another. The signature turns away made-up cookies without a database query; the
 session itself lives on the server (quince.services.access.admin_sessions), which can end it.
 """
@@ -11,14 +11,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from quince.web.device_management.csrf import FIELD, CsrfCookie
-from quince.web.device_management.signing import sign, verify
+from quince.web.paths import CONSOLE_PATH
+from quince.web.security.csrf import FIELD, CsrfCookie
+from quince.web.security.signing import sign, verify
 
-PATH = "/console"
+PATH = CONSOLE_PATH
 SESSION_COOKIE = "quince_console"
 SESSION_PURPOSE = "console-session"
 SESSION_TTL_SECONDS = 8 * 60 * 60
-# The console's own CSRF cookie: the sign-in pages' mechanism, with a name, path and purpose of its own.
+# The console's own CSRF cookie: the shared mechanism, with a name, path and purpose of its own.
 CSRF = CsrfCookie("quince_console_csrf", PATH, "console-csrf", SESSION_TTL_SECONDS)
 CSRF_FIELD = FIELD
 

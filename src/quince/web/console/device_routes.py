@@ -6,13 +6,11 @@ from __future__ import annotations
 import plistlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from quince.apple.plists import load_plist
 from quince.domain.errors import InvalidInput, NotFound, QuinceError, ReadOnly
@@ -20,9 +18,11 @@ from quince.services.apps import catalog as apps
 from quince.services.devices import cleanup as device_cleanup
 from quince.services.devices import records as devices
 from quince.services.devices.cleanup import RemovalChanged
+from quince.services.enrollment import device_decision
 from quince.services.enrollment import preview as enrollment_preview
 from quince.services.mdm import commands
 from quince.services.paging import Page, PageRequest
+from quince.store.errors import IntegrityError
 from quince.store.models import (
     AppRow,
     CommandRow,
@@ -33,21 +33,23 @@ from quince.store.models import (
     EnrollmentUserRow,
 )
 from quince.web.console.context import (
+    Changer,
     Console,
     ConsoleRoute,
+    SignedIn,
+    load_console,
     log,
-    open_console,
-    open_for_change,
     open_with,
     parse_id,
     parse_page,
+    posted,
     query,
-    read_form,
     read_only,
     redirect,
     render,
     text,
 )
+from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -85,17 +87,13 @@ _ENVELOPE_KEYS = frozenset({
 
 
 @router.get("/devices")
-async def device_list(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        removed = request.query_params.get("removed", "")
-        notice = None
-        if removed.isascii() and removed.isdigit() and len(removed) < 10:
-            count = int(removed)
-            notice = f"Removed {count} abandoned placeholder{'' if count == 1 else 's'}."
-        return await _list_page(request, db, console, notice=notice)
+async def device_list(request: Request, db: Db, console: SignedIn) -> Response:
+    removed = request.query_params.get("removed", "")
+    notice = None
+    if removed.isascii() and removed.isdigit() and len(removed) < 10:
+        count = int(removed)
+        notice = f"Removed {count} abandoned placeholder{'' if count == 1 else 's'}."
+    return await _list_page(request, db, console, notice=notice)
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,7 @@ def _jump_target(raw: str | None) -> int | None:
 
 
 async def _list_page(
-    request: Request, db: AsyncSession, console: Console, *, status: int = 200,
+    request: Request, db: Db, console: Console, *, status: int = 200,
     notice: str | None = None, cleanup_days: str = str(device_cleanup.DEFAULT_DAYS),
     cleanup_error: str | None = None,
 ) -> Response:
@@ -199,37 +197,31 @@ async def _list_page(
 
 
 @router.get("/devices/abandoned/preview")
-async def abandoned_preview_address(request: Request) -> Response:
+async def abandoned_preview_address(request: Request, db: Db, console: SignedIn) -> Response:
     """The preview is a POST; typed into the address bar it leads back to the list."""
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        return redirect("/console/devices", console)
+    return redirect("/console/devices", console)
 
 
 @router.post("/devices/abandoned/preview")
-async def abandoned_preview(request: Request) -> Response:
-    form = await read_form(request, max_fields=4)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        raw_days = text(form, "days", 16)
-        try:
-            days = device_cleanup.parse_days(raw_days)
-        except InvalidInput as exc:
-            log(request, "console.devices", "abandoned_refused", warn=True, admin=console.admin.username,
-                og=console.og.id, reason="bad_days")
-            return await _list_page(request, db, console, status=400, cleanup_days=raw_days,
-                                    cleanup_error=exc.message)
-        preview = await device_cleanup.preview(db, console.here, days)
-        return await _preview_page(request, db, console, preview)
+async def abandoned_preview(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=4))],
+    db: Db,
+    console: Changer,
+) -> Response:
+    raw_days = text(form, "days", 16)
+    try:
+        days = device_cleanup.parse_days(raw_days)
+    except InvalidInput as exc:
+        log(request, "console.devices", "abandoned_refused", warn=True, admin=console.admin.username,
+            og=console.og.id, reason="bad_days")
+        return await _list_page(request, db, console, status=400, cleanup_days=raw_days,
+                                cleanup_error=exc.message)
+    preview = await device_cleanup.preview(db, console.here, days)
+    return await _preview_page(request, db, console, preview)
 
 
-async def _preview_page(request: Request, db: AsyncSession, console: Console,
+async def _preview_page(request: Request, db: Db, console: Console,
                         preview: device_cleanup.Preview, *, status: int = 200,
                         error: str | None = None) -> Response:
     related = await devices.related(db, console.scope, preview.sample)
@@ -241,56 +233,51 @@ async def _preview_page(request: Request, db: AsyncSession, console: Console,
 
 
 @router.post("/devices/abandoned/remove")
-async def abandoned_remove(request: Request) -> Response:
-    form = await read_form(request, max_fields=4)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        raw_days, raw_count = text(form, "days", 16), text(form, "count", 16)
-        try:
-            days = device_cleanup.parse_days(raw_days)
-            if not raw_count.isascii() or not raw_count.isdigit() or len(raw_count) > 9:
-                raise InvalidInput("count", "The confirmation does not say how many placeholders to "
-                                            "remove: review the removal again.")
-        except InvalidInput as exc:
-            log(request, "console.devices", "abandoned_refused", warn=True, admin=console.admin.username,
-                og=console.og.id, reason="bad_input")
-            return await _list_page(request, db, console, status=400, cleanup_days=raw_days,
-                                    cleanup_error=exc.message)
-        expected = int(raw_count)
-        try:
-            removed = await device_cleanup.remove(db, console.here, days, expected=expected)
-        except ReadOnly:
-            return read_only(request, console)
-        except (RemovalChanged, IntegrityError) as exc:
-            # Nothing is kept of a refused removal. A rollback expires what the session loaded,
-            # the signed-in admin included: load the console again for the page.
-            await db.rollback()
-            reloaded = await open_console(request, db)
-            if isinstance(reloaded, Response):
-                return reloaded
-            console = reloaded
-            if isinstance(exc, RemovalChanged):
-                log(request, "console.devices", "abandoned_changed", warn=True,
-                    admin=console.admin.username, og=console.og.id, days=days, confirmed=exc.confirmed,
-                    now=exc.now)
-                message = exc.message
-            else:  # something new refers to one of them (a table this removal does not know)
-                log(request, "console.devices", "abandoned_refused", warn=True,
-                    admin=console.admin.username, og=console.og.id, days=days, reason="integrity")
-                message = "Nothing was removed: other records still refer to some of these placeholders."
-            preview = await device_cleanup.preview(db, console.here, days)
-            return await _preview_page(request, db, console, preview, status=409, error=message)
-        await db.commit()
-        held = removed.holdings
-        log(request, "console.devices", "abandoned_removed", admin=console.admin.username,
-            og=console.og.id, days=days, removed=removed.count, sessions=held.sessions,
-            certificates=held.certificates, commands=held.commands, messages=held.messages,
-            apps=held.apps)
-        return redirect("/console/devices", console, removed=removed.count)
+async def abandoned_remove(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=4))],
+    db: Db,
+    console: Changer,
+) -> Response:
+    raw_days, raw_count = text(form, "days", 16), text(form, "count", 16)
+    try:
+        days = device_cleanup.parse_days(raw_days)
+        if not raw_count.isascii() or not raw_count.isdigit() or len(raw_count) > 9:
+            raise InvalidInput("count", "The confirmation does not say how many placeholders to "
+                                        "remove: review the removal again.")
+    except InvalidInput as exc:
+        log(request, "console.devices", "abandoned_refused", warn=True, admin=console.admin.username,
+            og=console.og.id, reason="bad_input")
+        return await _list_page(request, db, console, status=400, cleanup_days=raw_days,
+                                cleanup_error=exc.message)
+    expected = int(raw_count)
+    try:
+        removed = await device_cleanup.remove(db, console.here, days, expected=expected)
+    except ReadOnly:
+        return read_only(request, console)
+    except (RemovalChanged, IntegrityError) as exc:
+        # Nothing is kept of a refused removal. A rollback expires what the session loaded,
+        # the signed-in admin included: load the console again for the page.
+        await db.rollback()
+        console = await load_console(request, db)
+        if isinstance(exc, RemovalChanged):
+            log(request, "console.devices", "abandoned_changed", warn=True,
+                admin=console.admin.username, og=console.og.id, days=days, confirmed=exc.confirmed,
+                now=exc.now)
+            message = exc.message
+        else:  # something new refers to one of them (a table this removal does not know)
+            log(request, "console.devices", "abandoned_refused", warn=True,
+                admin=console.admin.username, og=console.og.id, days=days, reason="integrity")
+            message = "Nothing was removed: other records still refer to some of these placeholders."
+        preview = await device_cleanup.preview(db, console.here, days)
+        return await _preview_page(request, db, console, preview, status=409, error=message)
+    await db.commit()
+    held = removed.holdings
+    log(request, "console.devices", "abandoned_removed", admin=console.admin.username,
+        og=console.og.id, days=days, removed=removed.count, sessions=held.sessions,
+        certificates=held.certificates, commands=held.commands, messages=held.messages,
+        apps=held.apps)
+    return redirect("/console/devices", console, removed=removed.count)
 
 
 # --- a device's page -------------------------------------------------------------------------
@@ -381,7 +368,7 @@ class MessageView:
     raw: RawPlist
 
 
-async def _trace_as_seen(db: AsyncSession, console: Console, decision: EnrollmentSessionRow | None,
+async def _trace_as_seen(db: Db, console: Console, decision: EnrollmentSessionRow | None,
                          user: EnrollmentUserRow | None) -> list[str]:
     """The stored decision trace with the organization groups and user groups of other tenants
     replaced, as the enrollment preview shows it (a matching mapping may point anywhere)."""
@@ -394,15 +381,13 @@ async def _trace_as_seen(db: AsyncSession, console: Console, decision: Enrollmen
     return [redact(line) for line in decision.decision_trace]
 
 
-async def _device_page(request: Request, db: AsyncSession, console: Console, device: DeviceRow, *,
+async def _device_page(request: Request, db: Db, console: Console, device: DeviceRow, *,
                        status: int = 200, error: str | None = None, notice: str | None = None) -> Response:
     related = await devices.related(db, console.scope, [device])
     item = _list_item(device, related)
     user: EnrollmentUserRow | None = related.users.get(device.enrollment_user_id) \
         if device.enrollment_user_id is not None else None
-    decision = await db.scalar(
-        select(EnrollmentSessionRow).where(EnrollmentSessionRow.device_id == device.id)
-    )
+    decision = await device_decision.for_device(db, device.id)
     trace = await _trace_as_seen(db, console, decision, user)
     latest = PageRequest(0, DETAIL_LIMIT)
     history = await devices.command_history(db, console.scope, device.id, latest)
@@ -422,47 +407,42 @@ async def _device_page(request: Request, db: AsyncSession, console: Console, dev
 
 
 async def _console_and_device(
-    request: Request, db: AsyncSession, device_ref: str, *, change: bool = False
-) -> tuple[Console, DeviceRow] | Response:
-    """The signed-in console and a device of its chosen OG; else the sign-in redirect or a 404."""
-    return await open_with(request, db, device_ref,
+    console: Console, db: Db, device_ref: str, *, change: bool = False
+) -> tuple[Console, DeviceRow]:
+    """The signed-in console and a device of its chosen OG; else PageNotFound."""
+    return console, await open_with(console, device_ref,
                            lambda console, device_id: devices.get(db, console.here, device_id), change=change)
 
 
 @router.get("/devices/{device_ref}")
-async def device_detail(request: Request, device_ref: str) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_device(request, db, device_ref)
-        if isinstance(found, Response):
-            return found
-        console, device = found
-        queued = parse_id(request.query_params.get("queued"))
-        notice = f"Command {queued} was queued." if queued else None
-        return await _device_page(request, db, console, device, notice=notice)
+async def device_detail(request: Request, db: Db, console: SignedIn, device_ref: str) -> Response:
+    console, device = await _console_and_device(console, db, device_ref)
+    queued = parse_id(request.query_params.get("queued"))
+    notice = f"Command {queued} was queued." if queued else None
+    return await _device_page(request, db, console, device, notice=notice)
 
 
 @router.post("/devices/{device_ref}/commands")
-async def queue_command(request: Request, device_ref: str) -> Response:
-    form = await read_form(request, max_fields=4)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_device(request, db, device_ref, change=True)
-        if isinstance(found, Response):
-            return found
-        console, device = found
-        request_type = text(form, "request_type", 64)
-        try:
-            if not request_type:
-                raise InvalidInput("request_type", "Choose a command to queue.")
-            row = await commands.queue(db, console.scope, device.id, request_type, {},
-                                       queued_by=console.actor)
-        # queue() refuses before it adds anything, so there is nothing to roll back here.
-        except QuinceError as exc:
-            log(request, "console.command", "refused", warn=True, admin=console.admin.username,
-                device=device.uuid, request_type=request_type)
-            return await _device_page(request, db, console, device, status=409, error=exc.message)
-        await db.commit()
-        log(request, "console.command", "queued", admin=console.admin.username, device=device.uuid,
-            request_type=row.request_type)
-        return redirect(f"/console/devices/{device.id}", console, queued=row.id)
+async def queue_command(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=4))],
+    db: Db,
+    console: SignedIn,
+    device_ref: str,
+) -> Response:
+    console, device = await _console_and_device(console, db, device_ref, change=True)
+    request_type = text(form, "request_type", 64)
+    try:
+        if not request_type:
+            raise InvalidInput("request_type", "Choose a command to queue.")
+        row = await commands.queue(db, console.scope, device.id, request_type, {},
+                                   queued_by=console.actor)
+    # queue() refuses before it adds anything, so there is nothing to roll back here.
+    except QuinceError as exc:
+        log(request, "console.command", "refused", warn=True, admin=console.admin.username,
+            device=device.uuid, request_type=request_type)
+        return await _device_page(request, db, console, device, status=409, error=exc.message)
+    await db.commit()
+    log(request, "console.command", "queued", admin=console.admin.username, device=device.uuid,
+        request_type=row.request_type)
+    return redirect(f"/console/devices/{device.id}", console, queued=row.id)

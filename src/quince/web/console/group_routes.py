@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from quince.domain import og_settings as rules
@@ -21,19 +20,20 @@ from quince.services.directory.og_settings import SettingView
 from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.store.models import OrgGroupRow
 from quince.web.console.context import (
+    Changer,
     Console,
     ConsoleRoute,
+    SignedIn,
     load_console,
     log,
-    open_console,
-    open_for_change,
     parse_id,
-    read_form,
+    posted,
     read_only,
     redirect,
     render,
     text,
 )
+from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -81,7 +81,7 @@ class TreeItem:
     """Devices in this OG and every OG below it."""
 
 
-async def _tree(db: AsyncSession, console: Console) -> list[TreeItem]:
+async def _tree(db: Db, console: Console) -> list[TreeItem]:
     """The chosen OG and everything below it, depth first, with their counts."""
     rows = await org_groups.subtree(db, console.scope, console.og.id)
     counts = await org_groups.counts(db, [row.id for row, _ in rows])
@@ -98,7 +98,7 @@ async def _tree(db: AsyncSession, console: Console) -> list[TreeItem]:
     ]
 
 
-async def _child_types(db: AsyncSession, parent_id: int) -> list[str]:
+async def _child_types(db: Db, parent_id: int) -> list[str]:
     """The OG types a new child of `parent_id` may have (the others would be refused)."""
     tree = await load_tree(db)
     allowed = []
@@ -116,7 +116,7 @@ def _is_top(console: Console) -> bool:
     return console.og.parent_id is None or console.og.id == console.scope.og_id
 
 
-async def _groups_page(request: Request, db: AsyncSession, console: Console, *, status: int = 200,
+async def _groups_page(request: Request, db: Db, console: Console, *, status: int = 200,
                        error: str | None = None, failed: str = "", values: dict[str, str] | None = None,
                        notice: str | None = None) -> Response:
     parent = None
@@ -134,7 +134,7 @@ async def _groups_page(request: Request, db: AsyncSession, console: Console, *, 
     )
 
 
-async def _notice(db: AsyncSession, console: Console, params: Any) -> str | None:
+async def _notice(db: Db, console: Console, params: Any) -> str | None:
     done = params.get("done")
     og = console.og
     if done == "updated":
@@ -156,16 +156,12 @@ async def _notice(db: AsyncSession, console: Console, params: Any) -> str | None
 
 
 @router.get("/groups")
-async def groups(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        notice = await _notice(db, console, request.query_params)
-        return await _groups_page(request, db, console, notice=notice)
+async def groups(request: Request, db: Db, console: SignedIn) -> Response:
+    notice = await _notice(db, console, request.query_params)
+    return await _groups_page(request, db, console, notice=notice)
 
 
-async def _refused(request: Request, db: AsyncSession, exc: QuinceError, action: str,
+async def _refused(request: Request, db: Db, exc: QuinceError, action: str,
                    values: dict[str, str]) -> Response:
     """Undo a refused change and show the groups page again with the error and the input kept."""
     await db.rollback()
@@ -179,90 +175,80 @@ async def _refused(request: Request, db: AsyncSession, exc: QuinceError, action:
 
 
 @router.post("/groups/children")
-async def add_child(request: Request) -> Response:
-    form = await read_form(request, max_fields=8)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        values = {"name": text(form, "name", NAME_CHARS), "group_id": text(form, "group_id", GROUP_ID_CHARS),
-                  "type": text(form, "type", 32)}
-        try:
-            child = await org_groups.create(db, console.scope, console.og.id, name=values["name"],
-                                            group_id=values["group_id"], og_type=values["type"])
-        except ReadOnly:
-            return read_only(request, console)
-        except QuinceError as exc:
-            return await _refused(request, db, exc, "create", values)
-        await db.commit()
-        log(request, "console.groups", "created", admin=console.admin.username, og=child.id,
-            group_id=child.group_id, parent=console.og.id)
-        return redirect("/console/groups", console, done="created", child=child.id)
+async def add_child(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=8))],
+    db: Db,
+    console: Changer,
+) -> Response:
+    values = {"name": text(form, "name", NAME_CHARS), "group_id": text(form, "group_id", GROUP_ID_CHARS),
+              "type": text(form, "type", 32)}
+    try:
+        child = await org_groups.create(db, console.scope, console.og.id, name=values["name"],
+                                        group_id=values["group_id"], og_type=values["type"])
+    except ReadOnly:
+        return read_only(request, console)
+    except QuinceError as exc:
+        return await _refused(request, db, exc, "create", values)
+    await db.commit()
+    log(request, "console.groups", "created", admin=console.admin.username, og=child.id,
+        group_id=child.group_id, parent=console.og.id)
+    return redirect("/console/groups", console, done="created", child=child.id)
 
 
 @router.post("/groups/edit")
-async def edit_group(request: Request) -> Response:
-    form = await read_form(request, max_fields=8)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        values = {"name": text(form, "name", NAME_CHARS), "group_id": text(form, "group_id", GROUP_ID_CHARS)}
-        try:
-            row = await org_groups.update(db, console.scope, console.og.id, name=values["name"],
-                                          group_id=values["group_id"])
-        except ReadOnly:
-            return read_only(request, console)
-        except QuinceError as exc:
-            return await _refused(request, db, exc, "edit", values)
-        await db.commit()
-        log(request, "console.groups", "updated", admin=console.admin.username, og=row.id,
-            group_id=row.group_id)
-        return redirect("/console/groups", console, done="updated")
+async def edit_group(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=8))],
+    db: Db,
+    console: Changer,
+) -> Response:
+    values = {"name": text(form, "name", NAME_CHARS), "group_id": text(form, "group_id", GROUP_ID_CHARS)}
+    try:
+        row = await org_groups.update(db, console.scope, console.og.id, name=values["name"],
+                                      group_id=values["group_id"])
+    except ReadOnly:
+        return read_only(request, console)
+    except QuinceError as exc:
+        return await _refused(request, db, exc, "edit", values)
+    await db.commit()
+    log(request, "console.groups", "updated", admin=console.admin.username, og=row.id,
+        group_id=row.group_id)
+    return redirect("/console/groups", console, done="updated")
 
 
-async def _holdings(db: AsyncSession, console: Console) -> list[tuple[str, int]]:
+async def _holdings(db: Db, console: Console) -> list[tuple[str, int]]:
     return [(what, n) for what, n in (await org_groups.holdings(db, console.og.id)).items() if n]
 
 
 @router.get("/groups/delete")
-async def confirm_delete(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        return render(request, console, "group_delete.html", title=f"Delete {console.og.name}",
-                      nav="groups", top=_is_top(console), held=await _holdings(db, console))
+async def confirm_delete(request: Request, db: Db, console: Changer) -> Response:
+    return render(request, console, "group_delete.html", title=f"Delete {console.og.name}",
+                  nav="groups", top=_is_top(console), held=await _holdings(db, console))
 
 
 @router.post("/groups/delete")
-async def delete_group(request: Request) -> Response:
-    form = await read_form(request, max_fields=4)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        gone, og_id = console.og.group_id, console.og.id
-        parent = await org_groups.parent_of(db, console.og)
-        try:
-            # delete() refuses the root and the admin's own top OG, so the parent is in reach after it.
-            await org_groups.delete(db, console.scope, og_id)
-        except ReadOnly:
-            return read_only(request, console)
-        except QuinceError as exc:
-            return await _refused(request, db, exc, "delete", {})
-        assert parent is not None
-        parent_console = replace(console, og=parent)
-        await db.commit()
-        log(request, "console.groups", "deleted", admin=console.admin.username, og=og_id,
-            group_id=gone, parent=parent.id)
-        return redirect("/console/groups", parent_console, done="deleted", gone=gone)
+async def delete_group(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=4))],
+    db: Db,
+    console: Changer,
+) -> Response:
+    gone, og_id = console.og.group_id, console.og.id
+    parent = await org_groups.parent_of(db, console.og)
+    try:
+        # delete() refuses the root and the admin's own top OG, so the parent is in reach after it.
+        await org_groups.delete(db, console.scope, og_id)
+    except ReadOnly:
+        return read_only(request, console)
+    except QuinceError as exc:
+        return await _refused(request, db, exc, "delete", {})
+    assert parent is not None
+    parent_console = replace(console, og=parent)
+    await db.commit()
+    log(request, "console.groups", "deleted", admin=console.admin.username, og=og_id,
+        group_id=gone, parent=parent.id)
+    return redirect("/console/groups", parent_console, done="deleted", gone=gone)
 
 
 # --- Settings ------------------------------------------------------------------------------------
@@ -316,7 +302,7 @@ def _options(definition: rules.SettingDefinition) -> tuple[tuple[str, str], ...]
     return tuple((choice, show_value(definition.key, choice)) for choice in definition.choices)
 
 
-async def _setting_items(db: AsyncSession, console: Console, *, failed: str = "",
+async def _setting_items(db: Db, console: Console, *, failed: str = "",
                          kept: dict[str, str] | None = None, error: str | None = None) -> list[SettingItem]:
     views: list[SettingView] = await og_settings.read(db, console.scope, console.og.id)
     tree, overrides = await load_tree(db), await load_overrides(db)
@@ -349,7 +335,7 @@ async def _setting_items(db: AsyncSession, console: Console, *, failed: str = ""
     return items
 
 
-async def _settings_page(request: Request, db: AsyncSession, console: Console, *, status: int = 200,
+async def _settings_page(request: Request, db: Db, console: Console, *, status: int = 200,
                          error: str | None = None, failed: str = "", kept: dict[str, str] | None = None,
                          notice: str | None = None) -> Response:
     items = await _setting_items(db, console, failed=failed, kept=kept, error=error)
@@ -359,57 +345,51 @@ async def _settings_page(request: Request, db: AsyncSession, console: Console, *
 
 
 @router.get("/groups/settings")
-async def settings(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        notice = None
-        saved = request.query_params.get("saved", "")
-        if saved in rules.SETTINGS:
-            view = await og_settings.read_one(db, console.scope, console.og.id, saved)
-            notice = (f"{label_of(saved)} was saved: the effective value at {console.og.name!r} is now "
-                      f"{show_value(saved, view.resolved.value)}, from {view.source.name!r} "
-                      f"(Group ID {view.source.group_id}).")
-        return await _settings_page(request, db, console, notice=notice)
+async def settings(request: Request, db: Db, console: SignedIn) -> Response:
+    notice = None
+    saved = request.query_params.get("saved", "")
+    if saved in rules.SETTINGS:
+        view = await og_settings.read_one(db, console.scope, console.og.id, saved)
+        notice = (f"{label_of(saved)} was saved: the effective value at {console.og.name!r} is now "
+                  f"{show_value(saved, view.resolved.value)}, from {view.source.name!r} "
+                  f"(Group ID {view.source.group_id}).")
+    return await _settings_page(request, db, console, notice=notice)
 
 
 @router.post("/groups/settings")
-async def change_setting(request: Request) -> Response:
-    form = await read_form(request, max_fields=8)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        kept = _setting_form(form)
-        key = kept["key"]
-        try:
-            rules.definition(key)
-            if kept["current"] == CurrentSetting.OVERRIDE.value:
-                view = await og_settings.override(db, console.scope, console.og.id, key, kept["value"],
-                                                  kept["child_permission"] or None)
-            elif kept["current"] == CurrentSetting.INHERIT.value:
-                view = await og_settings.inherit(db, console.scope, console.og.id, key)
-            else:
-                raise InvalidInput("CurrentSetting", f"Choose Inherit or Override for {label_of(key)}.")
-        except ReadOnly:
-            return read_only(request, console)
-        except QuinceError as exc:
-            await db.rollback()
-            console = await load_console(request, db)
-            known = key in rules.SETTINGS
-            status = 400 if isinstance(exc, InvalidInput | rules.UnknownSetting) else 409
-            log(request, "console.settings", "refused", warn=True, admin=console.admin.username,
-                og=console.og.id, setting=key if known else "unknown", reason=type(exc).__name__)
-            return await _settings_page(request, db, console, status=status, error=exc.message,
-                                        failed=key if known else "", kept=kept)
-        await db.commit()
-        log(request, "console.settings", kept["current"].lower(), admin=console.admin.username,
-            og=console.og.id, setting=key, source=view.source.id,
-            child_permission=view.resolved.child_permission.value)
-        return redirect("/console/groups/settings", console, saved=key)
+async def change_setting(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=8))],
+    db: Db,
+    console: Changer,
+) -> Response:
+    kept = _setting_form(form)
+    key = kept["key"]
+    try:
+        rules.definition(key)
+        if kept["current"] == CurrentSetting.OVERRIDE.value:
+            view = await og_settings.override(db, console.scope, console.og.id, key, kept["value"],
+                                              kept["child_permission"] or None)
+        elif kept["current"] == CurrentSetting.INHERIT.value:
+            view = await og_settings.inherit(db, console.scope, console.og.id, key)
+        else:
+            raise InvalidInput("CurrentSetting", f"Choose Inherit or Override for {label_of(key)}.")
+    except ReadOnly:
+        return read_only(request, console)
+    except QuinceError as exc:
+        await db.rollback()
+        console = await load_console(request, db)
+        known = key in rules.SETTINGS
+        status = 400 if isinstance(exc, InvalidInput | rules.UnknownSetting) else 409
+        log(request, "console.settings", "refused", warn=True, admin=console.admin.username,
+            og=console.og.id, setting=key if known else "unknown", reason=type(exc).__name__)
+        return await _settings_page(request, db, console, status=status, error=exc.message,
+                                    failed=key if known else "", kept=kept)
+    await db.commit()
+    log(request, "console.settings", kept["current"].lower(), admin=console.admin.username,
+        og=console.og.id, setting=key, source=view.source.id,
+        child_permission=view.resolved.child_permission.value)
+    return redirect("/console/groups/settings", console, saved=key)
 
 
 def _setting_form(form: FormData) -> dict[str, str]:

@@ -12,7 +12,12 @@ from fastapi.responses import Response
 from quince.services.devices import dashboard
 from quince.services.devices.dashboard import DayCount
 from quince.services.enrollment import refusals as enrollment_refusals
-from quince.web.console.context import ConsoleRoute, open_console, render
+from quince.web.console.context import (
+    ConsoleRoute,
+    SignedIn,
+    render,
+)
+from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -110,14 +115,10 @@ def chart(days: Sequence[DayCount], og_name: str) -> Chart:
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        counts = await dashboard.device_counts(db, console.here)
-        days = await dashboard.enrollments_per_day(db, console.here)
-        refusals = await enrollment_refusals.recent(db, console.here)
-        return render(request, console, "home.html", title="Dashboard", nav="home", counts=counts,
-                      days=days, chart=chart(days, console.og.name), refusals=refusals,
-                      reasons=REASONS, flows=FLOWS)
+async def home(request: Request, db: Db, console: SignedIn) -> Response:
+    counts = await dashboard.device_counts(db, console.here)
+    days = await dashboard.enrollments_per_day(db, console.here)
+    refusals = await enrollment_refusals.recent(db, console.here)
+    return render(request, console, "home.html", title="Dashboard", nav="home", counts=counts,
+                  days=days, chart=chart(days, console.og.name), refusals=refusals,
+                  reasons=REASONS, flows=FLOWS)

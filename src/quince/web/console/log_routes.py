@@ -14,30 +14,32 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from quince.domain.errors import QuinceError
 from quince.log_bundles import BadFilter, Filters, Summary, collect, parse_since
+from quince.services import log_subjects
 from quince.services.devices import records as devices
 from quince.services.directory import users
-from quince.store.models import DeviceRow, EnrollmentSessionRow, OrgGroupRow
+from quince.store.models import DeviceRow, OrgGroupRow
 from quince.web.console import pages
 from quince.web.console.context import (
     Console,
     ConsoleRoute,
+    SignedIn,
     log,
-    open_console,
-    read_form,
+    posted,
     render,
     settings_of,
     text,
 )
+from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -108,37 +110,29 @@ def _time(raw: str, label: str, checked: Checked, name: str) -> datetime | None:
     return moment
 
 
-async def _device_names(db: AsyncSession, console: Console, raw: str) -> tuple[str, ...] | None:
+async def _device_names(db: Db, console: Console, raw: str) -> tuple[str, ...] | None:
     """The UUID and UDID / Enrollment ID of the device `raw` names in the chosen OG's subtree."""
     try:
         row: DeviceRow | None = await devices.find_by(db, console.here, "Udid", raw)
     except QuinceError:
-        row = await db.scalar(
-            select(DeviceRow)
-            .where(DeviceRow.uuid == raw.lower(), DeviceRow.og_id.in_(console.here.og_ids()))
-        )
+        row = await log_subjects.device_by_uuid(db, console.here, raw)
     if row is None:
         return None
     return tuple(name for name in (row.uuid, row.udid) if name)
 
 
-async def _enrollment(db: AsyncSession, console: Console, raw: str) -> str | None:
+async def _enrollment(db: Db, console: Console, raw: str) -> str | None:
     """The UUID of the enrollment session `raw` names, when its OG is in the chosen subtree."""
-    found: str | None = await db.scalar(
-        select(EnrollmentSessionRow.uuid)
-        .where(EnrollmentSessionRow.uuid == raw.lower(),
-               EnrollmentSessionRow.og_id.in_(console.here.og_ids()))
-    )
-    return found
+    return await log_subjects.enrollment_uuid(db, console.here, raw)
 
 
-async def _whole_install(db: AsyncSession, console: Console) -> bool:
+async def _whole_install(db: Db, console: Console) -> bool:
     """True for an admin of the root OG, who may read every line of the logs."""
     top = await db.get(OrgGroupRow, console.scope.og_id)
     return top is not None and top.parent_id is None
 
 
-async def check(db: AsyncSession, console: Console, values: dict[str, str]) -> Checked:
+async def check(db: Db, console: Console, values: dict[str, str]) -> Checked:
     checked = Checked(values, await _whole_install(db, console))
     if values["log"] not in dict(LOG_CHOICES):
         checked.errors["log"] = "Choose which log to download."
@@ -201,31 +195,25 @@ def _values(source: dict[str, str]) -> dict[str, str]:
 
 
 @router.get("/logs")
-async def logs_page(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        # Other pages may link here with a filter filled in (?user=alice).
-        values = _values(dict(request.query_params))
-        return _page(request, console, values, await _whole_install(db, console))
+async def logs_page(request: Request, db: Db, console: SignedIn) -> Response:
+    # Other pages may link here with a filter filled in (?user=alice).
+    values = _values(dict(request.query_params))
+    return _page(request, console, values, await _whole_install(db, console))
 
 
 @router.post("/logs/bundle")
-async def download_bundle(request: Request) -> Response:
-    form = await read_form(request, max_fields=len(FIELDS) + 2)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        values = _values({name: text(form, name, MAX_CHARS) for name in FIELDS})
-        checked = await check(db, console, values)
-        if checked.errors:
-            log(request, "console.logs", "refused", warn=True, admin=console.admin.username,
-                problems=sorted(checked.errors))
-            return _page(request, console, values, checked.whole_install, errors=checked.errors)
+async def download_bundle(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=len(FIELDS) + 2))],
+    db: Db,
+    console: SignedIn,
+) -> Response:
+    values = _values({name: text(form, name, MAX_CHARS) for name in FIELDS})
+    checked = await check(db, console, values)
+    if checked.errors:
+        log(request, "console.logs", "refused", warn=True, admin=console.admin.username,
+            problems=sorted(checked.errors))
+        return _page(request, console, values, checked.whole_install, errors=checked.errors)
     filters = BundleFilters(user=checked.user, enrollment=checked.enrollment, since=checked.since,
                             until=checked.until, device_names=checked.device_names)
     log_dir = settings_of(request).log_dir

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import (
     Basis,
@@ -30,7 +29,14 @@ from quince.services.enrollment import preview as enrollment_preview
 from quince.services.enrollment.preview import OUTSIDE_OG, OUTSIDE_USER_GROUP, Place, Visibility
 from quince.services.paging import PageRequest
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
-from quince.web.console.context import Console, ConsoleRoute, log, open_console, render
+from quince.web.console.context import (
+    Console,
+    ConsoleRoute,
+    SignedIn,
+    log,
+    render,
+)
+from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -97,7 +103,7 @@ def _refusal(outcome: Outcome, target: Place | None) -> str | None:
     return outcome.message
 
 
-async def _result(db: AsyncSession, console: Console, user: EnrollmentUserRow, group_id: str) -> Result:
+async def _result(db: Db, console: Console, user: EnrollmentUserRow, group_id: str) -> Result:
     mappings = await enrollment_preview.mappings_for(db, user.id)
     seen = await enrollment_preview.visibility(
         db, console.scope, {m.user_group_id: m.user_group_name for m in mappings})
@@ -122,33 +128,29 @@ async def _result(db: AsyncSession, console: Console, user: EnrollmentUserRow, g
 
 
 @router.get("/preview")
-async def preview_page(request: Request) -> Response:
+async def preview_page(request: Request, db: Db, console: SignedIn) -> Response:
     q = request.query_params
     username = q.get("user", "").strip()[:USERNAME_MAX_LENGTH]
     group_id = q.get("group_id", "").strip()[:GROUP_ID_INPUT_MAX]
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        suggestions = await users.search(db, console.scope, PageRequest(0, SUGGESTIONS),
-                                         text=username or None, order_by="username")
-        result: Result | None = None
-        error: str | None = None
-        # `suggest=1` is htmx refreshing the username suggestions as the admin types: no preview.
-        if username and q.get("suggest") != "1":
-            try:
-                user = await users.get_by_username(db, console.scope, username)
-            except NotFound:
-                # The same answer for a user of another tenant as for no user at all.
-                error = f"There is no user named {username!r} in the groups you manage."
-                log(request, "console.preview", "unknown_user", admin=console.admin.username)
-            else:
-                result = await _result(db, console, user, group_id)
-                log(request, "console.preview", "allowed" if result.allowed else "refused",
-                    admin=console.admin.username, user=user.username, redacted=result.redacted)
-        return render(
-            request, console, "preview.html", status=404 if error else 200,
-            title=f"Where will {result.user.username} enroll?" if result else "Where will a user enroll?",
-            nav="preview", username=username, group_id=group_id, suggestions=suggestions.items,
-            result=result, error=error, outside=OUTSIDE_OG, root_og=console.scope.og_id,
-        )
+    suggestions = await users.search(db, console.scope, PageRequest(0, SUGGESTIONS),
+                                     text=username or None, order_by="username")
+    result: Result | None = None
+    error: str | None = None
+    # `suggest=1` is htmx refreshing the username suggestions as the admin types: no preview.
+    if username and q.get("suggest") != "1":
+        try:
+            user = await users.get_by_username(db, console.scope, username)
+        except NotFound:
+            # The same answer for a user of another tenant as for no user at all.
+            error = f"There is no user named {username!r} in the groups you manage."
+            log(request, "console.preview", "unknown_user", admin=console.admin.username)
+        else:
+            result = await _result(db, console, user, group_id)
+            log(request, "console.preview", "allowed" if result.allowed else "refused",
+                admin=console.admin.username, user=user.username, redacted=result.redacted)
+    return render(
+        request, console, "preview.html", status=404 if error else 200,
+        title=f"Where will {result.user.username} enroll?" if result else "Where will a user enroll?",
+        nav="preview", username=username, group_id=group_id, suggestions=suggestions.items,
+        result=result, error=error, outside=OUTSIDE_OG, root_og=console.scope.og_id,
+    )

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
 from quince.services.access import passwords
-from quince.services.directory import users
+from quince.services.directory import group_links, users
 from quince.services.directory.user_import import importer as user_import
 from quince.services.directory.user_import import runs as user_import_runs
 from quince.services.directory.user_import.importer import ImportFileError
@@ -24,27 +22,27 @@ from quince.services.paging import PageRequest
 from quince.store.models import (
     EnrollmentUserRow,
     OrgGroupRow,
-    UserGroupMemberRow,
-    UserGroupRow,
     UserImportRunRow,
 )
 from quince.web.console.context import (
+    Changer,
     Console,
     ConsoleRoute,
+    SignedIn,
+    load_console,
     log,
     not_found,
-    open_console,
-    open_for_change,
     open_with,
     parse_id,
     parse_page,
+    posted,
     query,
-    read_form,
     redirect,
     render,
     settings_of,
     text,
 )
+from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -103,27 +101,23 @@ def _og_choices(console: Console) -> list[tuple[OrgGroupRow, int]]:
 
 
 @router.get("/users")
-async def user_list(request: Request) -> Response:
+async def user_list(request: Request, db: Db, console: SignedIn) -> Response:
     q = request.query_params
     params = {name: q.get(name, "").strip()[:128] for name in ("og", "q", "status")}
     if params["status"] not in dict(STATUSES):
         params["status"] = ""
     page_number = parse_page(q.get("page"))
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        params["og"] = str(console.og.id)
-        found = await users.search(
-            db, console.here, PageRequest(page_number, PAGE_SIZE), text=params["q"] or None,
-            active={"active": True, "inactive": False}.get(params["status"]),
-        )
-        return render(
-            request, console, "users.html", title="Users", nav="users", items=found.items,
-            total=found.total, page=page_number, pages=max(1, -(-found.total // PAGE_SIZE)),
-            params=params, statuses=STATUSES, og_names=_og_names(console),
-            query=lambda **changes: query(params, **changes),
-        )
+    params["og"] = str(console.og.id)
+    found = await users.search(
+        db, console.here, PageRequest(page_number, PAGE_SIZE), text=params["q"] or None,
+        active={"active": True, "inactive": False}.get(params["status"]),
+    )
+    return render(
+        request, console, "users.html", title="Users", nav="users", items=found.items,
+        total=found.total, page=page_number, pages=max(1, -(-found.total // PAGE_SIZE)),
+        params=params, statuses=STATUSES, og_names=_og_names(console),
+        query=lambda **changes: query(params, **changes),
+    )
 
 
 # -- adding and editing ----------------------------------------------------------------------------
@@ -187,48 +181,42 @@ def _refusal_status(exc: QuinceError) -> int:
 
 
 @router.get("/users/new")
-async def add_form(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        return _form_page(request, console, UserForm(og_id=console.og.id), user=None)
+async def add_form(request: Request, db: Db, console: Changer) -> Response:
+    return _form_page(request, console, UserForm(og_id=console.og.id), user=None)
 
 
 @router.post("/users/new")
-async def add_user(request: Request) -> Response:
-    form = await read_form(request, max_fields=10)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        values = UserForm.read(form, active=form.get("active") == "yes")
-        try:
-            row = await users.add(
-                db, console.here, username=values.username, email=values.email, og_id=values.og(),
-                password=_password(form), managed_apple_id=values.managed_apple_id or None,
-                first_name=values.first_name, last_name=values.last_name, active=values.active,
-            )
-        except NotFound:
-            return not_found(request, console)
-        except QuinceError as exc:
-            log(request, "console.users", "add_refused", warn=True, admin=console.admin.username,
-                username=values.username, reason=exc.message)
-            # add() refuses before it stores anything; nothing to roll back.
-            return _form_page(request, console, values, user=None, status=_refusal_status(exc), error=exc)
-        await db.commit()
-        log(request, "console.users", "added", admin=console.admin.username, user=row.username,
-            og=row.og_id)
-        return redirect(f"/console/users/{row.id}", console, done="added")
+async def add_user(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=10))],
+    db: Db,
+    console: Changer,
+) -> Response:
+    values = UserForm.read(form, active=form.get("active") == "yes")
+    try:
+        row = await users.add(
+            db, console.here, username=values.username, email=values.email, og_id=values.og(),
+            password=_password(form), managed_apple_id=values.managed_apple_id or None,
+            first_name=values.first_name, last_name=values.last_name, active=values.active,
+        )
+    except NotFound:
+        return not_found(request, console)
+    except QuinceError as exc:
+        log(request, "console.users", "add_refused", warn=True, admin=console.admin.username,
+            username=values.username, reason=exc.message)
+        # add() refuses before it stores anything; nothing to roll back.
+        return _form_page(request, console, values, user=None, status=_refusal_status(exc), error=exc)
+    await db.commit()
+    log(request, "console.users", "added", admin=console.admin.username, user=row.username,
+        og=row.og_id)
+    return redirect(f"/console/users/{row.id}", console, done="added")
 
 
 async def _console_and_user(
-    request: Request, db: AsyncSession, user_ref: str, *, change: bool = False
-) -> tuple[Console, EnrollmentUserRow] | Response:
-    """The signed-in console and a user of its chosen OG's subtree; else sign-in or a 404."""
-    return await open_with(request, db, user_ref,
+    console: Console, db: Db, user_ref: str, *, change: bool = False
+) -> tuple[Console, EnrollmentUserRow]:
+    """The signed-in console and a user of its chosen OG's subtree; else PageNotFound."""
+    return console, await open_with(console, user_ref,
                            lambda console, user_id: users.get(db, console.here, user_id), change=change)
 
 
@@ -248,82 +236,70 @@ def _changes(row: EnrollmentUserRow, values: UserForm, password: str | None) -> 
 
 
 @router.get("/users/{user_ref}/edit")
-async def edit_form(request: Request, user_ref: str) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_user(request, db, user_ref, change=True)
-        if isinstance(found, Response):
-            return found
-        console, row = found
-        return _form_page(request, console, UserForm.of(row), user=row)
+async def edit_form(request: Request, db: Db, console: SignedIn, user_ref: str) -> Response:
+    console, row = await _console_and_user(console, db, user_ref, change=True)
+    return _form_page(request, console, UserForm.of(row), user=row)
 
 
 @router.post("/users/{user_ref}/edit")
-async def edit_user(request: Request, user_ref: str) -> Response:
-    form = await read_form(request, max_fields=10)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_user(request, db, user_ref, change=True)
-        if isinstance(found, Response):
-            return found
-        console, row = found
-        values = UserForm.read(form, active=row.active)
-        try:
-            changes = _changes(row, values, _password(form))
-            if changes == users.UserChanges():
-                return redirect(f"/console/users/{row.id}", console, done="unchanged")
-            await users.update(db, console.here, row.id, changes)
-        except QuinceError as exc:
-            # update() may have changed some fields before refusing: drop them all, then reload
-            # what the page shows (a rollback expires every loaded row).
-            admin = console.admin.username
-            await db.rollback()
-            log(request, "console.users", "update_refused", warn=True, admin=admin, user=user_ref,
-                reason=exc.message)
-            found = await _console_and_user(request, db, user_ref)
-            if isinstance(found, Response):
-                return found
-            console, row = found
-            if isinstance(exc, NotFound):
-                return not_found(request, console)
-            return _form_page(request, console, values, user=row, status=_refusal_status(exc), error=exc)
-        await db.commit()
-        log(request, "console.users", "updated", admin=console.admin.username, user=row.username,
-            fields=",".join(k for k, v in vars(changes).items() if v is not None and k != "password")
-            + (",password" if changes.password else ""))
-        return redirect(f"/console/users/{row.id}", console, done="updated")
+async def edit_user(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=10))],
+    db: Db,
+    console: SignedIn,
+    user_ref: str,
+) -> Response:
+    console, row = await _console_and_user(console, db, user_ref, change=True)
+    values = UserForm.read(form, active=row.active)
+    try:
+        changes = _changes(row, values, _password(form))
+        if changes == users.UserChanges():
+            return redirect(f"/console/users/{row.id}", console, done="unchanged")
+        await users.update(db, console.here, row.id, changes)
+    except QuinceError as exc:
+        # update() may have changed some fields before refusing: drop them all, then reload
+        # what the page shows (a rollback expires every loaded row).
+        admin = console.admin.username
+        await db.rollback()
+        log(request, "console.users", "update_refused", warn=True, admin=admin, user=user_ref,
+            reason=exc.message)
+        console, row = await _console_and_user(await load_console(request, db), db, user_ref)
+        if isinstance(exc, NotFound):
+            return not_found(request, console)
+        return _form_page(request, console, values, user=row, status=_refusal_status(exc), error=exc)
+    await db.commit()
+    log(request, "console.users", "updated", admin=console.admin.username, user=row.username,
+        fields=",".join(k for k, v in vars(changes).items() if v is not None and k != "password")
+        + (",password" if changes.password else ""))
+    return redirect(f"/console/users/{row.id}", console, done="updated")
 
 
-async def _set_active(request: Request, user_ref: str, active: bool) -> Response:
-    form = await read_form(request, max_fields=2)
-    if isinstance(form, Response):
-        return form
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_user(request, db, user_ref, change=True)
-        if isinstance(found, Response):
-            return found
-        console, row = found
-        await users.update(db, console.here, row.id, users.UserChanges(active=active))
-        await db.commit()
-        outcome = "activated" if active else "deactivated"
-        log(request, "console.users", outcome, admin=console.admin.username, user=row.username)
-        return redirect(f"/console/users/{row.id}", console, done=outcome)
+async def _set_active(request: Request, db: Db, console: Console, user_ref: str, active: bool) -> Response:
+    console, row = await _console_and_user(console, db, user_ref, change=True)
+    await users.update(db, console.here, row.id, users.UserChanges(active=active))
+    await db.commit()
+    outcome = "activated" if active else "deactivated"
+    log(request, "console.users", outcome, admin=console.admin.username, user=row.username)
+    return redirect(f"/console/users/{row.id}", console, done=outcome)
+
+
+SmallForm = Annotated[FormData, Depends(posted(max_fields=2))]
 
 
 @router.post("/users/{user_ref}/deactivate")
-async def deactivate(request: Request, user_ref: str) -> Response:
-    return await _set_active(request, user_ref, False)
+async def deactivate(request: Request, form: SmallForm, db: Db, console: SignedIn, user_ref: str) -> Response:
+    return await _set_active(request, db, console, user_ref, False)
 
 
 @router.post("/users/{user_ref}/activate")
-async def activate(request: Request, user_ref: str) -> Response:
-    return await _set_active(request, user_ref, True)
+async def activate(request: Request, form: SmallForm, db: Db, console: SignedIn, user_ref: str) -> Response:
+    return await _set_active(request, db, console, user_ref, True)
 
 
 # -- importing -------------------------------------------------------------------------------------
 
 
-async def _import_page(request: Request, db: AsyncSession, console: Console, *, status: int = 200,
+async def _import_page(request: Request, db: Db, console: Console, *, status: int = 200,
                        error: str | None = None) -> Response:
     limit = user_import_runs.upload_limit(settings_of(request).console_upload_max_bytes)
     return render(
@@ -337,41 +313,35 @@ async def _import_page(request: Request, db: AsyncSession, console: Console, *, 
 
 
 @router.get("/users/import")
-async def import_form(request: Request) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        console = await open_console(request, db)
-        if isinstance(console, Response):
-            return console
-        return await _import_page(request, db, console)
+async def import_form(request: Request, db: Db, console: SignedIn) -> Response:
+    return await _import_page(request, db, console)
 
 
 @router.post("/users/import")
-async def import_start(request: Request) -> Response:
+async def import_start(
+    request: Request,
+    form: Annotated[FormData, Depends(posted(max_fields=4, max_files=1))],
+    db: Db,
+    console: Changer,
+) -> Response:
     # Only text fields are held to read_form's part size; the file is spooled to disk and bounded
     # by the app's body limit for this path (settings.console_upload_max_bytes) and the check below.
-    form = await read_form(request, max_fields=4, max_files=1)
-    if isinstance(form, Response):
-        return form
     settings = settings_of(request)
-    async with request.app.state.sessionmaker() as db:
-        console = await open_for_change(request, db)
-        if isinstance(console, Response):
-            return console
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not (upload.filename or upload.size):
-            return await _import_page(request, db, console, status=400,
-                                      error="Choose a CSV file to import.")
-        limit = user_import_runs.upload_limit(settings.console_upload_max_bytes)
-        data = await upload.read(limit + 1)
-        try:
-            user_import_runs.check_size(len(data), limit)
-        except ImportFileError as exc:
-            log(request, "console.users", "import_refused", warn=True, admin=console.admin.username,
-                reason="too large")
-            return await _import_page(request, db, console, status=413, error=exc.message)
-        run = await user_import_runs.start(db, console.here, og_id=console.og.id,
-                                           started_by=console.admin.username, filename=upload.filename or "")
-        await db.commit()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not (upload.filename or upload.size):
+        return await _import_page(request, db, console, status=400,
+                                  error="Choose a CSV file to import.")
+    limit = user_import_runs.upload_limit(settings.console_upload_max_bytes)
+    data = await upload.read(limit + 1)
+    try:
+        user_import_runs.check_size(len(data), limit)
+    except ImportFileError as exc:
+        log(request, "console.users", "import_refused", warn=True, admin=console.admin.username,
+            reason="too large")
+        return await _import_page(request, db, console, status=413, error=exc.message)
+    run = await user_import_runs.start(db, console.here, og_id=console.og.id,
+                                       started_by=console.admin.username, filename=upload.filename or "")
+    await db.commit()
     admin = console.admin.username
 
     def finished(ended: UserImportRunRow | None) -> None:
@@ -390,46 +360,33 @@ async def import_start(request: Request) -> Response:
 
 
 @router.get("/users/import/{run_ref}")
-async def import_run(request: Request, run_ref: str) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        found = await open_with(request, db, run_ref,
-                                lambda console, run_id: user_import_runs.get(db, console.scope, run_id))
-        if isinstance(found, Response):
-            return found
-        console, run = found
-        status = user_import_runs.status_of(run)
-        return render(
-            request, console, "user_import_run.html", title=f"Import #{run.id}", nav="users", run=run,
-            run_status=status, active=status in user_import_runs.ACTIVE,
-            run_og=_og_names(console).get(run.og_id),
-            percent=100 * run.done_rows // run.total_rows if run.total_rows else 0,
-            interrupted_message=user_import_runs.INTERRUPTED_MESSAGE,
-            self_url=f"/console/users/import/{run.id}?og={console.og.id}",
-            more_errors=max(0, run.error_count - len(run.errors)),
-        )
+async def import_run(request: Request, db: Db, console: SignedIn, run_ref: str) -> Response:
+    run = await open_with(console, run_ref,
+                          lambda console, run_id: user_import_runs.get(db, console.scope, run_id))
+    status = user_import_runs.status_of(run)
+    return render(
+        request, console, "user_import_run.html", title=f"Import #{run.id}", nav="users", run=run,
+        run_status=status, active=status in user_import_runs.ACTIVE,
+        run_og=_og_names(console).get(run.og_id),
+        percent=100 * run.done_rows // run.total_rows if run.total_rows else 0,
+        interrupted_message=user_import_runs.INTERRUPTED_MESSAGE,
+        self_url=f"/console/users/import/{run.id}?og={console.og.id}",
+        more_errors=max(0, run.error_count - len(run.errors)),
+    )
 
 
 # -- a user's page ---------------------------------------------------------------------------------
 
 
 @router.get("/users/{user_ref}")
-async def user_detail(request: Request, user_ref: str) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        found = await _console_and_user(request, db, user_ref)
-        if isinstance(found, Response):
-            return found
-        console, row = found
-        # The user's groups the admin may see: a group can sit above the user's OG.
-        groups = list(await db.scalars(
-            select(UserGroupRow)
-            .join(UserGroupMemberRow, UserGroupMemberRow.user_group_id == UserGroupRow.id)
-            .where(UserGroupMemberRow.user_id == row.id, UserGroupRow.og_id.in_(console.scope.og_ids()))
-            .order_by(UserGroupRow.name_key, UserGroupRow.id)
-        ))
-        done = request.query_params.get("done", "")
-        notice = NOTICES[done].format(name=row.username) if done in NOTICES else None
-        return render(
-            request, console, "user.html", title=f"User {row.username}", nav="users", user=row,
-            user_og=_og_names(console).get(row.og_id), groups=groups, og_names=_og_names(console),
-            top_og=console.scope.og_id, notice=notice,
-        )
+async def user_detail(request: Request, db: Db, console: SignedIn, user_ref: str) -> Response:
+    console, row = await _console_and_user(console, db, user_ref)
+    # The user's groups the admin may see: a group can sit above the user's OG.
+    groups = await group_links.groups_of_user(db, console.scope, row.id)
+    done = request.query_params.get("done", "")
+    notice = NOTICES[done].format(name=row.username) if done in NOTICES else None
+    return render(
+        request, console, "user.html", title=f"User {row.username}", nav="users", user=row,
+        user_og=_og_names(console).get(row.og_id), groups=groups, og_names=_og_names(console),
+        top_og=console.scope.og_id, notice=notice,
+    )

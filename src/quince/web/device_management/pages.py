@@ -23,14 +23,11 @@ from quince.services.access.sign_in_throttle import Throttled
 from quince.services.enrollment.sessions import Flow, WrongCredentials
 from quince.web.device_management import csrf
 from quince.web.html import page_headers, templates
+from quince.web.paths import SIGN_IN_PATHS, SIGN_IN_STYLESHEET_PATH
 
 HERE = Path(__file__).parent
 STYLESHEET = HERE / "static" / "signin.css"
-STYLESHEET_URL = "/DeviceManagement/static/signin.css"
-FLOW_PATHS = {
-    Flow.WEB: "/DeviceManagement/Enrollment",
-    Flow.ACCOUNT: "/DeviceManagement/Enrollment/account-driven",
-}
+STYLESHEET_URL = SIGN_IN_STYLESHEET_PATH
 # The account-driven flow ends in a 308 to Apple's callback scheme after the form POST; browsers
 # apply form-action to that redirect, so the scheme is allowed explicitly.
 PAGE_HEADERS = page_headers(extra_form_action="apple-remotemanagement-user-login:")
@@ -86,7 +83,7 @@ def expired_page(kind: str) -> Refusal:
 
 def form_url(flow: Flow, user_identifier: str | None) -> str:
     """The sign-in form of `flow`, keeping the address the device typed."""
-    path = FLOW_PATHS[flow]
+    path = SIGN_IN_PATHS[flow]
     return f"{path}?{urlencode({'user-identifier': user_identifier})}" if user_identifier else path
 
 

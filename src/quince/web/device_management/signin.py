@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from python_multipart.exceptions import MultipartParseError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -45,9 +44,11 @@ from quince.services.enrollment import preview as enrollment_preview
 from quince.services.enrollment import sessions as enrollment
 from quince.services.enrollment.sessions import EnrollmentStarted, Flow, WrongCredentials
 from quince.store.models import EnrollmentUserRow
-from quince.web.device_management import csrf, forms, pages, signing
-from quince.web.device_services.enrollment import PROFILE_PATH
+from quince.web.deps import Db
+from quince.web.device_management import csrf, forms, pages
+from quince.web.paths import PROFILE_PATH, SIGN_IN_PATHS
 from quince.web.proxies import client_address
+from quince.web.security import signing
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,7 +114,7 @@ def _signin_page(
     return pages.render(
         request, "signin.html", outcome=outcome, status=status,
         csrf_pair=csrf.pair_for(request, _key(request)),
-        title="Sign in", heading=heading, flow=flow.value, action=pages.FLOW_PATHS[flow],
+        title="Sign in", heading=heading, flow=flow.value, action=SIGN_IN_PATHS[flow],
         email=email, group_id=group_id, user_identifier=user_identifier or "", error=error,
     )
 
@@ -129,24 +130,24 @@ async def stylesheet() -> Response:
     )
 
 
-@router.get(pages.FLOW_PATHS[Flow.WEB])
+@router.get(SIGN_IN_PATHS[Flow.WEB])
 async def web_form(request: Request) -> Response:
     """The web (profile-based) flow's sign-in form."""
     return _show_form(request, Flow.WEB)
 
 
-@router.post(pages.FLOW_PATHS[Flow.WEB])
+@router.post(SIGN_IN_PATHS[Flow.WEB])
 async def web_submit(request: Request) -> Response:
     return await _submit(request, Flow.WEB)
 
 
-@router.get(pages.FLOW_PATHS[Flow.ACCOUNT])
+@router.get(SIGN_IN_PATHS[Flow.ACCOUNT])
 async def account_form(request: Request) -> Response:
     """The account-driven flow's sign-in form (the device appends `?user-identifier=`)."""
     return _show_form(request, Flow.ACCOUNT)
 
 
-@router.post(pages.FLOW_PATHS[Flow.ACCOUNT])
+@router.post(SIGN_IN_PATHS[Flow.ACCOUNT])
 async def account_submit(request: Request) -> Response:
     return await _submit(request, Flow.ACCOUNT)
 
@@ -214,12 +215,12 @@ async def _submit(request: Request, flow: Flow) -> Response:
         return await _start(request, db, flow, user, entry.group_id, entry.user_identifier, "signin.submit")
 
 
-async def _username_of(db: AsyncSession, identifier: str) -> str | None:
+async def _username_of(db: Db, identifier: str) -> str | None:
     user = await enrollment.find_enrollment_user(db, identifier)
     return user.username if user else None
 
 
-async def _group_choices(db: AsyncSession, user: EnrollmentUserRow) -> list[GroupChoice] | None:
+async def _group_choices(db: Db, user: EnrollmentUserRow) -> list[GroupChoice] | None:
     """The OGs to offer when the user's enrollment OG says `select_from_list`, else None.
 
     No list either when the choice could not matter: an inactive user is refused anyway, and a
@@ -262,7 +263,7 @@ async def _choice_page(
     return pages.render(
         request, "choose_group.html", outcome="group_list", status=400 if error else 200,
         csrf_pair=csrf.pair_for(request, _key(request)),
-        title="Choose your group", heading="Choose your group", action=pages.FLOW_PATHS[flow],
+        title="Choose your group", heading="Choose your group", action=SIGN_IN_PATHS[flow],
         state=state, username=user.username, home_name=home.name,
         choices=choices, error=error,
     )
@@ -310,7 +311,7 @@ def _refused_og(refusal: EnrollmentRefusal) -> str | None:
 
 async def _start(
     request: Request,
-    db: AsyncSession,
+    db: Db,
     flow: Flow,
     user: EnrollmentUserRow,
     group_id: str | None,

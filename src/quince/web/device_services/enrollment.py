@@ -11,7 +11,6 @@ import plistlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple import discovery
 from quince.apple.errors import InvalidUserIdentifier, MalformedMachineInfo
@@ -24,20 +23,17 @@ from quince.services.enrollment import profile as enrollment_profile
 from quince.services.enrollment import sessions as enrollments
 from quince.services.enrollment.sessions import Flow, SecretKind
 from quince.store.models import DeviceRow, EnrollmentSessionRow, EnrollmentUserRow
-from quince.web.api.deps import session
-from quince.web.device_management.pages import FLOW_PATHS
+from quince.web.deps import Db
 from quince.web.device_services.log import log_event
+from quince.web.paths import ENROLLMENT_PATH, PROFILE_PATH, SIGN_IN_PATHS
 from quince.web.pki_state import current_pki
 from quince.web.request_body import BodyTooLarge, read_limited
 
 router = APIRouter(include_in_schema=False)
 
-BASE_PATH = "/DeviceServices/Enrollment/byod"
-PROFILE_PATH = "/DeviceServices/Enrollment/profile"
-SIGN_IN_PATH = FLOW_PATHS[Flow.ACCOUNT]
+SIGN_IN_PATH = SIGN_IN_PATHS[Flow.ACCOUNT]
 MAX_MACHINE_INFO_BYTES = 64 * 1024
 
-Db = Annotated[AsyncSession, Depends(session)]
 CurrentPki = Annotated[Pki, Depends(current_pki)]
 
 
@@ -46,7 +42,7 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _who(db: AsyncSession, enrollment: EnrollmentSessionRow) -> dict[str, Any]:
+async def _who(db: Db, enrollment: EnrollmentSessionRow) -> dict[str, Any]:
     """The log fields that tie a line to its enrollment, user and device."""
     user = await db.get(EnrollmentUserRow, enrollment.user_id)
     device = await db.get(DeviceRow, enrollment.device_id)
@@ -82,7 +78,7 @@ async def service_discovery(
         return _well_known_failed(f"Quince does not enroll accounts of {identifier.domain}.")
     log_event(request, "discovery", "served", domain=identifier.domain, model_family=model_family)
     body = discovery.service_discovery_json(
-        settings.public_url + BASE_PATH, allow_insecure=not settings.public_url.startswith("https://")
+        settings.public_url + ENROLLMENT_PATH, allow_insecure=not settings.public_url.startswith("https://")
     )
     return Response(body, media_type=discovery.DISCOVERY_CONTENT_TYPE)
 
@@ -94,7 +90,7 @@ def _well_known_failed(description: str) -> Response:
     )
 
 
-@router.post(BASE_PATH)
+@router.post(ENROLLMENT_PATH)
 async def account_driven_enroll(request: Request, db: Db, pki: CurrentPki) -> Response:
     """The device's enrollment POST: 401 with the sign-in challenge until it brings a valid bearer
     token, then the signed profile for that token's enrollment session."""

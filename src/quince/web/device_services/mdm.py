@@ -15,7 +15,6 @@ from typing import Annotated, Any, TypeVar
 
 from cryptography import x509
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple import cms
 from quince.apple.commands.json_codec import command_from_json
@@ -28,11 +27,11 @@ from quince.apple.mdm_messages.replies import command_plist
 from quince.config import Settings
 from quince.domain.devices import EnrollmentStatus
 from quince.pki.authority import Pki
-from quince.services.enrollment.profile import CHECKIN_PATH, SERVER_PATH
 from quince.services.mdm import checkin, commands
 from quince.services.mdm.checkin import DeviceContext, DeviceRefused, NotSupported
-from quince.web.api.deps import session
+from quince.web.deps import Db
 from quince.web.device_services.log import log_event
+from quince.web.paths import CHECKIN_PATH, SERVER_PATH
 from quince.web.pki_state import current_pki
 from quince.web.proxies import from_trusted_proxy
 from quince.web.request_body import BodyTooLarge, read_limited
@@ -47,7 +46,6 @@ PLIST_TYPE = "application/xml"
 CHECKIN_TYPE = "application/x-apple-aspen-mdm-checkin"
 CONNECT_TYPE = "application/x-apple-aspen-mdm"
 
-Db = Annotated[AsyncSession, Depends(session)]
 CurrentPki = Annotated[Pki, Depends(current_pki)]
 
 
@@ -77,7 +75,7 @@ def _signer(request: Request, body: bytes) -> x509.Certificate:
 
 
 async def _authenticate(
-    request: Request, db: AsyncSession, pki: Pki, body: bytes, identity: DeviceIdentity
+    request: Request, db: Db, pki: Pki, body: bytes, identity: DeviceIdentity
 ) -> DeviceContext:
     signer = _signer(request, body)
     token = bearer_token(request.headers.get("authorization"))

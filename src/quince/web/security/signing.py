@@ -1,4 +1,5 @@
-"""Short-lived signed values for the sign-in pages: the CSRF form token and the Group ID step.
+"""Short-lived signed values for the faces people use: the sign-in pages (the Group ID step) and the
+console (its session cookie), and the MACs behind both CSRF cookies.
 
 The key lives in `<var_dir>/secret.key` (mode 0600), created on first use. Several Quince
 processes behind one load balancer must share that file, as they share the database.
