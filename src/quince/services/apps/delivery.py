@@ -117,9 +117,34 @@ async def deliver(db: AsyncSession, device: DeviceRow, app: AppRow) -> DeviceApp
         db, device.id, app.id, "WaitingForVppUser",
         "Registering the user with Apple's Apps and Books service.", LicenseType.USER,
     )
-    await jobs.enqueue(db, USER_JOB, {"user_id": device.enrollment_user_id, "og_id": device.og_id},
-                       dedupe_key=f"user:{device.enrollment_user_id}:og:{device.og_id}")
+    await _register_user(db, device.enrollment_user_id, device.og_id)
     return row
+
+
+async def _register_user(db: AsyncSession, user_id: int, og_id: int) -> None:
+    """Queue the registration of the user's Apps and Books user (one waiting job per user and OG)."""
+    await jobs.enqueue(db, USER_JOB, {"user_id": user_id, "og_id": og_id},
+                       dedupe_key=f"user:{user_id}:og:{og_id}")
+
+
+async def associate_at_enrollment(db: AsyncSession, device: DeviceRow) -> bool:
+    """Silent Apps and Books association (DESIGN.md rule 7): when a user-enrolled device enrolls
+    and a token serves its OG (set there or above), the enrollment user's Apps and Books user is
+    registered with their Managed Apple ID, whether or not an app is assigned to them. Idempotent:
+    nothing is queued when the user already has an Apps and Books user under that token (another
+    device, a retry), and a registration still waiting absorbs a second one. True when queued."""
+    if not device.is_user_enrolled or device.enrollment_user_id is None:
+        return False
+    token = await vpp_tokens.token_row(db, device.og_id)
+    if token is None:
+        return False
+    known = await db.scalar(select(VppUserRow.id).where(
+        VppUserRow.token_id == token.id, VppUserRow.enrollment_user_id == device.enrollment_user_id))
+    if known is not None:
+        return False
+    await _register_user(db, device.enrollment_user_id, device.og_id)
+    _log("vpp.user", "association_queued", device=device.uuid)
+    return True
 
 
 # --- starting delivery for a new assignment -------------------------------------------------------
@@ -179,7 +204,9 @@ async def deliver_assignment(
 
 
 async def on_enrolled(db: AsyncSession, device: DeviceRow) -> list[DeviceAppRow]:
-    """A device completed enrollment: its automatic apps and its OG's companion app go out."""
+    """A device completed enrollment: its user's Apps and Books user is associated silently, and
+    its automatic apps and its OG's companion app go out."""
+    await associate_at_enrollment(db, device)
     chosen: dict[int, AppRow] = {app.id: app for app, _ in await apps.apps_for_device(db, device)}
     companion = await _companion_app(db, device)
     if companion is not None:
