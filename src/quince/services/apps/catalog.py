@@ -25,6 +25,7 @@ from quince.domain.app_eligibility import (
     validate_license_counts,
     validate_manifest_url,
 )
+from quince.domain.app_statuses import HELD, DeviceAppStatus
 from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.services.devices import records as devices
 from quince.services.directory import org_groups, user_groups, users
@@ -47,15 +48,8 @@ from quince.store.models import (
 
 TargetKind = Literal["user_group", "og"]
 AssignmentMode = Literal["automatic", "on_demand"]
-DeviceAppStatus = Literal[
-    "NotSupported", "WaitingForVppUser", "WaitingForLicense", "InstallQueued", "Installed",
-    "Failed", "Removed",
-]
 TARGET_KINDS: tuple[str, ...] = get_args(TargetKind)
 ASSIGNMENT_MODES: tuple[str, ...] = get_args(AssignmentMode)
-DEVICE_APP_STATUSES: tuple[str, ...] = get_args(DeviceAppStatus)
-# Licences still held at Apple: deleting their app from the catalog would orphan them.
-_HELD_LICENCE_STATUSES = ("Associating", "Associated", "Releasing")
 
 
 def og_ids_of_path(path: str) -> list[int]:
@@ -224,7 +218,7 @@ async def delete(db: AsyncSession, scope: Scope, app_id: int) -> None:
     scope.require_write()
     row = await get(db, scope, app_id)
     held = await db.scalar(select(VppLicenseRow.id).where(
-        VppLicenseRow.app_id == row.id, VppLicenseRow.status.in_(_HELD_LICENCE_STATUSES)
+        VppLicenseRow.app_id == row.id, VppLicenseRow.status.in_(HELD)
     ).limit(1))
     if held is not None:
         raise Conflict(
@@ -440,13 +434,11 @@ async def device_app_by_command(db: AsyncSession, command_uuid: str) -> DeviceAp
 
 
 async def set_device_app_status(
-    db: AsyncSession, device_id: int, app_id: int, status: str, reason: str,
+    db: AsyncSession, device_id: int, app_id: int, status: DeviceAppStatus, reason: str,
     license_type: LicenseType | str | None = None, command_uuid: str | None = None,
 ) -> DeviceAppRow:
     """Record where an app stands on a device (insert or update). Every field is set as given:
     None clears the licence type or command. Not scoped: the delivery flow runs as the server."""
-    if status not in DEVICE_APP_STATUSES:
-        raise InvalidInput("Status", f"A device app status is one of {', '.join(DEVICE_APP_STATUSES)}.")
     licence = LicenseType(license_type).value if license_type is not None else None
     values = {"status": status, "reason": reason[:1000], "license_type": licence,
               "command_uuid": command_uuid}

@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.clients.vpp import EventState, NewVppUser, VppClient, VppError, VppFailure, VppUser
 from quince.config import Settings
 from quince.domain import og_settings as setting_rules
-from quince.domain.app_eligibility import AppKind, Eligible, LicenseType, eligibility
+from quince.domain.app_eligibility import AppKind, Eligibility, Eligible, LicenseType, eligibility
+from quince.domain.app_statuses import UNDER_WAY, DeviceAppStatus, VppLicenseStatus, VppUserStatus
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import InvalidInput
 from quince.logs import DEVICE_SERVICES, event
@@ -59,12 +60,6 @@ LICENSE_JOB = "vpp.license"
 RELEASE_JOB = "vpp.release"
 POLL_SECONDS = 2.0
 ACTOR = "Quince app delivery"
-# Statuses that mean delivery is under way or done: a new assignment leaves these devices alone.
-UNDER_WAY_STATUSES = ("WaitingForVppUser", "WaitingForLicense", "InstallQueued", "Installed")
-
-# VPP user and licence statuses kept by Quince.
-REGISTERING, ASSOCIATED, FAILED, RETIRED = "Registering", "Associated", "Failed", "Retired"
-ASSOCIATING, RELEASING, RELEASED = "Associating", "Releasing", "Released"
 # Apple's answers to a request an earlier run of the same job had already made, and that worked.
 USER_EXISTS, ALREADY_ASSIGNED = 9716, 9616
 
@@ -93,28 +88,38 @@ async def _companion_app(db: AsyncSession, device: DeviceRow) -> AppRow | None:
     return rows[0] if rows else None
 
 
+def _eligibility(device: DeviceRow, app: AppRow) -> Eligibility:
+    """The rule (DESIGN.md rule 6) applied to this device and app."""
+    return eligibility(AppKind(app.kind), device_is_user_enrolled=device.is_user_enrolled,
+                       device_licensing_enabled=app.device_licensing_enabled)
+
+
+def _takes_user_licence(verdict: Eligibility) -> bool:
+    return isinstance(verdict, Eligible) and verdict.license_type is LicenseType.USER
+
+
 async def deliver(db: AsyncSession, device: DeviceRow, app: AppRow) -> DeviceAppRow:
     """Start delivering one app to one device, as the rules allow; returns its status row."""
-    verdict = eligibility(AppKind(app.kind), device_is_user_enrolled=device.is_user_enrolled,
-                          device_licensing_enabled=app.device_licensing_enabled)
+    verdict = _eligibility(device, app)
     if not isinstance(verdict, Eligible):
         _log("apps.deliver", "not_supported", device=device.uuid, app=app.bundle_id)
-        return await apps.set_device_app_status(db, device.id, app.id, "NotSupported", verdict.reason)
-    if verdict.license_type is not LicenseType.USER or app.kind != AppKind.PURCHASED.value:
+        return await apps.set_device_app_status(db, device.id, app.id, DeviceAppStatus.NOT_SUPPORTED,
+                                                verdict.reason)
+    if not _takes_user_licence(verdict):
         # Quince delivers only Apps and Books apps with user licences (the UE case); say so.
         return await apps.set_device_app_status(
-            db, device.id, app.id, "NotSupported",
+            db, device.id, app.id, DeviceAppStatus.NOT_SUPPORTED,
             "Quince installs only Apps and Books apps with user-based licences.",
         )
     if device.enrollment_user_id is None:
         # A device enrolled without a user (e.g. a shared corporate device): no one to license.
         _log("apps.deliver", "no_user", device=device.uuid, app=app.bundle_id)
         return await apps.set_device_app_status(
-            db, device.id, app.id, "NotSupported",
+            db, device.id, app.id, DeviceAppStatus.NOT_SUPPORTED,
             "A user-based licence needs an enrollment user, and this device has none.",
         )
     row = await apps.set_device_app_status(
-        db, device.id, app.id, "WaitingForVppUser",
+        db, device.id, app.id, DeviceAppStatus.WAITING_FOR_VPP_USER,
         "Registering the user with Apple's Apps and Books service.", LicenseType.USER,
     )
     await _register_user(db, device.enrollment_user_id, device.og_id)
@@ -184,19 +189,17 @@ async def deliver_assignment(
         ).order_by(DeviceRow.id)
     ))
     busy = set(await db.scalars(select(DeviceAppRow.device_id).where(
-        DeviceAppRow.app_id == app.id, DeviceAppRow.status.in_(UNDER_WAY_STATUSES),
+        DeviceAppRow.app_id == app.id, DeviceAppRow.status.in_(UNDER_WAY),
         DeviceAppRow.device_id.in_([d.id for d in reached]),
     )))
     started = refused = 0
     for device in reached:
         if device.id in busy:
             continue
-        user_licence = app.kind == AppKind.PURCHASED.value and (
-            device.is_user_enrolled or not app.device_licensing_enabled)
-        if user_licence and device.enrollment_user_id is None:
+        if _takes_user_licence(_eligibility(device, app)) and device.enrollment_user_id is None:
             continue  # a user-based licence needs a user (a shared device without one is left out)
         row = await deliver(db, device, app)
-        if row.status == "NotSupported":
+        if row.status == DeviceAppStatus.NOT_SUPPORTED:
             refused += 1
         else:
             started += 1
@@ -268,7 +271,7 @@ async def _fail_waiting(db: AsyncSession, user_id: int, status: str, reason: str
                         app_id: int | None = None) -> None:
     for row, _device, app in await _waiting(db, user_id, status):
         if app_id is None or app.id == app_id:
-            await apps.set_device_app_status(db, row.device_id, row.app_id, "Failed", reason,
+            await apps.set_device_app_status(db, row.device_id, row.app_id, DeviceAppStatus.FAILED, reason,
                                              LicenseType.USER)
 
 
@@ -298,7 +301,7 @@ async def handle_user(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outco
         return None
     token = await vpp_tokens.effective_token(db, og_id, var_dir=ctx.settings.var_dir)
     if token is None:
-        for row, _device, _app in await _waiting(db, user_id, "WaitingForVppUser"):
+        for row, _device, _app in await _waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
             row.reason = ("No Apps and Books token covers this device's organization group: run "
                           "`quince vpp set-token`, then install the app again.")
         await db.flush()
@@ -310,10 +313,10 @@ async def handle_user(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outco
         # the run that calls users/create, a crash after Apple's answer would lose the id, and the
         # next run would register the same person again under another one.
         db.add(VppUserRow(token_id=token.row.id, enrollment_user_id=user.id,
-                          managed_apple_id=user.managed_apple_id, status=REGISTERING))
+                          managed_apple_id=user.managed_apple_id, status=VppUserStatus.REGISTERING))
         await db.flush()
         return jobs.Retry("Registering the user with Apple.", delay=0, counts=False)
-    if vpp_user.status == ASSOCIATED:
+    if vpp_user.status == VppUserStatus.ASSOCIATED:
         await _licences_for_waiting(db, user_id, vpp_user)
         return None
     async with ctx.client_for(token.token) as client:
@@ -348,15 +351,17 @@ async def _register(
             _log("vpp.user", "registered_before", user=user.username, client_user_id=vpp_user.client_user_id)
         elif status.state is EventState.FAILED or failures:
             reason = "; ".join(f.text for f in failures) or "Apple could not register the user."
-            vpp_user.status, vpp_user.last_error = FAILED, reason[:1000]
-            await _fail_waiting(db, user_id, "WaitingForVppUser", f"Apps and Books: {reason}")
+            vpp_user.status, vpp_user.last_error = VppUserStatus.FAILED, reason[:1000]
+            await _fail_waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER,
+                                f"Apps and Books: {reason}")
             _log("vpp.user", "failed", logging.WARNING, user=user.username, reason=reason)
             return jobs.Fail(reason)
         found = await client.get_users([vpp_user.client_user_id])
     except VppError as exc:
         if not exc.retryable:
             vpp_user.last_error = exc.message[:1000]
-            await _fail_waiting(db, user_id, "WaitingForVppUser", f"Apps and Books: {exc.message}")
+            await _fail_waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER,
+                                f"Apps and Books: {exc.message}")
         return _retry_for(exc)
     return await _after_registration(db, user, vpp_user, user_id, found)
 
@@ -366,21 +371,21 @@ async def _after_registration(
     found: list[VppUser],
 ) -> jobs.Outcome:
     record = next((u for u in found if u.client_user_id == vpp_user.client_user_id), None)
-    if record is None or record.status.value != ASSOCIATED:
+    if record is None or record.status.value != VppUserStatus.ASSOCIATED:
         reason = ("The user's Managed Apple ID is not associated with this organization's Apps and "
                   "Books account (it must belong to the organization).")
-        vpp_user.status, vpp_user.last_error = FAILED, reason
-        await _fail_waiting(db, user_id, "WaitingForVppUser", reason)
+        vpp_user.status, vpp_user.last_error = VppUserStatus.FAILED, reason
+        await _fail_waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER, reason)
         return jobs.Fail(reason)
-    vpp_user.status, vpp_user.id_hash, vpp_user.last_error = ASSOCIATED, record.id_hash, None
+    vpp_user.status, vpp_user.id_hash, vpp_user.last_error = VppUserStatus.ASSOCIATED, record.id_hash, None
     _log("vpp.user", "associated", user=user.username, client_user_id=vpp_user.client_user_id)
     await _licences_for_waiting(db, user_id, vpp_user)
     return None
 
 
 async def _licences_for_waiting(db: AsyncSession, user_id: int, vpp_user: VppUserRow) -> None:
-    for row, _device, app in await _waiting(db, user_id, "WaitingForVppUser"):
-        await apps.set_device_app_status(db, row.device_id, app.id, "WaitingForLicense",
+    for row, _device, app in await _waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
+        await apps.set_device_app_status(db, row.device_id, app.id, DeviceAppStatus.WAITING_FOR_LICENSE,
                                          "Assigning a user-based licence.", LicenseType.USER)
         await jobs.enqueue(db, LICENSE_JOB, {"vpp_user_id": vpp_user.id, "app_id": app.id},
                            dedupe_key=f"licence:{vpp_user.id}:{app.id}")
@@ -394,13 +399,14 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
         return None
     licence = await db.scalar(select(VppLicenseRow).where(
         VppLicenseRow.vpp_user_id == vpp_user.id, VppLicenseRow.app_id == app.id))
-    if licence is None or licence.status in (RELEASED, FAILED):
+    if licence is None or licence.status in (VppLicenseStatus.RELEASED, VppLicenseStatus.FAILED):
         if licence is None:
-            licence = VppLicenseRow(vpp_user_id=vpp_user.id, app_id=app.id, status=ASSOCIATING)
+            licence = VppLicenseRow(vpp_user_id=vpp_user.id, app_id=app.id,
+                                    status=VppLicenseStatus.ASSOCIATING)
             db.add(licence)
-        licence.status, licence.event_id = ASSOCIATING, None
+        licence.status, licence.event_id = VppLicenseStatus.ASSOCIATING, None
         await db.flush()
-    if licence.status == ASSOCIATED:
+    if licence.status == VppLicenseStatus.ASSOCIATED:
         await _install_waiting(db, vpp_user.enrollment_user_id, app)
         return None
     token = await _token_of(db, vpp_user, ctx)
@@ -418,7 +424,7 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
     except VppError as exc:
         if not exc.retryable:
             licence.last_error = exc.message[:1000]
-            await _fail_waiting(db, vpp_user.enrollment_user_id, "WaitingForLicense",
+            await _fail_waiting(db, vpp_user.enrollment_user_id, DeviceAppStatus.WAITING_FOR_LICENSE,
                                 f"Apps and Books: {exc.message}", app.id)
         return _retry_for(exc)
     if status.state is EventState.PENDING:
@@ -430,11 +436,11 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
         _log("vpp.licence", "assigned_before", app=app.bundle_id, client_user_id=vpp_user.client_user_id)
     elif status.state is EventState.FAILED or failures:
         reason = "; ".join(f.text for f in failures) or "Apple could not assign the licence."
-        licence.status, licence.last_error = FAILED, reason[:1000]
-        await _fail_waiting(db, vpp_user.enrollment_user_id, "WaitingForLicense",
+        licence.status, licence.last_error = VppLicenseStatus.FAILED, reason[:1000]
+        await _fail_waiting(db, vpp_user.enrollment_user_id, DeviceAppStatus.WAITING_FOR_LICENSE,
                             f"Apps and Books: {reason}", app.id)
         return jobs.Fail(reason)
-    licence.status, licence.last_error = ASSOCIATED, None
+    licence.status, licence.last_error = VppLicenseStatus.ASSOCIATED, None
     _log("vpp.licence", "associated", app=app.bundle_id, client_user_id=vpp_user.client_user_id)
     await _install_waiting(db, vpp_user.enrollment_user_id, app)
     return None
@@ -448,7 +454,7 @@ async def _token_of(db: AsyncSession, vpp_user: VppUserRow, ctx: Context) -> str
 async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
     """Queue InstallApplication (user licence, managed) on each device waiting for this app."""
     system = await operator_scope(db, actor=ACTOR)
-    for _row, device, waiting_app in await _waiting(db, user_id, "WaitingForLicense"):
+    for _row, device, waiting_app in await _waiting(db, user_id, DeviceAppStatus.WAITING_FOR_LICENSE):
         if waiting_app.id != app.id or device.enrollment_status != EnrollmentStatus.ENROLLED.value:
             continue
         command = await commands.queue(db, system, device.id, "InstallApplication", {
@@ -456,7 +462,7 @@ async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
             "Options": {"PurchaseMethod": 1},  # an Apps and Books licence
             "ManagementFlags": 1,  # removed with the MDM profile
         }, queued_by=ACTOR)
-        await apps.set_device_app_status(db, device.id, app.id, "InstallQueued",
+        await apps.set_device_app_status(db, device.id, app.id, DeviceAppStatus.INSTALL_QUEUED,
                                          "InstallApplication sent; waiting for the device.",
                                          LicenseType.USER, command.uuid)
         _log("apps.install", "queued", device=device.uuid, app=app.bundle_id, command=command.uuid)
@@ -469,7 +475,7 @@ async def on_unenrolled(db: AsyncSession, device: DeviceRow) -> None:
     """A device left: its apps are gone; the user's licences go too when this was their last
     enrolled device and the OG says so (vpp_release_license_on_unenroll)."""
     for row in await db.scalars(select(DeviceAppRow).where(DeviceAppRow.device_id == device.id)):
-        row.status, row.reason, row.command_uuid = "Removed", "The device unenrolled.", None
+        row.status, row.reason, row.command_uuid = DeviceAppStatus.REMOVED, "The device unenrolled.", None
     if device.enrollment_user_id is None:
         return
     others = await db.scalar(select(func.count()).where(
@@ -496,7 +502,7 @@ async def handle_release(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
             .join(VppUserRow, VppUserRow.id == VppLicenseRow.vpp_user_id)
             .join(AppRow, AppRow.id == VppLicenseRow.app_id)
             .where(VppUserRow.enrollment_user_id == user_id,
-                   VppLicenseRow.status.in_([ASSOCIATED, RELEASING])))
+                   VppLicenseRow.status.in_([VppLicenseStatus.ASSOCIATED, VppLicenseStatus.RELEASING])))
     for licence, vpp_user, app in (await db.execute(stmt)).tuples():
         token = await _token_of(db, vpp_user, ctx)
         if token is None or not app.adam_id:
@@ -506,7 +512,7 @@ async def handle_release(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
                 await client.disassociate_assets([app.adam_id], [vpp_user.client_user_id])
         except VppError as exc:
             return _retry_for(exc)
-        licence.status = RELEASED
+        licence.status = VppLicenseStatus.RELEASED
         _log("vpp.licence", "released", app=app.bundle_id, client_user_id=vpp_user.client_user_id)
     await db.flush()
     return None

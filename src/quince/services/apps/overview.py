@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import AppKind, Eligibility, NotSupported, eligibility
+from quince.domain.app_statuses import HELD
 from quince.domain.errors import NotFound
 from quince.services.apps import catalog as apps
-from quince.services.apps import delivery as app_delivery
 from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store.models import (
@@ -33,11 +33,6 @@ from quince.store.models import (
     VppUserRow,
 )
 
-# Licences a user holds at Apple (or is being given, or is giving back).
-HELD_LICENCE_STATUSES = ("Associating", "Associated", "Releasing")
-VPP_USER_STATUSES = (
-    app_delivery.REGISTERING, app_delivery.ASSOCIATED, app_delivery.FAILED, app_delivery.RETIRED,
-)
 # A select of targets stays usable; an install with more user groups says the list is cut.
 MAX_TARGET_GROUPS = 500
 
@@ -96,7 +91,7 @@ def on_user_enrollment(app: AppRow) -> Eligibility:
 async def _held(db: AsyncSession, app_ids: Sequence[int]) -> dict[int, int]:
     rows = await db.execute(
         select(VppLicenseRow.app_id, func.count())
-        .where(VppLicenseRow.app_id.in_(app_ids), VppLicenseRow.status.in_(HELD_LICENCE_STATUSES))
+        .where(VppLicenseRow.app_id.in_(app_ids), VppLicenseRow.status.in_(HELD))
         .group_by(VppLicenseRow.app_id)
     )
     return dict(rows.tuples().all())
@@ -296,7 +291,7 @@ async def vpp_users(
     ids = [v.id for v, _, _ in rows]
     held = dict((await db.execute(
         select(VppLicenseRow.vpp_user_id, func.count())
-        .where(VppLicenseRow.vpp_user_id.in_(ids), VppLicenseRow.status.in_(HELD_LICENCE_STATUSES))
+        .where(VppLicenseRow.vpp_user_id.in_(ids), VppLicenseRow.status.in_(HELD))
         .group_by(VppLicenseRow.vpp_user_id)
     )).tuples().all())
     token_ogs = dict((await db.execute(

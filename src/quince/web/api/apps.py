@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import APP_NAME_MAX_LENGTH, BUNDLE_ID_MAX_LENGTH, AppKind, LicenseType
+from quince.domain.app_statuses import DeviceAppStatus
 from quince.domain.errors import InvalidInput
 from quince.services.apps import catalog as apps
 from quince.services.apps import delivery as app_delivery
@@ -259,7 +260,7 @@ def _device_app(status: DeviceAppRow, app: AppRow, device: DeviceRow) -> DeviceA
         application_identifier=app.bundle_id, device_id=device.id, status=status.status,
         status_reason=status.reason,
         license_type="User" if licence == "user" else "Device" if licence == "device" else None,
-        is_managed=status.status == "Installed", type=_APP_TYPES[app.kind],
+        is_managed=status.status == DeviceAppStatus.INSTALLED, type=_APP_TYPES[app.kind],
         app_store_vendable=app.kind == AppKind.PURCHASED.value,
         device_based_vpp=licence == LicenseType.DEVICE.value,
         command_uuid=status.command_uuid, updated_on=wire_time(status.updated_at),
