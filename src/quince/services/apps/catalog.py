@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import (
@@ -308,13 +307,6 @@ async def assignments_for_device(
     for app, assignment in reaching:
         found.setdefault(app.id, (app, assignment))  # the oldest assignment speaks for the app
     return list(found.values())
-
-
-def reached_by(assignment: AppAssignmentRow, target_path: str | None,
-               catalog: OrgGroupRow) -> ColumnElement[bool]:
-    """Devices an assignment reaches (any status): in the target OG's subtree, or belonging to
-    a member of the target user group and at or below the app's catalog."""
-    return store.reached_by(assignment, target_path, catalog.path)
 
 
 async def target_paths(db: AsyncSession, rows: Sequence[AppAssignmentRow]) -> dict[int, str]:

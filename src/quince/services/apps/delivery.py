@@ -21,7 +21,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.clients.vpp import EventState, NewVppUser, VppClient, VppError, VppFailure, VppUser
@@ -40,6 +39,8 @@ from quince.services.directory import users
 from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.mdm import commands
 from quince.services.scope import Scope, operator_scope
+from quince.store import apps as store
+from quince.store import vpp as vpp_store
 from quince.store.models import (
     AppAssignmentRow,
     AppRow,
@@ -81,9 +82,7 @@ async def _companion_app(db: AsyncSession, device: DeviceRow) -> AppRow | None:
     assert og is not None
     lineage = apps.og_ids_of_path(og.path)
     # The nearest catalog wins: the deepest OG on the device's path that holds the app.
-    rows = list(await db.scalars(select(AppRow).where(
-        AppRow.bundle_id == bundle_id, AppRow.kind == AppKind.PURCHASED.value, AppRow.og_id.in_(lineage)
-    )))
+    rows = await store.purchased_apps_in(db, lineage, bundle_id)
     rows.sort(key=lambda a: lineage.index(a.og_id), reverse=True)
     return rows[0] if rows else None
 
@@ -143,9 +142,7 @@ async def associate_at_enrollment(db: AsyncSession, device: DeviceRow) -> bool:
     token = await vpp_tokens.token_row(db, device.og_id)
     if token is None:
         return False
-    known = await db.scalar(select(VppUserRow.id).where(
-        VppUserRow.token_id == token.id, VppUserRow.enrollment_user_id == device.enrollment_user_id))
-    if known is not None:
+    if await vpp_store.vpp_user(db, token.id, device.enrollment_user_id) is not None:
         return False
     await _register_user(db, device.enrollment_user_id, device.og_id)
     _log("vpp.user", "association_queued", device=device.uuid)
@@ -179,19 +176,9 @@ async def deliver_assignment(
     catalog = await db.get(OrgGroupRow, app.og_id)
     assert catalog is not None
     paths = await apps.target_paths(db, [assignment])
-    reached = list(await db.scalars(
-        select(DeviceRow).where(
-            DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value,
-            DeviceRow.og_id.in_(scope.og_ids()),
-            DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
-                OrgGroupRow.path.startswith(catalog.path, autoescape=True))),
-            apps.reached_by(assignment, paths.get(assignment.target_id), catalog),
-        ).order_by(DeviceRow.id)
-    ))
-    busy = set(await db.scalars(select(DeviceAppRow.device_id).where(
-        DeviceAppRow.app_id == app.id, DeviceAppRow.status.in_(UNDER_WAY),
-        DeviceAppRow.device_id.in_([d.id for d in reached]),
-    )))
+    reach = store.reached_by(assignment, paths.get(assignment.target_id), catalog.path)
+    reached = await store.enrolled_devices_reached(db, scope.og_ids(), catalog.path, reach)
+    busy = await store.devices_with_app_in(db, app.id, UNDER_WAY, [d.id for d in reached])
     started = refused = 0
     for device in reached:
         if device.id in busy:
@@ -231,10 +218,7 @@ async def install_on_demand(
     else:
         assert user_id is not None
         user = await users.get(db, scope, user_id)
-        targets = list(await db.scalars(select(DeviceRow).where(
-            DeviceRow.enrollment_user_id == user.id,
-            DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value,
-        )))
+        targets = await store.enrolled_devices_of(db, user.id)
     for device in targets:
         if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
             raise InvalidInput("DeviceId", f"Device {device.id} is {device.enrollment_status}; apps "
@@ -255,21 +239,9 @@ class Context:
     poll_seconds: float = POLL_SECONDS
 
 
-async def _waiting(
-    db: AsyncSession, user_id: int, status: str
-) -> list[tuple[DeviceAppRow, DeviceRow, AppRow]]:
-    stmt = (
-        select(DeviceAppRow, DeviceRow, AppRow)
-        .join(DeviceRow, DeviceRow.id == DeviceAppRow.device_id)
-        .join(AppRow, AppRow.id == DeviceAppRow.app_id)
-        .where(DeviceRow.enrollment_user_id == user_id, DeviceAppRow.status == status)
-    )
-    return [(d, dev, a) for d, dev, a in (await db.execute(stmt)).tuples()]
-
-
-async def _fail_waiting(db: AsyncSession, user_id: int, status: str, reason: str,
+async def _fail_waiting(db: AsyncSession, user_id: int, status: DeviceAppStatus, reason: str,
                         app_id: int | None = None) -> None:
-    for row, _device, app in await _waiting(db, user_id, status):
+    for row, _device, app in await store.waiting_for(db, user_id, status):
         if app_id is None or app.id == app_id:
             await apps.set_device_app_status(db, row.device_id, row.app_id, DeviceAppStatus.FAILED, reason,
                                              LicenseType.USER)
@@ -301,13 +273,12 @@ async def handle_user(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outco
         return None
     token = await vpp_tokens.effective_token(db, og_id, var_dir=ctx.settings.var_dir)
     if token is None:
-        for row, _device, _app in await _waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
+        for row, _device, _app in await store.waiting_for(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
             row.reason = ("No Apps and Books token covers this device's organization group: run "
                           "`quince vpp set-token`, then install the app again.")
         await db.flush()
         return jobs.Fail("No Apps and Books token for this organization group.")
-    vpp_user = await db.scalar(select(VppUserRow).where(
-        VppUserRow.token_id == token.row.id, VppUserRow.enrollment_user_id == user.id))
+    vpp_user = await vpp_store.vpp_user(db, token.row.id, user.id)
     if vpp_user is None:
         # Stored (committed with this run) before Apple hears of its clientUserId: were it made in
         # the run that calls users/create, a crash after Apple's answer would lose the id, and the
@@ -384,7 +355,7 @@ async def _after_registration(
 
 
 async def _licences_for_waiting(db: AsyncSession, user_id: int, vpp_user: VppUserRow) -> None:
-    for row, _device, app in await _waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
+    for row, _device, app in await store.waiting_for(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
         await apps.set_device_app_status(db, row.device_id, app.id, DeviceAppStatus.WAITING_FOR_LICENSE,
                                          "Assigning a user-based licence.", LicenseType.USER)
         await jobs.enqueue(db, LICENSE_JOB, {"vpp_user_id": vpp_user.id, "app_id": app.id},
@@ -397,8 +368,7 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
     app = await db.get(AppRow, _id(job, "app_id"))
     if vpp_user is None or app is None or not app.adam_id:
         return None
-    licence = await db.scalar(select(VppLicenseRow).where(
-        VppLicenseRow.vpp_user_id == vpp_user.id, VppLicenseRow.app_id == app.id))
+    licence = await vpp_store.licence(db, vpp_user.id, app.id)
     if licence is None or licence.status in (VppLicenseStatus.RELEASED, VppLicenseStatus.FAILED):
         if licence is None:
             licence = VppLicenseRow(vpp_user_id=vpp_user.id, app_id=app.id,
@@ -454,7 +424,8 @@ async def _token_of(db: AsyncSession, vpp_user: VppUserRow, ctx: Context) -> str
 async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
     """Queue InstallApplication (user licence, managed) on each device waiting for this app."""
     system = await operator_scope(db, actor=ACTOR)
-    for _row, device, waiting_app in await _waiting(db, user_id, DeviceAppStatus.WAITING_FOR_LICENSE):
+    waiting = await store.waiting_for(db, user_id, DeviceAppStatus.WAITING_FOR_LICENSE)
+    for _row, device, waiting_app in waiting:
         if waiting_app.id != app.id or device.enrollment_status != EnrollmentStatus.ENROLLED.value:
             continue
         command = await commands.queue(db, system, device.id, "InstallApplication", {
@@ -474,13 +445,11 @@ async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
 async def on_unenrolled(db: AsyncSession, device: DeviceRow) -> None:
     """A device left: its apps are gone; the user's licences go too when this was their last
     enrolled device and the OG says so (vpp_release_license_on_unenroll)."""
-    for row in await db.scalars(select(DeviceAppRow).where(DeviceAppRow.device_id == device.id)):
+    for row in await store.device_apps_of(db, device.id):
         row.status, row.reason, row.command_uuid = DeviceAppStatus.REMOVED, "The device unenrolled.", None
     if device.enrollment_user_id is None:
         return
-    others = await db.scalar(select(func.count()).where(
-        DeviceRow.enrollment_user_id == device.enrollment_user_id, DeviceRow.id != device.id,
-        DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value))
+    others = await store.enrolled_device_count(db, device.enrollment_user_id, besides=device.id)
     tree, overrides = await load_tree(db), await load_overrides(db)
     release = setting_rules.resolve(tree, overrides, device.og_id, "vpp_release_license_on_unenroll").value
     if others or release is not True:
@@ -492,18 +461,9 @@ async def on_unenrolled(db: AsyncSession, device: DeviceRow) -> None:
 async def handle_release(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outcome:
     """Give back the user's licences (assets/disassociate), unless a device enrolled again."""
     user_id = _id(job, "user_id")
-    enrolled = await db.scalar(select(func.count()).where(
-        DeviceRow.enrollment_user_id == user_id,
-        DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value,
-    ))
-    if enrolled:
+    if await store.enrolled_device_count(db, user_id):
         return None
-    stmt = (select(VppLicenseRow, VppUserRow, AppRow)
-            .join(VppUserRow, VppUserRow.id == VppLicenseRow.vpp_user_id)
-            .join(AppRow, AppRow.id == VppLicenseRow.app_id)
-            .where(VppUserRow.enrollment_user_id == user_id,
-                   VppLicenseRow.status.in_([VppLicenseStatus.ASSOCIATED, VppLicenseStatus.RELEASING])))
-    for licence, vpp_user, app in (await db.execute(stmt)).tuples():
+    for licence, vpp_user, app in await vpp_store.licences_to_release(db, user_id):
         token = await _token_of(db, vpp_user, ctx)
         if token is None or not app.adam_id:
             continue

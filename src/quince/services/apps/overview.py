@@ -148,8 +148,8 @@ async def assignment_statuses(
     paths = await apps.target_paths(db, rows)
     out: dict[int, dict[str, int]] = {}
     for row in rows:
-        out[row.id] = await store.status_counts(db, app.id, scope.og_ids(),
-                                                apps.reached_by(row, paths.get(row.target_id), catalog))
+        reach = store.reached_by(row, paths.get(row.target_id), catalog.path)
+        out[row.id] = await store.status_counts(db, app.id, scope.og_ids(), reach)
     return out
 
 
