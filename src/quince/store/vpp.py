@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from quince.domain.app_statuses import HELD, VppLicenseStatus
 from quince.store.apps import OgIds
@@ -109,22 +110,20 @@ async def licences_held_for_app(db: AsyncSession, app_id: int) -> bool:
         VppLicenseRow.app_id == app_id, VppLicenseRow.status.in_(HELD)).limit(1)) is not None
 
 
+async def _held_per(db: AsyncSession, key: InstrumentedAttribute[int], ids: Sequence[int]) -> dict[int, int]:
+    return dict((await db.execute(
+        select(key, func.count()).where(key.in_(ids), VppLicenseRow.status.in_(HELD)).group_by(key)
+    )).tuples().all())
+
+
 async def held_per_app(db: AsyncSession, app_ids: Sequence[int]) -> dict[int, int]:
     """How many licences of each app users hold."""
-    return dict((await db.execute(
-        select(VppLicenseRow.app_id, func.count())
-        .where(VppLicenseRow.app_id.in_(app_ids), VppLicenseRow.status.in_(HELD))
-        .group_by(VppLicenseRow.app_id)
-    )).tuples().all())
+    return await _held_per(db, VppLicenseRow.app_id, app_ids)
 
 
 async def held_per_vpp_user(db: AsyncSession, vpp_user_ids: Sequence[int]) -> dict[int, int]:
     """How many licences each of these VPP users holds."""
-    return dict((await db.execute(
-        select(VppLicenseRow.vpp_user_id, func.count())
-        .where(VppLicenseRow.vpp_user_id.in_(vpp_user_ids), VppLicenseRow.status.in_(HELD))
-        .group_by(VppLicenseRow.vpp_user_id)
-    )).tuples().all())
+    return await _held_per(db, VppLicenseRow.vpp_user_id, vpp_user_ids)
 
 
 async def licences_to_release(
