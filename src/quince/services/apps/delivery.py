@@ -294,6 +294,13 @@ async def handle_user(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outco
         return await _register(db, client, user, vpp_user, user_id, ctx.poll_seconds)
 
 
+def silent_association(vpp_user: VppUserRow) -> NewVppUser:
+    """Silent Apps and Books association (DESIGN.md rule 7): the user is registered with their
+    Managed Apple ID, never an email address, so Apple associates them at once and has nobody to
+    send an invitation to."""
+    return NewVppUser(vpp_user.client_user_id, vpp_user.managed_apple_id)
+
+
 async def _register(
     db: AsyncSession, client: VppClient, user: EnrollmentUserRow, vpp_user: VppUserRow, user_id: int,
     poll_seconds: float,
@@ -306,9 +313,7 @@ async def _register(
             existing = await client.get_users([vpp_user.client_user_id])
             if any(u.client_user_id == vpp_user.client_user_id for u in existing):
                 return await _after_registration(db, user, vpp_user, user_id, existing)
-            # Silent association: the Managed Apple ID, never an email, so Apple sends no invitation.
-            new = NewVppUser(vpp_user.client_user_id, vpp_user.managed_apple_id)
-            events = await client.create_users([new])
+            events = await client.create_users([silent_association(vpp_user)])
             vpp_user.event_id = events[0] if events else None
             await db.flush()
             _log("vpp.user", "registering", user=user.username, client_user_id=vpp_user.client_user_id)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.clients.vpp import VppClient
+from quince.domain.app_eligibility import AppKind
 from quince.domain.errors import NotFound
 from quince.services.apps.vpp_tokens import token_row
 from quince.services.directory import org_groups
@@ -26,7 +27,7 @@ from quince.store.models import AppRow
 
 log = logging.getLogger("quince.vpp")
 
-PURCHASED = "purchased"
+PURCHASED = AppKind.PURCHASED.value
 PLACEHOLDER_BUNDLE_PREFIX = "unknown.adam-id."
 
 
