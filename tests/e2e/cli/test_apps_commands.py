@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quince.domain.app_statuses import DeviceAppStatus
 from quince.services.apps import catalog as apps
 from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.scope import Scope
@@ -76,7 +77,7 @@ async def test_a_devices_app_statuses_are_shown_with_their_reasons(
     public = await cli.json("apps", "add-public", "Notes", "com.example.notes", "--adam-id", "361309726",
                             "--group-id", "acme")
     await apps.set_device_app_status(
-        session, device_id, public["Id"], "NotSupported",
+        session, device_id, public["Id"], DeviceAppStatus.NOT_SUPPORTED,
         "Public App Store apps cannot be installed on a user-enrolled device; assign the app "
         "through Apps and Books (user-based licence) instead.")
     await session.commit()

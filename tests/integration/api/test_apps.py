@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from quince.domain.app_statuses import DeviceAppStatus
 from quince.services.apps import catalog as apps
 from quince.store.models import AppRow, DeviceRow, VppTokenRow, VppUserRow
 from tests.conftest import ApiClientFactory
@@ -114,10 +115,11 @@ async def test_the_device_app_list_shows_statuses_with_reasons_and_user_licences
                   adam_id=ADAM_ID, device_licensing_enabled=True)
     session.add_all([public, mail])
     await session.flush()
-    await apps.set_device_app_status(session, device, public.id, "NotSupported",
+    await apps.set_device_app_status(session, device, public.id, DeviceAppStatus.NOT_SUPPORTED,
                                      "Public App Store apps cannot be installed on a user-enrolled device.")
     # Even a stored device licence is shown as a user licence on a user-enrolled device (rule 6).
-    await apps.set_device_app_status(session, device, mail.id, "InstallQueued", "", "device", "CMD-1")
+    await apps.set_device_app_status(session, device, mail.id, DeviceAppStatus.INSTALL_QUEUED, "", "device",
+                                     "CMD-1")
     await session.commit()
     client = await api_client(og_id=world.acme)
     listed = (await client.get(f"/API/mdm/devices/{device}/apps")).json()

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import (
@@ -25,12 +24,14 @@ from quince.domain.app_eligibility import (
     validate_license_counts,
     validate_manifest_url,
 )
+from quince.domain.app_statuses import DeviceAppStatus
 from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.services.devices import records as devices
 from quince.services.directory import org_groups, user_groups, users
-from quince.services.paging import Page, PageRequest, paginate
+from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
-from quince.store import concurrency
+from quince.store import apps as store
+from quince.store import vpp as vpp_store
 from quince.store.models import (
     AppAssignmentRow,
     AppRow,
@@ -38,24 +39,13 @@ from quince.store.models import (
     DeviceRow,
     EnrollmentUserRow,
     OrgGroupRow,
-    UserGroupMemberRow,
-    UserGroupRow,
-    VppLicenseRow,
-    VppTokenRow,
     VppUserRow,
 )
 
 TargetKind = Literal["user_group", "og"]
 AssignmentMode = Literal["automatic", "on_demand"]
-DeviceAppStatus = Literal[
-    "NotSupported", "WaitingForVppUser", "WaitingForLicense", "InstallQueued", "Installed",
-    "Failed", "Removed",
-]
 TARGET_KINDS: tuple[str, ...] = get_args(TargetKind)
 ASSIGNMENT_MODES: tuple[str, ...] = get_args(AssignmentMode)
-DEVICE_APP_STATUSES: tuple[str, ...] = get_args(DeviceAppStatus)
-# Licences still held at Apple: deleting their app from the catalog would orphan them.
-_HELD_LICENCE_STATUSES = ("Associating", "Associated", "Releasing")
 
 
 def og_ids_of_path(path: str) -> list[int]:
@@ -63,19 +53,12 @@ def og_ids_of_path(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
-def _og_in_scope(scope: Scope) -> ColumnElement[bool]:
-    return AppRow.og_id.in_(scope.og_ids())
-
-
 # --- the catalog --------------------------------------------------------------------------------
 
 
 async def get(db: AsyncSession, scope: Scope, app_id: int, *, kind: AppKind | None = None) -> AppRow:
     """The app with this id (of this kind, if given); NotFound when missing or out of scope."""
-    stmt = select(AppRow).where(AppRow.id == app_id, _og_in_scope(scope))
-    if kind is not None:
-        stmt = stmt.where(AppRow.kind == kind.value)
-    row = await db.scalar(stmt)
+    row = await store.app(db, scope.og_ids(), app_id, kind)
     if row is None:
         raise NotFound("Purchased app" if kind is AppKind.PURCHASED else "App", app_id)
     return row
@@ -88,9 +71,7 @@ async def resolve_ref(db: AsyncSession, scope: Scope, ref: str) -> AppRow:
             return await get(db, scope, int(ref))
         except NotFound:
             pass
-    rows = list(await db.scalars(
-        select(AppRow).where(AppRow.bundle_id == ref.strip(), _og_in_scope(scope)).order_by(AppRow.id)
-    ))
+    rows = await store.apps_with_bundle_id(db, scope.og_ids(), ref.strip())
     if not rows:
         raise NotFound("App", ref)
     if len(rows) > 1:
@@ -105,19 +86,12 @@ async def search(
 ) -> Page[AppRow]:
     """Apps in scope; `name` matches part of the name, `bundle_id` exactly, `og_id` takes the OG
     with the OGs below it."""
-    stmt = select(AppRow).where(_og_in_scope(scope))
-    if kind is not None:
-        stmt = stmt.where(AppRow.kind == kind.value)
-    if name:
-        stmt = stmt.where(AppRow.name.icontains(name, autoescape=True))
-    if bundle_id:
-        stmt = stmt.where(AppRow.bundle_id == bundle_id.strip())
-    if og_id is not None:
-        og = await org_groups.get(db, scope, og_id)
-        stmt = stmt.where(AppRow.og_id.in_(
-            select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(og.path, autoescape=True))
-        ))
-    return await paginate(db, stmt.order_by(AppRow.name, AppRow.id), page)
+    under = (await org_groups.get(db, scope, og_id)).path if og_id is not None else None
+    rows, total = await store.apps_matching(
+        db, scope.og_ids(), page.page * page.page_size, page.page_size, kind=kind, name=name,
+        bundle_id=bundle_id.strip() if bundle_id else None, under_path=under,
+    )
+    return Page(rows, page.page, page.page_size, total)
 
 
 @dataclass(frozen=True)
@@ -140,9 +114,7 @@ class NewApp:
 async def _check_bundle_free(
     db: AsyncSession, og_id: int, kind: str, bundle_id: str, own: int | None
 ) -> None:
-    other = await db.scalar(select(AppRow).where(
-        AppRow.og_id == og_id, AppRow.kind == kind, AppRow.bundle_id == bundle_id
-    ))
+    other = await store.app_in_catalog(db, og_id, kind, bundle_id)
     if other is not None and other.id != own:
         raise Conflict(
             f"The catalog of that organization group already holds {bundle_id!r} as a "
@@ -223,10 +195,7 @@ async def delete(db: AsyncSession, scope: Scope, app_id: int) -> None:
     """Remove an app with its assignments and device statuses; refused while users hold licences."""
     scope.require_write()
     row = await get(db, scope, app_id)
-    held = await db.scalar(select(VppLicenseRow.id).where(
-        VppLicenseRow.app_id == row.id, VppLicenseRow.status.in_(_HELD_LICENCE_STATUSES)
-    ).limit(1))
-    if held is not None:
+    if await vpp_store.licences_held_for_app(db, row.id):
         raise Conflict(
             f"Users still hold Apps and Books licences of {row.name!r}; release them before "
             "removing the app from the catalog."
@@ -284,42 +253,22 @@ async def assign(
             f"{'at or below it' if target_kind == 'og' else 'on its branch'}, so the app could "
             "never reach its devices.",
         )
-    # Insert unless assigned there already, in one statement: of two requests assigning at once,
-    # one assigns and the other gets the same refusal as a request coming after it.
-    row_id = await db.scalar(
-        concurrency.insert(db, AppAssignmentRow)
-        .values(app_id=app.id, target_kind=target_kind, target_id=target_id, mode=mode)
-        .on_conflict_do_nothing(index_elements=["app_id", "target_kind", "target_id"])
-        .returning(AppAssignmentRow.id)
-    )
-    if row_id is None:
-        existing = await db.scalar(select(AppAssignmentRow.id).where(
-            AppAssignmentRow.app_id == app.id, AppAssignmentRow.target_kind == target_kind,
-            AppAssignmentRow.target_id == target_id,
-        ))
+    # Of two requests assigning at once, one assigns and the other gets the same refusal as a
+    # request coming after it.
+    row = await store.add_assignment(db, app.id, target_kind, target_id, mode)
+    if row is None:
+        existing = await store.assignment_id(db, app.id, target_kind, target_id)
         raise Conflict(f"{app.name!r} is already assigned to {name!r} (assignment {existing}).")
-    row = await db.get(AppAssignmentRow, row_id)
-    assert row is not None
     return row
 
 
 async def assignments_of(db: AsyncSession, scope: Scope, app_id: int) -> list[AssignmentView]:
     """The app's assignments, oldest first, with their targets' names."""
     app = await get(db, scope, app_id)
-    rows = list(await db.scalars(
-        select(AppAssignmentRow).where(AppAssignmentRow.app_id == app.id).order_by(AppAssignmentRow.id)
-    ))
-    og_ids = [r.target_id for r in rows if r.target_kind == "og"]
-    group_ids = [r.target_id for r in rows if r.target_kind == "user_group"]
-    ogs = {o.id: o for o in await db.scalars(select(OrgGroupRow).where(OrgGroupRow.id.in_(og_ids)))}
-    groups = {
-        g.id: g for g in await db.scalars(select(UserGroupRow).where(UserGroupRow.id.in_(group_ids)))
-    }
-    group_ogs = {
-        o.id: o for o in await db.scalars(
-            select(OrgGroupRow).where(OrgGroupRow.id.in_({g.og_id for g in groups.values()}))
-        )
-    }
+    rows = await store.assignments_of_app(db, app.id)
+    ogs = await store.org_groups_by_id(db, [r.target_id for r in rows if r.target_kind == "og"])
+    groups = await store.user_groups_by_id(db, [r.target_id for r in rows if r.target_kind == "user_group"])
+    group_ogs = await store.org_groups_by_id(db, {g.og_id for g in groups.values()})
     out = []
     for r in rows:
         name: str | None = None
@@ -352,50 +301,17 @@ async def assignments_for_device(
     catalogs at the device's OG or above. Not scoped: the delivery flow runs as the server."""
     og = await db.get(OrgGroupRow, device.og_id)
     assert og is not None
-    lineage = og_ids_of_path(og.path)
-    targets = [and_(AppAssignmentRow.target_kind == "og", AppAssignmentRow.target_id.in_(lineage))]
-    if device.enrollment_user_id is not None:
-        targets.append(and_(
-            AppAssignmentRow.target_kind == "user_group",
-            AppAssignmentRow.target_id.in_(
-                select(UserGroupMemberRow.user_group_id).where(
-                    UserGroupMemberRow.user_id == device.enrollment_user_id
-                )
-            ),
-        ))
-    stmt = (
-        select(AppRow, AppAssignmentRow)
-        .join(AppAssignmentRow, AppAssignmentRow.app_id == AppRow.id)
-        .where(AppRow.og_id.in_(lineage), AppAssignmentRow.mode.in_(list(modes)), or_(*targets))
-        .order_by(AppRow.name, AppRow.id, AppAssignmentRow.id)
-    )
-    if app_id is not None:
-        stmt = stmt.where(AppRow.id == app_id)
     found: dict[int, tuple[AppRow, AppAssignmentRow]] = {}
-    for app, assignment in (await db.execute(stmt)).tuples():
+    reaching = await store.assignments_reaching(db, og_ids_of_path(og.path), device.enrollment_user_id,
+                                                modes, app_id)
+    for app, assignment in reaching:
         found.setdefault(app.id, (app, assignment))  # the oldest assignment speaks for the app
     return list(found.values())
 
 
-def reached_by(assignment: AppAssignmentRow, target_path: str | None,
-                catalog: OrgGroupRow) -> ColumnElement[bool]:
-    """Devices an assignment reaches (any status): in the target OG's subtree, or belonging to
-    a member of the target user group and at or below the app's catalog."""
-    if assignment.target_kind == "og":
-        return DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
-            OrgGroupRow.path.startswith(target_path or "\x00", autoescape=True)))
-    members = select(UserGroupMemberRow.user_id).where(
-        UserGroupMemberRow.user_group_id == assignment.target_id)
-    return DeviceRow.enrollment_user_id.in_(members) & DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
-        OrgGroupRow.path.startswith(catalog.path, autoescape=True)))
-
-
 async def target_paths(db: AsyncSession, rows: Sequence[AppAssignmentRow]) -> dict[int, str]:
     """The materialized paths of the OGs these assignments target (user-group targets have none)."""
-    ids = {r.target_id for r in rows if r.target_kind == "og"}
-    return dict((await db.execute(
-        select(OrgGroupRow.id, OrgGroupRow.path).where(OrgGroupRow.id.in_(ids))
-    )).tuples().all())
+    return await store.og_paths(db, {r.target_id for r in rows if r.target_kind == "og"})
 
 
 async def apps_for_device(db: AsyncSession, device: DeviceRow) -> list[tuple[AppRow, AppAssignmentRow]]:
@@ -411,60 +327,28 @@ async def device_apps(
 ) -> Page[tuple[DeviceAppRow, AppRow]]:
     """A device's app statuses with their apps, by app name; DeviceNotFound out of scope."""
     device = await devices.get(db, scope, device_id)
-    stmt = (
-        select(DeviceAppRow, AppRow)
-        .join(AppRow, AppRow.id == DeviceAppRow.app_id)
-        .where(DeviceAppRow.device_id == device.id)
-        .order_by(AppRow.name, AppRow.id)
-    )
-    total = await db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = (await db.execute(
-        stmt.offset(page.page * page.page_size).limit(page.page_size)
-    )).tuples().all()
-    return Page([(d, a) for d, a in rows], page.page, page.page_size, total or 0)
+    rows, total = await store.device_apps_page(db, device.id, page.page * page.page_size, page.page_size)
+    return Page(rows, page.page, page.page_size, total)
 
 
 async def get_device_app(db: AsyncSession, device_id: int, app_id: int) -> DeviceAppRow | None:
-    row: DeviceAppRow | None = await db.scalar(select(DeviceAppRow).where(
-        DeviceAppRow.device_id == device_id, DeviceAppRow.app_id == app_id
-    ))
-    return row
+    return await store.device_app(db, device_id, app_id)
 
 
 async def device_app_by_command(db: AsyncSession, command_uuid: str) -> DeviceAppRow | None:
     """The device app status an InstallApplication (or RemoveApplication) command belongs to."""
-    row: DeviceAppRow | None = await db.scalar(
-        select(DeviceAppRow).where(DeviceAppRow.command_uuid == command_uuid)
-    )
-    return row
+    return await store.device_app_by_command(db, command_uuid)
 
 
 async def set_device_app_status(
-    db: AsyncSession, device_id: int, app_id: int, status: str, reason: str,
+    db: AsyncSession, device_id: int, app_id: int, status: DeviceAppStatus, reason: str,
     license_type: LicenseType | str | None = None, command_uuid: str | None = None,
 ) -> DeviceAppRow:
     """Record where an app stands on a device (insert or update). Every field is set as given:
     None clears the licence type or command. Not scoped: the delivery flow runs as the server."""
-    if status not in DEVICE_APP_STATUSES:
-        raise InvalidInput("Status", f"A device app status is one of {', '.join(DEVICE_APP_STATUSES)}.")
     licence = LicenseType(license_type).value if license_type is not None else None
-    values = {"status": status, "reason": reason[:1000], "license_type": licence,
-              "command_uuid": command_uuid}
-    row = await get_device_app(db, device_id, app_id)
-    if row is None:
-        # Insert-if-missing in one statement, so two transactions recording the same pair at
-        # once both end up updating the one row (both dialects speak ON CONFLICT DO NOTHING).
-        await db.execute(
-            concurrency.insert(db, DeviceAppRow)
-            .values(device_id=device_id, app_id=app_id, **values)
-            .on_conflict_do_nothing(index_elements=["device_id", "app_id"])
-        )
-        row = await get_device_app(db, device_id, app_id)
-        assert row is not None
-    for key, value in values.items():
-        setattr(row, key, value)
-    await db.flush()
-    return row
+    return await store.record_device_app(db, device_id, app_id, status=status, reason=reason[:1000],
+                                         license_type=licence, command_uuid=command_uuid)
 
 
 # --- Apps and Books users -----------------------------------------------------------------------
@@ -482,11 +366,5 @@ class VppUserView:
 async def vpp_user_of(db: AsyncSession, scope: Scope, user_id: int) -> list[VppUserView]:
     """The Apps and Books user(s) of an enrollment user, one per token, with their status."""
     user: EnrollmentUserRow = await users.get(db, scope, user_id)
-    rows = (await db.execute(
-        select(VppUserRow, OrgGroupRow)
-        .join(VppTokenRow, VppTokenRow.id == VppUserRow.token_id)
-        .join(OrgGroupRow, OrgGroupRow.id == VppTokenRow.og_id)
-        .where(VppUserRow.enrollment_user_id == user.id)
-        .order_by(VppUserRow.id)
-    )).tuples().all()
+    rows = await vpp_store.vpp_users_of(db, user.id)
     return [VppUserView(v, og if scope.covers(og.path) else None) for v, og in rows]

@@ -21,7 +21,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.vpp.errors import VppError
@@ -29,7 +28,8 @@ from quince.apple.vpp.records import EventState, NewVppUser, VppFailure, VppUser
 from quince.clients.vpp import VppClient
 from quince.config import Settings
 from quince.domain import og_settings as setting_rules
-from quince.domain.app_eligibility import AppKind, Eligible, LicenseType, eligibility
+from quince.domain.app_eligibility import AppKind, Eligibility, Eligible, LicenseType, eligibility
+from quince.domain.app_statuses import UNDER_WAY, DeviceAppStatus, VppLicenseStatus, VppUserStatus
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import InvalidInput
 from quince.logs import DEVICE_SERVICES, event
@@ -41,6 +41,8 @@ from quince.services.directory import users
 from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.mdm import commands
 from quince.services.scope import Scope, operator_scope
+from quince.store import apps as store
+from quince.store import vpp as vpp_store
 from quince.store.models import (
     AppAssignmentRow,
     AppRow,
@@ -61,12 +63,6 @@ LICENSE_JOB = "vpp.license"
 RELEASE_JOB = "vpp.release"
 POLL_SECONDS = 2.0
 ACTOR = "Quince app delivery"
-# Statuses that mean delivery is under way or done: a new assignment leaves these devices alone.
-UNDER_WAY_STATUSES = ("WaitingForVppUser", "WaitingForLicense", "InstallQueued", "Installed")
-
-# VPP user and licence statuses kept by Quince.
-REGISTERING, ASSOCIATED, FAILED, RETIRED = "Registering", "Associated", "Failed", "Retired"
-ASSOCIATING, RELEASING, RELEASED = "Associating", "Releasing", "Released"
 # Apple's answers to a request an earlier run of the same job had already made, and that worked.
 USER_EXISTS, ALREADY_ASSIGNED = 9716, 9616
 
@@ -88,40 +84,71 @@ async def _companion_app(db: AsyncSession, device: DeviceRow) -> AppRow | None:
     assert og is not None
     lineage = apps.og_ids_of_path(og.path)
     # The nearest catalog wins: the deepest OG on the device's path that holds the app.
-    rows = list(await db.scalars(select(AppRow).where(
-        AppRow.bundle_id == bundle_id, AppRow.kind == AppKind.PURCHASED.value, AppRow.og_id.in_(lineage)
-    )))
+    rows = await store.purchased_apps_in(db, lineage, bundle_id)
     rows.sort(key=lambda a: lineage.index(a.og_id), reverse=True)
     return rows[0] if rows else None
 
 
+def _eligibility(device: DeviceRow, app: AppRow) -> Eligibility:
+    """The rule (DESIGN.md rule 6) applied to this device and app."""
+    return eligibility(AppKind(app.kind), device_is_user_enrolled=device.is_user_enrolled,
+                       device_licensing_enabled=app.device_licensing_enabled)
+
+
+def _takes_user_licence(verdict: Eligibility) -> bool:
+    return isinstance(verdict, Eligible) and verdict.license_type is LicenseType.USER
+
+
 async def deliver(db: AsyncSession, device: DeviceRow, app: AppRow) -> DeviceAppRow:
     """Start delivering one app to one device, as the rules allow; returns its status row."""
-    verdict = eligibility(AppKind(app.kind), device_is_user_enrolled=device.is_user_enrolled,
-                          device_licensing_enabled=app.device_licensing_enabled)
+    verdict = _eligibility(device, app)
     if not isinstance(verdict, Eligible):
         _log("apps.deliver", "not_supported", device=device.uuid, app=app.bundle_id)
-        return await apps.set_device_app_status(db, device.id, app.id, "NotSupported", verdict.reason)
-    if verdict.license_type is not LicenseType.USER or app.kind != AppKind.PURCHASED.value:
+        return await apps.set_device_app_status(db, device.id, app.id, DeviceAppStatus.NOT_SUPPORTED,
+                                                verdict.reason)
+    if not _takes_user_licence(verdict):
         # Quince delivers only Apps and Books apps with user licences (the UE case); say so.
         return await apps.set_device_app_status(
-            db, device.id, app.id, "NotSupported",
+            db, device.id, app.id, DeviceAppStatus.NOT_SUPPORTED,
             "Quince installs only Apps and Books apps with user-based licences.",
         )
     if device.enrollment_user_id is None:
         # A device enrolled without a user (e.g. a shared corporate device): no one to license.
         _log("apps.deliver", "no_user", device=device.uuid, app=app.bundle_id)
         return await apps.set_device_app_status(
-            db, device.id, app.id, "NotSupported",
+            db, device.id, app.id, DeviceAppStatus.NOT_SUPPORTED,
             "A user-based licence needs an enrollment user, and this device has none.",
         )
     row = await apps.set_device_app_status(
-        db, device.id, app.id, "WaitingForVppUser",
+        db, device.id, app.id, DeviceAppStatus.WAITING_FOR_VPP_USER,
         "Registering the user with Apple's Apps and Books service.", LicenseType.USER,
     )
-    await jobs.enqueue(db, USER_JOB, {"user_id": device.enrollment_user_id, "og_id": device.og_id},
-                       dedupe_key=f"user:{device.enrollment_user_id}:og:{device.og_id}")
+    await _register_user(db, device.enrollment_user_id, device.og_id)
     return row
+
+
+async def _register_user(db: AsyncSession, user_id: int, og_id: int) -> None:
+    """Queue the registration of the user's Apps and Books user (one waiting job per user and OG)."""
+    await jobs.enqueue(db, USER_JOB, {"user_id": user_id, "og_id": og_id},
+                       dedupe_key=f"user:{user_id}:og:{og_id}")
+
+
+async def associate_at_enrollment(db: AsyncSession, device: DeviceRow) -> bool:
+    """Silent Apps and Books association (DESIGN.md rule 7): when a user-enrolled device enrolls
+    and a token serves its OG (set there or above), the enrollment user's Apps and Books user is
+    registered with their Managed Apple ID, whether or not an app is assigned to them. Idempotent:
+    nothing is queued when the user already has an Apps and Books user under that token (another
+    device, a retry), and a registration still waiting absorbs a second one. True when queued."""
+    if not device.is_user_enrolled or device.enrollment_user_id is None:
+        return False
+    token = await vpp_tokens.token_row(db, device.og_id)
+    if token is None:
+        return False
+    if await vpp_store.vpp_user(db, token.id, device.enrollment_user_id) is not None:
+        return False
+    await _register_user(db, device.enrollment_user_id, device.og_id)
+    _log("vpp.user", "association_queued", device=device.uuid)
+    return True
 
 
 # --- starting delivery for a new assignment -------------------------------------------------------
@@ -151,29 +178,17 @@ async def deliver_assignment(
     catalog = await db.get(OrgGroupRow, app.og_id)
     assert catalog is not None
     paths = await apps.target_paths(db, [assignment])
-    reached = list(await db.scalars(
-        select(DeviceRow).where(
-            DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value,
-            DeviceRow.og_id.in_(scope.og_ids()),
-            DeviceRow.og_id.in_(select(OrgGroupRow.id).where(
-                OrgGroupRow.path.startswith(catalog.path, autoescape=True))),
-            apps.reached_by(assignment, paths.get(assignment.target_id), catalog),
-        ).order_by(DeviceRow.id)
-    ))
-    busy = set(await db.scalars(select(DeviceAppRow.device_id).where(
-        DeviceAppRow.app_id == app.id, DeviceAppRow.status.in_(UNDER_WAY_STATUSES),
-        DeviceAppRow.device_id.in_([d.id for d in reached]),
-    )))
+    reach = store.reached_by(assignment, paths.get(assignment.target_id), catalog.path)
+    reached = await store.enrolled_devices_reached(db, scope.og_ids(), catalog.path, reach)
+    busy = await store.devices_with_app_in(db, app.id, UNDER_WAY, [d.id for d in reached])
     started = refused = 0
     for device in reached:
         if device.id in busy:
             continue
-        user_licence = app.kind == AppKind.PURCHASED.value and (
-            device.is_user_enrolled or not app.device_licensing_enabled)
-        if user_licence and device.enrollment_user_id is None:
+        if _takes_user_licence(_eligibility(device, app)) and device.enrollment_user_id is None:
             continue  # a user-based licence needs a user (a shared device without one is left out)
         row = await deliver(db, device, app)
-        if row.status == "NotSupported":
+        if row.status == DeviceAppStatus.NOT_SUPPORTED:
             refused += 1
         else:
             started += 1
@@ -181,7 +196,9 @@ async def deliver_assignment(
 
 
 async def on_enrolled(db: AsyncSession, device: DeviceRow) -> list[DeviceAppRow]:
-    """A device completed enrollment: its automatic apps and its OG's companion app go out."""
+    """A device completed enrollment: its user's Apps and Books user is associated silently, and
+    its automatic apps and its OG's companion app go out."""
+    await associate_at_enrollment(db, device)
     chosen: dict[int, AppRow] = {app.id: app for app, _ in await apps.apps_for_device(db, device)}
     companion = await _companion_app(db, device)
     if companion is not None:
@@ -203,10 +220,7 @@ async def install_on_demand(
     else:
         assert user_id is not None
         user = await users.get(db, scope, user_id)
-        targets = list(await db.scalars(select(DeviceRow).where(
-            DeviceRow.enrollment_user_id == user.id,
-            DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value,
-        )))
+        targets = await store.enrolled_devices_of(db, user.id)
     for device in targets:
         if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
             raise InvalidInput("DeviceId", f"Device {device.id} is {device.enrollment_status}; apps "
@@ -227,23 +241,11 @@ class Context:
     poll_seconds: float = POLL_SECONDS
 
 
-async def _waiting(
-    db: AsyncSession, user_id: int, status: str
-) -> list[tuple[DeviceAppRow, DeviceRow, AppRow]]:
-    stmt = (
-        select(DeviceAppRow, DeviceRow, AppRow)
-        .join(DeviceRow, DeviceRow.id == DeviceAppRow.device_id)
-        .join(AppRow, AppRow.id == DeviceAppRow.app_id)
-        .where(DeviceRow.enrollment_user_id == user_id, DeviceAppRow.status == status)
-    )
-    return [(d, dev, a) for d, dev, a in (await db.execute(stmt)).tuples()]
-
-
-async def _fail_waiting(db: AsyncSession, user_id: int, status: str, reason: str,
+async def _fail_waiting(db: AsyncSession, user_id: int, status: DeviceAppStatus, reason: str,
                         app_id: int | None = None) -> None:
-    for row, _device, app in await _waiting(db, user_id, status):
+    for row, _device, app in await store.waiting_for(db, user_id, status):
         if app_id is None or app.id == app_id:
-            await apps.set_device_app_status(db, row.device_id, row.app_id, "Failed", reason,
+            await apps.set_device_app_status(db, row.device_id, row.app_id, DeviceAppStatus.FAILED, reason,
                                              LicenseType.USER)
 
 
@@ -273,26 +275,32 @@ async def handle_user(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outco
         return None
     token = await vpp_tokens.effective_token(db, og_id, var_dir=ctx.settings.var_dir)
     if token is None:
-        for row, _device, _app in await _waiting(db, user_id, "WaitingForVppUser"):
+        for row, _device, _app in await store.waiting_for(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
             row.reason = ("No Apps and Books token covers this device's organization group: run "
                           "`quince vpp set-token`, then install the app again.")
         await db.flush()
         return jobs.Fail("No Apps and Books token for this organization group.")
-    vpp_user = await db.scalar(select(VppUserRow).where(
-        VppUserRow.token_id == token.row.id, VppUserRow.enrollment_user_id == user.id))
+    vpp_user = await vpp_store.vpp_user(db, token.row.id, user.id)
     if vpp_user is None:
         # Stored (committed with this run) before Apple hears of its clientUserId: were it made in
         # the run that calls users/create, a crash after Apple's answer would lose the id, and the
         # next run would register the same person again under another one.
         db.add(VppUserRow(token_id=token.row.id, enrollment_user_id=user.id,
-                          managed_apple_id=user.managed_apple_id, status=REGISTERING))
+                          managed_apple_id=user.managed_apple_id, status=VppUserStatus.REGISTERING))
         await db.flush()
         return jobs.Retry("Registering the user with Apple.", delay=0, counts=False)
-    if vpp_user.status == ASSOCIATED:
+    if vpp_user.status == VppUserStatus.ASSOCIATED:
         await _licences_for_waiting(db, user_id, vpp_user)
         return None
     async with ctx.client_for(token.token) as client:
         return await _register(db, client, user, vpp_user, user_id, ctx.poll_seconds)
+
+
+def silent_association(vpp_user: VppUserRow) -> NewVppUser:
+    """Silent Apps and Books association (DESIGN.md rule 7): the user is registered with their
+    Managed Apple ID, never an email address, so Apple associates them at once and has nobody to
+    send an invitation to."""
+    return NewVppUser(vpp_user.client_user_id, vpp_user.managed_apple_id)
 
 
 async def _register(
@@ -307,9 +315,7 @@ async def _register(
             existing = await client.get_users([vpp_user.client_user_id])
             if any(u.client_user_id == vpp_user.client_user_id for u in existing):
                 return await _after_registration(db, user, vpp_user, user_id, existing)
-            # Silent association: the Managed Apple ID, never an email, so Apple sends no invitation.
-            new = NewVppUser(vpp_user.client_user_id, vpp_user.managed_apple_id)
-            events = await client.create_users([new])
+            events = await client.create_users([silent_association(vpp_user)])
             vpp_user.event_id = events[0] if events else None
             await db.flush()
             _log("vpp.user", "registering", user=user.username, client_user_id=vpp_user.client_user_id)
@@ -323,15 +329,17 @@ async def _register(
             _log("vpp.user", "registered_before", user=user.username, client_user_id=vpp_user.client_user_id)
         elif status.state is EventState.FAILED or failures:
             reason = "; ".join(f.text for f in failures) or "Apple could not register the user."
-            vpp_user.status, vpp_user.last_error = FAILED, reason[:1000]
-            await _fail_waiting(db, user_id, "WaitingForVppUser", f"Apps and Books: {reason}")
+            vpp_user.status, vpp_user.last_error = VppUserStatus.FAILED, reason[:1000]
+            await _fail_waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER,
+                                f"Apps and Books: {reason}")
             _log("vpp.user", "failed", logging.WARNING, user=user.username, reason=reason)
             return jobs.Fail(reason)
         found = await client.get_users([vpp_user.client_user_id])
     except VppError as exc:
         if not exc.retryable:
             vpp_user.last_error = exc.message[:1000]
-            await _fail_waiting(db, user_id, "WaitingForVppUser", f"Apps and Books: {exc.message}")
+            await _fail_waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER,
+                                f"Apps and Books: {exc.message}")
         return _retry_for(exc)
     return await _after_registration(db, user, vpp_user, user_id, found)
 
@@ -341,21 +349,21 @@ async def _after_registration(
     found: list[VppUser],
 ) -> jobs.Outcome:
     record = next((u for u in found if u.client_user_id == vpp_user.client_user_id), None)
-    if record is None or record.status.value != ASSOCIATED:
+    if record is None or record.status.value != VppUserStatus.ASSOCIATED:
         reason = ("The user's Managed Apple ID is not associated with this organization's Apps and "
                   "Books account (it must belong to the organization).")
-        vpp_user.status, vpp_user.last_error = FAILED, reason
-        await _fail_waiting(db, user_id, "WaitingForVppUser", reason)
+        vpp_user.status, vpp_user.last_error = VppUserStatus.FAILED, reason
+        await _fail_waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER, reason)
         return jobs.Fail(reason)
-    vpp_user.status, vpp_user.id_hash, vpp_user.last_error = ASSOCIATED, record.id_hash, None
+    vpp_user.status, vpp_user.id_hash, vpp_user.last_error = VppUserStatus.ASSOCIATED, record.id_hash, None
     _log("vpp.user", "associated", user=user.username, client_user_id=vpp_user.client_user_id)
     await _licences_for_waiting(db, user_id, vpp_user)
     return None
 
 
 async def _licences_for_waiting(db: AsyncSession, user_id: int, vpp_user: VppUserRow) -> None:
-    for row, _device, app in await _waiting(db, user_id, "WaitingForVppUser"):
-        await apps.set_device_app_status(db, row.device_id, app.id, "WaitingForLicense",
+    for row, _device, app in await store.waiting_for(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
+        await apps.set_device_app_status(db, row.device_id, app.id, DeviceAppStatus.WAITING_FOR_LICENSE,
                                          "Assigning a user-based licence.", LicenseType.USER)
         await jobs.enqueue(db, LICENSE_JOB, {"vpp_user_id": vpp_user.id, "app_id": app.id},
                            dedupe_key=f"licence:{vpp_user.id}:{app.id}")
@@ -367,15 +375,15 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
     app = await db.get(AppRow, _id(job, "app_id"))
     if vpp_user is None or app is None or not app.adam_id:
         return None
-    licence = await db.scalar(select(VppLicenseRow).where(
-        VppLicenseRow.vpp_user_id == vpp_user.id, VppLicenseRow.app_id == app.id))
-    if licence is None or licence.status in (RELEASED, FAILED):
+    licence = await vpp_store.licence(db, vpp_user.id, app.id)
+    if licence is None or licence.status in (VppLicenseStatus.RELEASED, VppLicenseStatus.FAILED):
         if licence is None:
-            licence = VppLicenseRow(vpp_user_id=vpp_user.id, app_id=app.id, status=ASSOCIATING)
+            licence = VppLicenseRow(vpp_user_id=vpp_user.id, app_id=app.id,
+                                    status=VppLicenseStatus.ASSOCIATING)
             db.add(licence)
-        licence.status, licence.event_id = ASSOCIATING, None
+        licence.status, licence.event_id = VppLicenseStatus.ASSOCIATING, None
         await db.flush()
-    if licence.status == ASSOCIATED:
+    if licence.status == VppLicenseStatus.ASSOCIATED:
         await _install_waiting(db, vpp_user.enrollment_user_id, app)
         return None
     token = await _token_of(db, vpp_user, ctx)
@@ -393,7 +401,7 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
     except VppError as exc:
         if not exc.retryable:
             licence.last_error = exc.message[:1000]
-            await _fail_waiting(db, vpp_user.enrollment_user_id, "WaitingForLicense",
+            await _fail_waiting(db, vpp_user.enrollment_user_id, DeviceAppStatus.WAITING_FOR_LICENSE,
                                 f"Apps and Books: {exc.message}", app.id)
         return _retry_for(exc)
     if status.state is EventState.PENDING:
@@ -405,11 +413,11 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
         _log("vpp.licence", "assigned_before", app=app.bundle_id, client_user_id=vpp_user.client_user_id)
     elif status.state is EventState.FAILED or failures:
         reason = "; ".join(f.text for f in failures) or "Apple could not assign the licence."
-        licence.status, licence.last_error = FAILED, reason[:1000]
-        await _fail_waiting(db, vpp_user.enrollment_user_id, "WaitingForLicense",
+        licence.status, licence.last_error = VppLicenseStatus.FAILED, reason[:1000]
+        await _fail_waiting(db, vpp_user.enrollment_user_id, DeviceAppStatus.WAITING_FOR_LICENSE,
                             f"Apps and Books: {reason}", app.id)
         return jobs.Fail(reason)
-    licence.status, licence.last_error = ASSOCIATED, None
+    licence.status, licence.last_error = VppLicenseStatus.ASSOCIATED, None
     _log("vpp.licence", "associated", app=app.bundle_id, client_user_id=vpp_user.client_user_id)
     await _install_waiting(db, vpp_user.enrollment_user_id, app)
     return None
@@ -423,7 +431,8 @@ async def _token_of(db: AsyncSession, vpp_user: VppUserRow, ctx: Context) -> str
 async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
     """Queue InstallApplication (user licence, managed) on each device waiting for this app."""
     system = await operator_scope(db, actor=ACTOR)
-    for _row, device, waiting_app in await _waiting(db, user_id, "WaitingForLicense"):
+    waiting = await store.waiting_for(db, user_id, DeviceAppStatus.WAITING_FOR_LICENSE)
+    for _row, device, waiting_app in waiting:
         if waiting_app.id != app.id or device.enrollment_status != EnrollmentStatus.ENROLLED.value:
             continue
         command = await commands.queue(db, system, device.id, "InstallApplication", {
@@ -431,7 +440,7 @@ async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
             "Options": {"PurchaseMethod": 1},  # an Apps and Books licence
             "ManagementFlags": 1,  # removed with the MDM profile
         }, queued_by=ACTOR)
-        await apps.set_device_app_status(db, device.id, app.id, "InstallQueued",
+        await apps.set_device_app_status(db, device.id, app.id, DeviceAppStatus.INSTALL_QUEUED,
                                          "InstallApplication sent; waiting for the device.",
                                          LicenseType.USER, command.uuid)
         _log("apps.install", "queued", device=device.uuid, app=app.bundle_id, command=command.uuid)
@@ -443,13 +452,11 @@ async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
 async def on_unenrolled(db: AsyncSession, device: DeviceRow) -> None:
     """A device left: its apps are gone; the user's licences go too when this was their last
     enrolled device and the OG says so (vpp_release_license_on_unenroll)."""
-    for row in await db.scalars(select(DeviceAppRow).where(DeviceAppRow.device_id == device.id)):
-        row.status, row.reason, row.command_uuid = "Removed", "The device unenrolled.", None
+    for row in await store.device_apps_of(db, device.id):
+        row.status, row.reason, row.command_uuid = DeviceAppStatus.REMOVED, "The device unenrolled.", None
     if device.enrollment_user_id is None:
         return
-    others = await db.scalar(select(func.count()).where(
-        DeviceRow.enrollment_user_id == device.enrollment_user_id, DeviceRow.id != device.id,
-        DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value))
+    others = await store.enrolled_device_count(db, device.enrollment_user_id, besides=device.id)
     tree, overrides = await load_tree(db), await load_overrides(db)
     release = setting_rules.resolve(tree, overrides, device.og_id, "vpp_release_license_on_unenroll").value
     if others or release is not True:
@@ -461,18 +468,9 @@ async def on_unenrolled(db: AsyncSession, device: DeviceRow) -> None:
 async def handle_release(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outcome:
     """Give back the user's licences (assets/disassociate), unless a device enrolled again."""
     user_id = _id(job, "user_id")
-    enrolled = await db.scalar(select(func.count()).where(
-        DeviceRow.enrollment_user_id == user_id,
-        DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value,
-    ))
-    if enrolled:
+    if await store.enrolled_device_count(db, user_id):
         return None
-    stmt = (select(VppLicenseRow, VppUserRow, AppRow)
-            .join(VppUserRow, VppUserRow.id == VppLicenseRow.vpp_user_id)
-            .join(AppRow, AppRow.id == VppLicenseRow.app_id)
-            .where(VppUserRow.enrollment_user_id == user_id,
-                   VppLicenseRow.status.in_([ASSOCIATED, RELEASING])))
-    for licence, vpp_user, app in (await db.execute(stmt)).tuples():
+    for licence, vpp_user, app in await vpp_store.licences_to_release(db, user_id):
         token = await _token_of(db, vpp_user, ctx)
         if token is None or not app.adam_id:
             continue
@@ -481,7 +479,7 @@ async def handle_release(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
                 await client.disassociate_assets([app.adam_id], [vpp_user.client_user_id])
         except VppError as exc:
             return _retry_for(exc)
-        licence.status = RELEASED
+        licence.status = VppLicenseStatus.RELEASED
         _log("vpp.licence", "released", app=app.bundle_id, client_user_id=vpp_user.client_user_id)
     await db.flush()
     return None

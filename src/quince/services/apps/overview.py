@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import AppKind, Eligibility, NotSupported, eligibility
 from quince.domain.errors import NotFound
 from quince.services.apps import catalog as apps
-from quince.services.apps import delivery as app_delivery
 from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
+from quince.store import apps as store
+from quince.store import vpp as vpp_store
 from quince.store.models import (
     AppAssignmentRow,
     AppRow,
@@ -28,29 +28,14 @@ from quince.store.models import (
     EnrollmentUserRow,
     OrgGroupRow,
     UserGroupRow,
-    VppLicenseRow,
-    VppTokenRow,
     VppUserRow,
 )
 
-# Licences a user holds at Apple (or is being given, or is giving back).
-HELD_LICENCE_STATUSES = ("Associating", "Associated", "Releasing")
-VPP_USER_STATUSES = (
-    app_delivery.REGISTERING, app_delivery.ASSOCIATED, app_delivery.FAILED, app_delivery.RETIRED,
-)
 # A select of targets stays usable; an install with more user groups says the list is cut.
 MAX_TARGET_GROUPS = 500
 
 
 # --- the catalog ----------------------------------------------------------------------------------
-
-
-def _visible_at(scope: Scope, og: OrgGroupRow) -> ColumnElement[bool]:
-    """Apps of catalogs at `og` or below it, or above it (they reach its devices too), inside
-    the caller's scope."""
-    lineage = apps.og_ids_of_path(og.path)
-    here = select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(og.path, autoescape=True))
-    return AppRow.og_id.in_(scope.og_ids()) & or_(AppRow.og_id.in_(here), AppRow.og_id.in_(lineage))
 
 
 @dataclass(frozen=True)
@@ -93,32 +78,12 @@ def on_user_enrollment(app: AppRow) -> Eligibility:
                        device_licensing_enabled=app.device_licensing_enabled)
 
 
-async def _held(db: AsyncSession, app_ids: Sequence[int]) -> dict[int, int]:
-    rows = await db.execute(
-        select(VppLicenseRow.app_id, func.count())
-        .where(VppLicenseRow.app_id.in_(app_ids), VppLicenseRow.status.in_(HELD_LICENCE_STATUSES))
-        .group_by(VppLicenseRow.app_id)
-    )
-    return dict(rows.tuples().all())
-
-
-async def _assignment_counts(db: AsyncSession, app_ids: Sequence[int]) -> dict[int, int]:
-    rows = await db.execute(
-        select(AppAssignmentRow.app_id, func.count())
-        .where(AppAssignmentRow.app_id.in_(app_ids))
-        .group_by(AppAssignmentRow.app_id)
-    )
-    return dict(rows.tuples().all())
-
-
 async def entries(db: AsyncSession, og: OrgGroupRow, rows: Sequence[AppRow]) -> list[CatalogEntry]:
     """Catalog entries for these apps as seen from `og` (a few queries for the whole page)."""
     ids = [r.id for r in rows]
-    held = await _held(db, ids)
-    counts = await _assignment_counts(db, ids)
-    catalogs = {o.id: o for o in await db.scalars(
-        select(OrgGroupRow).where(OrgGroupRow.id.in_({r.og_id for r in rows}))
-    )}
+    held = await vpp_store.held_per_app(db, ids)
+    counts = await store.assignment_counts(db, ids)
+    catalogs = await store.org_groups_by_id(db, {r.og_id for r in rows})
     out = []
     for row in rows:
         catalog = catalogs[row.og_id]
@@ -135,23 +100,16 @@ async def catalog(
 ) -> Page[CatalogEntry]:
     """The apps that reach devices at `og` or below it, by name: from catalogs in its subtree and
     above it, within `scope`. `text` matches part of the name or the bundle ID, any case."""
-    stmt = select(AppRow).where(_visible_at(scope, og))
-    if kind is not None:
-        stmt = stmt.where(AppRow.kind == kind.value)
-    if text:
-        stmt = stmt.where(or_(AppRow.name.icontains(text, autoescape=True),
-                              AppRow.bundle_id.icontains(text, autoescape=True),
-                              AppRow.adam_id == text))
-    total = await db.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = list(await db.scalars(
-        stmt.order_by(AppRow.name, AppRow.id).offset(page.page * page.page_size).limit(page.page_size)
-    ))
-    return Page(await entries(db, og, rows), page.page, page.page_size, total or 0)
+    rows, total = await store.apps_visible_at(
+        db, scope.og_ids(), og.path, apps.og_ids_of_path(og.path), page.page * page.page_size,
+        page.page_size, kind=kind, text=text,
+    )
+    return Page(await entries(db, og, rows), page.page, page.page_size, total)
 
 
 async def get_visible(db: AsyncSession, scope: Scope, og: OrgGroupRow, app_id: int) -> CatalogEntry:
     """One app that reaches devices at `og`; NotFound otherwise (or outside `scope`)."""
-    row = await db.scalar(select(AppRow).where(AppRow.id == app_id, _visible_at(scope, og)))
+    row = await store.app_visible_at(db, scope.og_ids(), og.path, apps.og_ids_of_path(og.path), app_id)
     if row is None:
         raise NotFound("App", app_id)
     return (await entries(db, og, [row]))[0]
@@ -178,20 +136,8 @@ async def targets(
     deeper = og.path if og.path.startswith(catalog.path) else catalog.path
     base = next((level for row, level in ogs if row.id == og.id), 0)
     og_targets = [(row, level - base) for row, level in ogs if row.path.startswith(deeper)]
-    lineage = apps.og_ids_of_path(catalog.path)
-    on_branch = or_(
-        UserGroupRow.og_id.in_(select(OrgGroupRow.id).where(
-            OrgGroupRow.path.startswith(catalog.path, autoescape=True))),
-        UserGroupRow.og_id.in_(lineage),
-    )
-    found = (await db.execute(
-        select(UserGroupRow, OrgGroupRow)
-        .join(OrgGroupRow, OrgGroupRow.id == UserGroupRow.og_id)
-        .where(UserGroupRow.og_id.in_(scope.og_ids()), on_branch)
-        .order_by(UserGroupRow.name_key, UserGroupRow.id)
-        .limit(MAX_TARGET_GROUPS + 1)
-    )).tuples().all()
-    groups = [(g, o) for g, o in found]
+    groups = await store.user_groups_on_branch(db, scope.og_ids(), catalog.path,
+                                               apps.og_ids_of_path(catalog.path), MAX_TARGET_GROUPS + 1)
     return Targets(og_targets, groups[:MAX_TARGET_GROUPS], len(groups) > MAX_TARGET_GROUPS)
 
 
@@ -202,14 +148,8 @@ async def assignment_statuses(
     paths = await apps.target_paths(db, rows)
     out: dict[int, dict[str, int]] = {}
     for row in rows:
-        counted = await db.execute(
-            select(DeviceAppRow.status, func.count())
-            .join(DeviceRow, DeviceRow.id == DeviceAppRow.device_id)
-            .where(DeviceAppRow.app_id == app.id, DeviceRow.og_id.in_(scope.og_ids()),
-                   apps.reached_by(row, paths.get(row.target_id), catalog))
-            .group_by(DeviceAppRow.status)
-        )
-        out[row.id] = dict(counted.tuples().all())
+        reach = store.reached_by(row, paths.get(row.target_id), catalog.path)
+        out[row.id] = await store.status_counts(db, app.id, scope.og_ids(), reach)
     return out
 
 
@@ -226,34 +166,16 @@ class DeviceLine:
 
 async def status_counts(db: AsyncSession, scope: Scope, app_id: int) -> dict[str, int]:
     """How many devices in `scope` stand at each status for this app."""
-    rows = await db.execute(
-        select(DeviceAppRow.status, func.count())
-        .join(DeviceRow, DeviceRow.id == DeviceAppRow.device_id)
-        .where(DeviceAppRow.app_id == app_id, DeviceRow.og_id.in_(scope.og_ids()))
-        .group_by(DeviceAppRow.status)
-    )
-    return dict(rows.tuples().all())
+    return await store.status_counts(db, app_id, scope.og_ids())
 
 
 async def devices_with(
     db: AsyncSession, scope: Scope, app_id: int, page: PageRequest, *, status: str | None = None,
 ) -> Page[DeviceLine]:
     """The devices in `scope` that Quince has tried to give this app, newest change first."""
-    stmt = (
-        select(DeviceAppRow, DeviceRow, EnrollmentUserRow.username, OrgGroupRow.name)
-        .join(DeviceRow, DeviceRow.id == DeviceAppRow.device_id)
-        .join(OrgGroupRow, OrgGroupRow.id == DeviceRow.og_id)
-        .outerjoin(EnrollmentUserRow, EnrollmentUserRow.id == DeviceRow.enrollment_user_id)
-        .where(DeviceAppRow.app_id == app_id, DeviceRow.og_id.in_(scope.og_ids()))
-    )
-    if status:
-        stmt = stmt.where(DeviceAppRow.status == status)
-    total = await db.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = (await db.execute(
-        stmt.order_by(DeviceAppRow.updated_at.desc(), DeviceAppRow.id.desc())
-        .offset(page.page * page.page_size).limit(page.page_size)
-    )).tuples().all()
-    return Page([DeviceLine(s, d, u, o) for s, d, u, o in rows], page.page, page.page_size, total or 0)
+    rows, total = await store.devices_with_app(db, app_id, scope.og_ids(), page.page * page.page_size,
+                                               page.page_size, status=status)
+    return Page([DeviceLine(s, d, u, o) for s, d, u, o in rows], page.page, page.page_size, total)
 
 
 # --- Apps and Books users -------------------------------------------------------------------------
@@ -276,38 +198,14 @@ async def vpp_users(
     """The Apps and Books users of enrollment users at `og` or below it (within `scope`), by
     username, with the number of licences each holds. `text` matches part of the username or the
     Managed Apple ID."""
-    stmt = (
-        select(VppUserRow, EnrollmentUserRow, OrgGroupRow)
-        .join(EnrollmentUserRow, EnrollmentUserRow.id == VppUserRow.enrollment_user_id)
-        .join(OrgGroupRow, OrgGroupRow.id == EnrollmentUserRow.og_id)
-        .where(EnrollmentUserRow.og_id.in_(scope.og_ids()),
-               OrgGroupRow.path.startswith(og.path, autoescape=True))
-    )
-    if status:
-        stmt = stmt.where(VppUserRow.status == status)
-    if text:
-        stmt = stmt.where(or_(EnrollmentUserRow.username.icontains(text, autoescape=True),
-                              VppUserRow.managed_apple_id.icontains(text, autoescape=True)))
-    total = await db.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = (await db.execute(
-        stmt.order_by(EnrollmentUserRow.username_key, VppUserRow.id)
-        .offset(page.page * page.page_size).limit(page.page_size)
-    )).tuples().all()
-    ids = [v.id for v, _, _ in rows]
-    held = dict((await db.execute(
-        select(VppLicenseRow.vpp_user_id, func.count())
-        .where(VppLicenseRow.vpp_user_id.in_(ids), VppLicenseRow.status.in_(HELD_LICENCE_STATUSES))
-        .group_by(VppLicenseRow.vpp_user_id)
-    )).tuples().all())
-    token_ogs = dict((await db.execute(
-        select(VppTokenRow.id, OrgGroupRow)
-        .join(OrgGroupRow, OrgGroupRow.id == VppTokenRow.og_id)
-        .where(VppTokenRow.id.in_({v.token_id for v, _, _ in rows}))
-    )).tuples().all())
+    rows, total = await vpp_store.vpp_users_below(db, scope.og_ids(), og.path, page.page * page.page_size,
+                                                  page.page_size, status=status, text=text)
+    held = await vpp_store.held_per_vpp_user(db, [v.id for v, _, _ in rows])
+    token_ogs = await vpp_store.token_ogs(db, {v.token_id for v, _, _ in rows})
     lines = []
     for vpp_user, user, user_og in rows:
         holder = token_ogs.get(vpp_user.token_id)
         lines.append(VppUserLine(vpp_user, user, user_og,
                                  holder if holder is not None and scope.covers(holder.path) else None,
                                  held.get(vpp_user.id, 0)))
-    return Page(lines, page.page, page.page_size, total or 0)
+    return Page(lines, page.page, page.page_size, total)

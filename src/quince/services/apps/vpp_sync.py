@@ -14,19 +14,20 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.clients.vpp import VppClient
+from quince.domain.app_eligibility import AppKind
 from quince.domain.errors import NotFound
 from quince.services.apps.vpp_tokens import token_row
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
+from quince.store import apps as store
 from quince.store.models import AppRow
 
 log = logging.getLogger("quince.vpp")
 
-PURCHASED = "purchased"
+PURCHASED = AppKind.PURCHASED.value
 PLACEHOLDER_BUNDLE_PREFIX = "unknown.adam-id."
 
 
@@ -71,9 +72,7 @@ async def sync_assets(
 
     existing = {
         row.adam_id: row
-        for row in await db.scalars(
-            select(AppRow).where(AppRow.og_id == token.og_id, AppRow.kind == PURCHASED)
-        )
+        for row in await store.purchased_apps_in(db, [token.og_id])
         if row.adam_id
     }
     created = updated = 0

@@ -27,7 +27,6 @@ from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.vpp.json_format import parse_apple_date
@@ -37,7 +36,8 @@ from quince.pki import keystore
 from quince.services.directory import org_groups
 from quince.services.directory.org_tree import load_tree
 from quince.services.scope import Scope
-from quince.store.models import OrgGroupRow, VppTokenRow, VppUserRow
+from quince.store import vpp as store
+from quince.store.models import OrgGroupRow, VppTokenRow
 
 log = logging.getLogger("quince.vpp")
 
@@ -184,16 +184,14 @@ async def set_token(
             "one from Apple Business Manager."
         )
     digest = parsed.sha256
-    elsewhere = await db.scalar(
-        select(VppTokenRow).where(VppTokenRow.token_sha256 == digest, VppTokenRow.og_id != og.id)
-    )
+    elsewhere = await store.token_elsewhere(db, digest, og.id)
     if elsewhere is not None:
         holder = await db.get(OrgGroupRow, elsewhere.og_id)
         where = f"organization group {holder.group_id!r}" if holder and scope.covers(holder.path) \
             else "another organization group"
         raise Conflict(f"This Apps and Books token is already set at {where}; a location's licences "
                        "must be managed from one place. Remove it there first.")
-    row = await db.scalar(select(VppTokenRow).where(VppTokenRow.og_id == og.id))
+    row = await store.token_at(db, og.id)
     if row is None:
         row = VppTokenRow(og_id=og.id, created_at=now)
         db.add(row)
@@ -216,7 +214,7 @@ async def token_row(db: AsyncSession, og_id: int) -> VppTokenRow | None:
     if og_id not in tree:
         raise NotFound("Organization group", og_id)
     lineage = [og.id for og in tree.lineage(og_id)]
-    rows = {r.og_id: r for r in await db.scalars(select(VppTokenRow).where(VppTokenRow.og_id.in_(lineage)))}
+    rows = await store.tokens_at(db, lineage)
     for ancestor in lineage:
         if ancestor in rows:
             return rows[ancestor]
@@ -254,10 +252,10 @@ async def remove_token(db: AsyncSession, scope: Scope, og_id: int, *, force: boo
     Returns how many VPP users were dropped."""
     scope.require_write()
     og = await org_groups.get(db, scope, og_id)
-    row = await db.scalar(select(VppTokenRow).where(VppTokenRow.og_id == og.id))
+    row = await store.token_at(db, og.id)
     if row is None:
         raise NotFound("Apps and Books token at organization group", og.group_id)
-    users = await db.scalar(select(func.count()).select_from(VppUserRow).where(VppUserRow.token_id == row.id))
+    users = await store.vpp_user_count(db, row.id)
     if users and not force:
         raise Conflict(
             f"The Apps and Books token at {og.group_id!r} has {users} VPP user(s) registered under it; "

@@ -19,6 +19,7 @@ from quince.apple.commands.building import build_command
 from quince.apple.commands.inventory import inventory_update, merge_inventory
 from quince.apple.commands.json_codec import command_json
 from quince.apple.mdm_messages.command_report import CommandReport, ReportStatus
+from quince.domain.app_statuses import DeviceAppStatus
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import Conflict, NotFound
 from quince.services.apps import catalog as apps
@@ -141,11 +142,11 @@ async def _app_result(db: AsyncSession, row: CommandRow) -> None:
     if app is None:
         return
     if row.status == CommandStatus.ACKNOWLEDGED:
-        app.status, app.reason = "Installed", "The device installed the app as a managed app."
+        app.status, app.reason = DeviceAppStatus.INSTALLED, "The device installed the app as a managed app."
     else:
         chain = row.error_chain or []
         detail = "; ".join(str(e.get("USEnglishDescription") or e.get("LocalizedDescription") or "")
                            for e in chain if isinstance(e, dict)).strip("; ")
-        app.status = "Failed"
+        app.status = DeviceAppStatus.FAILED
         app.reason = f"The device could not install the app ({row.status}{': ' + detail if detail else ''})."
 

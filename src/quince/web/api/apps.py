@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from quince.domain.app_eligibility import APP_NAME_MAX_LENGTH, BUNDLE_ID_MAX_LENGTH, AppKind, LicenseType
+from quince.domain.app_statuses import DeviceAppStatus
 from quince.domain.errors import InvalidInput
 from quince.services.apps import catalog as apps
 from quince.services.apps import delivery as app_delivery
@@ -257,7 +258,7 @@ def _device_app(status: DeviceAppRow, app: AppRow, device: DeviceRow) -> DeviceA
         application_identifier=app.bundle_id, device_id=device.id, status=status.status,
         status_reason=status.reason,
         license_type="User" if licence == "user" else "Device" if licence == "device" else None,
-        is_managed=status.status == "Installed", type=_APP_TYPES[app.kind],
+        is_managed=status.status == DeviceAppStatus.INSTALLED, type=_APP_TYPES[app.kind],
         app_store_vendable=app.kind == AppKind.PURCHASED.value,
         device_based_vpp=licence == LicenseType.DEVICE.value,
         command_uuid=status.command_uuid, updated_on=wire_time(status.updated_at),

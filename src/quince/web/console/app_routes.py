@@ -17,6 +17,7 @@ from quince.domain.app_eligibility import (
     AppKind,
     parse_kind,
 )
+from quince.domain.app_statuses import DeviceAppStatus, VppUserStatus, parse_device_app_status
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.services.apps import catalog as apps
 from quince.services.apps import delivery as app_delivery
@@ -54,9 +55,11 @@ ADDABLE = (("public", "Public App Store app"), ("in_house", "In-house app"))
 MODES = (("automatic", "Automatic: install now and when devices enroll"),
          ("on_demand", "On demand: install only when asked"))
 STATUS_LABELS = {
-    "NotSupported": "Not supported", "WaitingForVppUser": "Waiting for Apps and Books user",
-    "WaitingForLicense": "Waiting for licence", "InstallQueued": "Install queued", "Installed": "Installed",
-    "Failed": "Failed", "Removed": "Removed",
+    DeviceAppStatus.NOT_SUPPORTED: "Not supported",
+    DeviceAppStatus.WAITING_FOR_VPP_USER: "Waiting for Apps and Books user",
+    DeviceAppStatus.WAITING_FOR_LICENSE: "Waiting for licence",
+    DeviceAppStatus.INSTALL_QUEUED: "Install queued", DeviceAppStatus.INSTALLED: "Installed",
+    DeviceAppStatus.FAILED: "Failed", DeviceAppStatus.REMOVED: "Removed",
 }
 ADAM_ID_MAX_LENGTH = 32
 
@@ -175,14 +178,14 @@ async def vpp_user_list(request: Request, db: Db, console: SignedIn) -> Response
     params = {name: q.get(name, "").strip()[:128] for name in ("og", "status", "q")}
     page_number = parse_page(q.get("page"))
     params["og"] = str(console.og.id)
-    status = params["status"] if params["status"] in app_overview.VPP_USER_STATUSES else ""
+    status = params["status"] if params["status"] in tuple(VppUserStatus) else ""
     found = await app_overview.vpp_users(db, console.scope, console.og,
                                          PageRequest(page_number, PAGE_SIZE), status=status or None,
                                          text=params["q"] or None)
     return render(
         request, console, "vpp_users.html", title="Apps and Books users", nav="apps", lines=found.items,
         total=found.total, page=page_number, pages=max(1, -(-found.total // PAGE_SIZE)), params=params,
-        statuses=app_overview.VPP_USER_STATUSES, query=lambda **changes: query(params, **changes),
+        statuses=tuple(VppUserStatus), query=lambda **changes: query(params, **changes),
     )
 
 
@@ -223,7 +226,7 @@ async def _app_page(
     statuses = await app_overview.assignment_statuses(db, console.here, app, entry.catalog,
                                                       [v.row for v in views])
     device_status = q.get("status", "").strip()[:32]
-    device_status = device_status if device_status in apps.DEVICE_APP_STATUSES else ""
+    device_status = device_status if parse_device_app_status(device_status) else ""
     page_number = parse_page(q.get("page"))
     lines = await app_overview.devices_with(db, console.here, app.id, PageRequest(page_number, PAGE_SIZE),
                                             status=device_status or None)
