@@ -14,7 +14,7 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -22,15 +22,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import og_settings as setting_rules
-from quince.domain.devices import EnrollmentStatus, license_type_eligibility, ownership_for
+from quince.domain.devices import placeholder_for
 from quince.domain.enrollment_policy import EnrollmentDecision, EnrollmentRefusal
 from quince.domain.errors import QuinceError
 from quince.domain.users import sign_in_name_key
 from quince.services.access import passwords, sign_in_throttle
 from quince.services.access.sign_in_throttle import Namespace, Throttle
 from quince.services.directory.org_tree import load_overrides, load_tree
-from quince.services.enrollment import placeholders
-from quince.services.enrollment import preview as enrollment_preview
+from quince.services.enrollment import decision, placeholders
 from quince.services.enrollment import refusals as enrollment_refusals
 from quince.store.models import (
     DeviceRow,
@@ -181,7 +180,7 @@ async def start(
     """Decide the target OG; on success create the session, its placeholder and its secret; on
     a refusal record it (enrollment_refusals)."""
     now = now or utcnow()
-    outcome = await enrollment_preview.decide(db, user, group_id)
+    outcome = await decision.decide(db, user, group_id)
     if not isinstance(outcome, EnrollmentDecision):
         # Kept for the console's dashboard, in the caller's transaction like everything else here.
         await enrollment_refusals.record(db, user, outcome, flow=flow.value, group_id=group_id, now=now)
@@ -189,14 +188,7 @@ async def start(
     tree, overrides = await load_tree(db), await load_overrides(db)
     default_ownership = setting_rules.resolve(tree, overrides, outcome.og.id, "default_ownership")
     device = DeviceRow(
-        og_id=outcome.og.id,
-        enrollment_user_id=user.id,
-        udid=None,
-        enrollment_status=EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value,
-        ownership=ownership_for(True, str(default_ownership.value)),
-        is_user_enrolled=True,
-        license_type_eligibility=license_type_eligibility(True),
-        created_at=now,
+        **asdict(placeholder_for(user.id, outcome.og.id, str(default_ownership.value))), created_at=now
     )
     db.add(device)
     await db.flush()
