@@ -113,3 +113,7 @@ async def add_names(db: AsyncSession, user_id: int, name_keys: Iterable[str]) ->
     await db.execute(sa.insert(SignInNameRow), [{"name_key": k, "user_id": user_id} for k in name_keys])
 
 
+
+
+async def users_by_name_keys(db: AsyncSession, keys: list[str]) -> list[EnrollmentUserRow]:
+    return list(await db.scalars(select(EnrollmentUserRow).where(EnrollmentUserRow.username_key.in_(keys))))
