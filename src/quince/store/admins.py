@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.store.models import AdminRow, AdminSessionRow, ApiKeyRow, OrgGroupRow
 from quince.store.org_groups import within
+
+T = TypeVar("T", AdminRow, ApiKeyRow)
 
 
 async def admin_by_name_key(db: AsyncSession, key: str) -> AdminRow | None:
@@ -18,24 +21,25 @@ async def admin_by_name_key(db: AsyncSession, key: str) -> AdminRow | None:
 
 async def admins_within(db: AsyncSession, path: str) -> list[tuple[AdminRow, OrgGroupRow]]:
     """Admins of the OGs in the subtree at `path`, with their OG, by username."""
-    stmt = (
-        select(AdminRow, OrgGroupRow)
-        .join(OrgGroupRow, OrgGroupRow.id == AdminRow.og_id)
-        .where(within(path))
-        .order_by(AdminRow.username_key)
-    )
-    return [(a, o) for a, o in (await db.execute(stmt)).tuples()]
+    return await _with_og_within(db, AdminRow, path, AdminRow.username_key)
 
 
 async def api_keys_within(db: AsyncSession, path: str) -> list[tuple[ApiKeyRow, OrgGroupRow]]:
     """API keys of the OGs in the subtree at `path`, with their OG, oldest first."""
+    return await _with_og_within(db, ApiKeyRow, path, ApiKeyRow.id)
+
+
+async def _with_og_within(
+    db: AsyncSession, model: type[T], path: str, order: Any
+) -> list[tuple[T, OrgGroupRow]]:
+    """Rows of `model` (which has an `og_id`) in the subtree at `path`, each with its OG."""
     stmt = (
-        select(ApiKeyRow, OrgGroupRow)
-        .join(OrgGroupRow, OrgGroupRow.id == ApiKeyRow.og_id)
+        select(model, OrgGroupRow)
+        .join(OrgGroupRow, OrgGroupRow.id == model.og_id)
         .where(within(path))
-        .order_by(ApiKeyRow.id)
+        .order_by(order)
     )
-    return [(k, o) for k, o in (await db.execute(stmt)).tuples()]
+    return [(row, og) for row, og in (await db.execute(stmt)).tuples()]
 
 
 async def api_key_by_hash(db: AsyncSession, key_hash: str) -> ApiKeyRow | None:
