@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,3 +27,10 @@ async def put(db: AsyncSession, og_id: int, key: str, value: Override) -> None:
 async def drop(db: AsyncSession, og_id: int, key: str) -> None:
     """Remove the OG's own value of `key`, if it has one."""
     await db.execute(delete(OGSettingRow).where(OGSettingRow.og_id == og_id, OGSettingRow.key == key))
+
+
+def add_new(db: AsyncSession, og_id: int, values: Mapping[str, Override]) -> None:
+    """Give the OG these own values, none of which it has yet (written at the next flush)."""
+    for key, value in values.items():
+        db.add(OGSettingRow(og_id=og_id, key=key, value=value.value,
+                            child_permission=value.child_permission.value))

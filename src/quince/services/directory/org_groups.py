@@ -21,8 +21,9 @@ from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store import concurrency
+from quince.store import og_settings as setting_store
 from quince.store import org_groups as og_store
-from quince.store.models import OGSettingRow, OrgGroupRow
+from quince.store.models import OrgGroupRow
 
 OrderBy = Literal["id", "name", "groupid", "type", "createdon"]
 
@@ -46,11 +47,7 @@ async def ensure_root(session: AsyncSession) -> OrgGroupRow:
     session.add(root)
     await session.flush()
     root.path = f"/{root.id}/"
-    for key, definition in SETTINGS.items():
-        session.add(OGSettingRow(
-            og_id=root.id, key=key, value=definition.default,
-            child_permission=Override(definition.default).child_permission.value,
-        ))
+    setting_store.add_new(session, root.id, {key: Override(d.default) for key, d in SETTINGS.items()})
     await session.flush()
     return root
 
@@ -145,11 +142,8 @@ async def create(
     session.add(row)
     await session.flush()
     row.path = f"{parent.path}{row.id}/"
-    for key, override in overrides_for_new_child(tree, await load_overrides(session), parent.id).items():
-        session.add(OGSettingRow(
-            og_id=row.id, key=key, value=override.value,
-            child_permission=override.child_permission.value,
-        ))
+    copies = overrides_for_new_child(tree, await load_overrides(session), parent.id)
+    setting_store.add_new(session, row.id, copies)
     await session.flush()
     return row
 
@@ -226,12 +220,9 @@ async def _move_or_retype(
     row.parent_id, row.path, row.type = parent.id, f"{parent.path}{row.id}/", kind.value
     # A moved OG is a new child of its new parent: it gets the copies an OverrideOnly demands.
     overrides = await load_overrides(session)
-    for key, override in overrides_for_new_child(tree, overrides, parent.id).items():
-        if key not in overrides.get(row.id, {}):
-            session.add(OGSettingRow(
-                og_id=row.id, key=key, value=override.value,
-                child_permission=override.child_permission.value,
-            ))
+    own = overrides.get(row.id, {})
+    copies = overrides_for_new_child(tree, overrides, parent.id)
+    setting_store.add_new(session, row.id, {key: copy for key, copy in copies.items() if key not in own})
 
 
 async def delete(session: AsyncSession, scope: Scope, og_id: int) -> None:
