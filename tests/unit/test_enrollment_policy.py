@@ -7,6 +7,7 @@ import re
 import pytest
 
 from quince.domain.enrollment_policy import (
+    UE_SETTING,
     Basis,
     EnrollmentDecision,
     GroupIdOutOfReach,
@@ -16,8 +17,9 @@ from quince.domain.enrollment_policy import (
     UserEnrollmentDisabled,
     as_unknown_group_id,
     decide_enrollment_og,
+    require_user_enrollment_enabled,
 )
-from quince.domain.og_settings import ChildPermission
+from quince.domain.og_settings import ChildPermission, resolve
 from quince.domain.org_groups import OGType
 from tests.unit.builders import TreeBuilder, acme
 
@@ -291,6 +293,29 @@ def test_inherit_only_parent_forces_enrollment_on_despite_a_disabled_override() 
     t = acme().set("Acme", True, child_permission=ChildPermission.INHERIT_ONLY)
     outcome = allowed(decide(t, "Engineering"))
     assert outcome.ue_source_og == t.og("Acme")
+
+
+def test_require_user_enrollment_enabled_returns_where_the_setting_came_from() -> None:
+    t = acme()
+    trace: list[str] = []
+    setting = resolve(t.tree(), t.overrides, t.id("Sales-EU"), UE_SETTING)
+    source = require_user_enrollment_enabled(t.tree(), t.og("Sales-EU"), setting, trace)
+    assert source == t.og("Acme")
+    assert trace == ["User Enrollment is enabled at 'Sales-EU' (Group ID Sales-EU) "
+                     "(inherited from 'Acme' (Group ID Acme))."]
+
+
+def test_require_user_enrollment_enabled_refuses_naming_the_og_and_the_source() -> None:
+    t = acme()
+    trace = ["earlier step"]
+    setting = resolve(t.tree(), t.overrides, t.id("Engineering"), UE_SETTING)
+    refusal = require_user_enrollment_enabled(t.tree(), t.og("Engineering"), setting, trace)
+    assert isinstance(refusal, UserEnrollmentDisabled)
+    assert (refusal.og, refusal.source_og, refusal.overridden_here) == (
+        t.og("Engineering"), t.og("Engineering"), True
+    )
+    assert refusal.trace == tuple(trace) and refusal.trace[0] == "earlier step"
+    assert refusal.trace[-1].endswith("(overridden here): enrollment refused.")
 
 
 def test_inactive_user_is_refused_before_anything_else() -> None:

@@ -1,7 +1,9 @@
-"""Device record rules: enrollment statuses, and what a user-enrolled device always is."""
+"""Device record rules: enrollment statuses, what a user-enrolled device always is, and the
+placeholder record an enrollment starts with."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -64,3 +66,32 @@ def identity_refusal(
     if bound_udid is not None and bound_udid != udid_for(identity):
         return "identity does not match the certificate's device"
     return None
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """The values of a new placeholder device record (rule 2): what is known before the device
+    itself has said anything. Its `udid` (the Enrollment ID, rule 3) comes at the first check-in."""
+
+    og_id: int
+    enrollment_user_id: int
+    enrollment_status: str
+    ownership: str
+    is_user_enrolled: bool
+    license_type_eligibility: int
+    udid: None = None
+
+
+def placeholder_for(user_id: int, target_og_id: int, default_ownership: str) -> Placeholder:
+    """Rule 2: as soon as the user has signed in and the target OG is decided, a device record
+    exists: EnrollmentInProgress, user enrolled, Employee Owned (rule 4, `ownership_for`) and
+    licence type 2 (rule 6, `license_type_eligibility`), in the target OG, of that user.
+    `default_ownership` is the target OG's effective default ownership setting."""
+    return Placeholder(
+        og_id=target_og_id,
+        enrollment_user_id=user_id,
+        enrollment_status=EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value,
+        ownership=ownership_for(True, default_ownership),
+        is_user_enrolled=True,
+        license_type_eligibility=license_type_eligibility(True),
+    )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from quince.domain.og_settings import CurrentSetting, Overrides, resolve
+from quince.domain.og_settings import CurrentSetting, Overrides, ResolvedSetting, resolve
 from quince.domain.org_groups import OrgGroup, OrgTree
 
 UE_SETTING = "user_enrollment_enabled"
@@ -222,15 +222,30 @@ def decide_enrollment_og(
         target, basis = home, Basis.ENROLLMENT_OG
         trace.append(f"Candidate: the user's enrollment organization group {_label(target)}.")
 
-    ue = resolve(tree, overrides, target.id, UE_SETTING)
-    source = tree.get(ue.source_og_id)
-    here = ue.current is CurrentSetting.OVERRIDE
+    allowed = require_user_enrollment_enabled(
+        tree, target, resolve(tree, overrides, target.id, UE_SETTING), trace
+    )
+    if isinstance(allowed, UserEnrollmentDisabled):
+        return allowed
+    trace.append(f"Decision: enroll into {_label(target)}.")
+    return EnrollmentDecision(
+        og=target, basis=basis, ue_source_og=allowed, trace=tuple(trace), tie=tie
+    )
+
+
+def require_user_enrollment_enabled(
+    tree: OrgTree, target: OrgGroup, setting: ResolvedSetting, trace: list[str]
+) -> OrgGroup | UserEnrollmentDisabled:
+    """Rule 1: User Enrollment must be effective at the target OG, set there (override) or
+    inherited from the nearest ancestor that sets it. `setting` is the target's resolved
+    `user_enrollment_enabled`. Appends the trace line saying where the setting came from and
+    returns the OG it came from, or the refusal naming the OG and that source."""
+    assert setting.key == UE_SETTING, setting.key
+    source = tree.get(setting.source_og_id)
+    here = setting.current is CurrentSetting.OVERRIDE
     where = "overridden here" if here else f"inherited from {_label(source)}"
-    if ue.value is not True:
+    if setting.value is not True:
         trace.append(f"User Enrollment is disabled at {_label(target)} ({where}): enrollment refused.")
         return UserEnrollmentDisabled(tuple(trace), og=target, source_og=source, overridden_here=here)
     trace.append(f"User Enrollment is enabled at {_label(target)} ({where}).")
-    trace.append(f"Decision: enroll into {_label(target)}.")
-    return EnrollmentDecision(
-        og=target, basis=basis, ue_source_og=source, trace=tuple(trace), tie=tie
-    )
+    return source

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import NotFound, ReadOnly
-from quince.store.models import OrgGroupRow
+from quince.store import org_groups as og_store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class Scope:
 
     def og_ids(self) -> Select[tuple[int]]:
         """The ids of the OGs in the caller's subtree, for `column.in_(scope.og_ids())` filters."""
-        return select(OrgGroupRow.id).where(OrgGroupRow.path.startswith(self.path, autoescape=True))
+        return og_store.og_ids_within(self.path)
 
     def require_write(self) -> None:
         if not self.can_write:
@@ -33,7 +36,7 @@ class Scope:
 
 async def operator_scope(session: AsyncSession, actor: str = "local operator") -> Scope:
     """The whole install, writable: for the CLI, run by whoever holds the server's var/ dir."""
-    root = await session.scalar(select(OrgGroupRow).where(OrgGroupRow.parent_id.is_(None)))
+    root = await og_store.root(session)
     if root is None:
         raise NotFound("Organization group", "Global")
     return Scope(og_id=root.id, path=root.path, can_write=True, actor=actor)

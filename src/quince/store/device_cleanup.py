@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, Delete, Select, Update, and_, delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from quince.domain.devices import EnrollmentStatus
 from quince.store.models import (
     CommandRow,
     DeviceAppRow,
@@ -26,6 +25,7 @@ from quince.store.models import (
     EnrollmentSessionRow,
     OrgGroupRow,
 )
+from quince.store.placeholders import never_completed
 
 _CHUNK = 500
 
@@ -42,15 +42,6 @@ class Holdings:
 
 
 NOTHING_HELD = Holdings(0, 0, 0, 0, 0)
-
-
-def never_completed() -> ColumnElement[bool]:
-    """Records whose device never completed enrollment: still EnrollmentInProgress and never
-    enrolled (a completed record is Enrolled, or Unenrolled with its enrollment date kept)."""
-    return and_(
-        DeviceRow.enrollment_status == EnrollmentStatus.ENROLLMENT_IN_PROGRESS,
-        DeviceRow.enrolled_at.is_(None),
-    )
 
 
 def abandoned_condition(cutoff: datetime) -> ColumnElement[bool]:

@@ -11,9 +11,9 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quince.store import admins as admin_store
 from quince.store.models import AdminRow, AdminSessionRow, utcnow
 
 
@@ -25,8 +25,7 @@ def _hash(token: str) -> str:
 async def start(db: AsyncSession, admin: AdminRow, ttl: timedelta, now: datetime | None = None) -> str:
     """A new session for `admin`; returns its token (shown to the browser once)."""
     now = now or utcnow()
-    await db.execute(delete(AdminSessionRow).where(AdminSessionRow.admin_id == admin.id,
-                                                   AdminSessionRow.expires_at <= now))
+    await admin_store.drop_expired_sessions_of(db, admin.id, now)
     token = secrets.token_urlsafe(32)
     db.add(AdminSessionRow(token_hash=_hash(token), admin_id=admin.id, created_at=now,
                            expires_at=now + ttl))
@@ -36,22 +35,12 @@ async def start(db: AsyncSession, admin: AdminRow, ttl: timedelta, now: datetime
 
 async def admin_of(db: AsyncSession, token: str, now: datetime | None = None) -> AdminRow | None:
     """The active admin whose unexpired session `token` names, else None."""
-    admin: AdminRow | None = await db.scalar(
-        select(AdminRow)
-        .join(AdminSessionRow, AdminSessionRow.admin_id == AdminRow.id)
-        .where(AdminSessionRow.token_hash == _hash(token),
-               AdminSessionRow.expires_at > (now or utcnow()),
-               AdminRow.active.is_(True))
-    )
-    return admin
+    return await admin_store.active_admin_of_session(db, _hash(token), now or utcnow())
 
 
 async def end_all(db: AsyncSession, admin_id: int) -> int:
     """End every session of this admin; returns how many there were."""
-    ended = await db.execute(
-        delete(AdminSessionRow).where(AdminSessionRow.admin_id == admin_id).returning(AdminSessionRow.id)
-    )
-    return len(ended.all())
+    return await admin_store.drop_sessions_of(db, admin_id)
 
 
 async def end(db: AsyncSession, token: str) -> AdminRow | None:
@@ -65,8 +54,4 @@ async def end(db: AsyncSession, token: str) -> AdminRow | None:
 
 async def prune(db: AsyncSession, now: datetime) -> int:
     """Delete every expired session; returns how many."""
-    result = await db.execute(
-        delete(AdminSessionRow).where(AdminSessionRow.expires_at <= now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await admin_store.drop_expired_sessions(db, now)

@@ -11,7 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NoReturn
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
@@ -20,6 +19,7 @@ from quince.services.access import admin_sessions, passwords, sign_in_throttle
 from quince.services.access.sign_in_throttle import Namespace, Throttle
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
+from quince.store import admins as admin_store
 from quince.store.models import AdminRow, ApiKeyRow, OrgGroupRow, utcnow
 
 
@@ -54,7 +54,7 @@ async def add_admin(
     username = validate_username(username)
     parsed = parse_role(role)
     og = await org_groups.get(session, scope, og_id)
-    exists = await session.scalar(select(AdminRow).where(AdminRow.username_key == username_key(username)))
+    exists = await admin_store.admin_by_name_key(session, username_key(username))
     if exists is not None:
         raise Conflict(f"An admin named {username!r} already exists.")
     row = AdminRow(
@@ -67,13 +67,7 @@ async def add_admin(
 
 
 async def list_admins(session: AsyncSession, scope: Scope) -> list[tuple[AdminRow, OrgGroupRow]]:
-    stmt = (
-        select(AdminRow, OrgGroupRow)
-        .join(OrgGroupRow, OrgGroupRow.id == AdminRow.og_id)
-        .where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
-        .order_by(AdminRow.username_key)
-    )
-    return [(a, o) for a, o in (await session.execute(stmt)).tuples()]
+    return await admin_store.admins_within(session, scope.path)
 
 
 async def remove_admin(session: AsyncSession, scope: Scope, username: str) -> None:
@@ -134,13 +128,7 @@ async def create_api_key(
 
 
 async def list_api_keys(session: AsyncSession, scope: Scope) -> list[tuple[ApiKeyRow, OrgGroupRow]]:
-    stmt = (
-        select(ApiKeyRow, OrgGroupRow)
-        .join(OrgGroupRow, OrgGroupRow.id == ApiKeyRow.og_id)
-        .where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
-        .order_by(ApiKeyRow.id)
-    )
-    return [(k, o) for k, o in (await session.execute(stmt)).tuples()]
+    return await admin_store.api_keys_within(session, scope.path)
 
 
 async def revoke_api_key(session: AsyncSession, scope: Scope, key_id: int) -> ApiKeyRow:
@@ -217,9 +205,7 @@ class _Attempt:
         return cls(session, username, address, key, earlier, now)
 
     async def verify(self, password: str, verified: VerifiedPasswords | None) -> AdminRow:
-        admin = await self.session.scalar(
-            select(AdminRow).where(AdminRow.username_key == username_key(self.username))
-        )
+        admin = await admin_store.admin_by_name_key(self.session, username_key(self.username))
         checker = verified or VerifiedPasswords(ttl_seconds=0)
         if admin is None:
             # Spend the same time as for a real account, so timing does not reveal who exists.
@@ -255,7 +241,7 @@ async def api_scope(
     A wrong key counts as a failed sign-in of the admin too; every failure reads the same."""
     attempt = await _Attempt.begin(session, username, address, throttle, None)
     admin = await attempt.verify(password, verified)
-    key = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == _key_hash(tenant_code)))
+    key = await admin_store.api_key_by_hash(session, _key_hash(tenant_code))
     if key is None or key.revoked_at is not None:
         await attempt.failed(f"admin {admin.username!r}: the aw-tenant-code is not an active API key")
     assert key is not None

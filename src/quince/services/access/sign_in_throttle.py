@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.config import Settings
 from quince.domain.errors import QuinceError
 from quince.domain.sign_in_backoff import BackOff, Failures, retry_in
+from quince.store import sign_in as sign_in_store
 from quince.store.models import SignInAttemptRow, utcnow
 
 KEY_MAX = 254
@@ -73,21 +73,9 @@ async def check(
 ) -> int:
     """Raise Throttled when this account from this address, or this address, must wait; else the
     account's recent failures from this address (for `record`'s `forgive`). One query."""
-    address, failed = _address(address), SignInAttemptRow.succeeded.is_(False)
-    this_account = SignInAttemptRow.username_key == key
-    account_count, account_latest, address_count, address_latest = (await db.execute(
-        select(
-            func.sum(case((this_account, 1), else_=0)),
-            func.max(case((this_account, SignInAttemptRow.created_at), else_=None)),
-            func.count(),
-            func.max(SignInAttemptRow.created_at),
-        ).where(
-            SignInAttemptRow.address == address,
-            SignInAttemptRow.username_key.startswith(namespace.value, autoescape=True),
-            failed,
-            SignInAttemptRow.created_at >= now - throttle.window,
-        )
-    )).one()
+    account_count, account_latest, address_count, address_latest = await sign_in_store.recent_failures(
+        db, namespace.value, key, _address(address), now - throttle.window
+    )
     for failures, rule in (
         (Failures(int(account_count or 0), _aware(account_latest, now)), throttle.per_account),
         (Failures(int(address_count or 0), _aware(address_latest, now)), throttle.per_address),
@@ -116,10 +104,7 @@ async def record(
     on every request, does not)."""
     now, address = now or utcnow(), _address(address)
     if succeeded and forgive:
-        await db.execute(delete(SignInAttemptRow).where(
-            SignInAttemptRow.username_key == key, SignInAttemptRow.address == address,
-            SignInAttemptRow.succeeded.is_(False),
-        ))
+        await sign_in_store.drop_failures(db, key, address)
     if succeeded and not keep_success:
         return None
     row = SignInAttemptRow(username_key=key, address=address, succeeded=succeeded, created_at=now)
@@ -142,8 +127,4 @@ def from_settings(settings: Settings) -> Throttle:
 
 async def prune(db: AsyncSession, now: datetime, keep: timedelta) -> int:
     """Forget attempts older than `keep` (the window, at least): they count towards nothing."""
-    result = await db.execute(
-        delete(SignInAttemptRow).where(SignInAttemptRow.created_at < now - keep)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await sign_in_store.drop_attempts_before(db, now - keep)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import og_settings as rules
@@ -15,7 +14,7 @@ from quince.services.directory import org_groups
 from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.scope import Scope
 from quince.store import concurrency
-from quince.store.models import OGSettingRow, utcnow
+from quince.store import og_settings as setting_store
 
 
 @dataclass(frozen=True)
@@ -79,10 +78,10 @@ async def override(
         else parse_child_permission(child_permission)
     )
     rules.check_override_allowed(tree, overrides, og_id, key)
-    await _write(session, og_id, key, Override(parsed, permission))
+    await setting_store.put(session, og_id, key, Override(parsed, permission))
     overrides.setdefault(og_id, {})[key] = Override(parsed, permission)
     for child_id, copy in rules.overrides_for_children(tree, overrides, og_id, key).items():
-        await _write(session, child_id, key, copy)
+        await setting_store.put(session, child_id, key, copy)
     return await read_one(session, scope, og_id, key)
 
 
@@ -95,19 +94,5 @@ async def inherit(session: AsyncSession, scope: Scope, og_id: int, key: str) -> 
     await org_groups.get(session, scope, og_id)
     tree, overrides = await load_tree(session), await load_overrides(session)
     rules.check_inherit_allowed(tree, overrides, og_id, key)
-    await session.execute(
-        delete(OGSettingRow).where(OGSettingRow.og_id == og_id, OGSettingRow.key == key)
-    )
+    await setting_store.drop(session, og_id, key)
     return await read_one(session, scope, og_id, key)
-
-
-async def _write(session: AsyncSession, og_id: int, key: str, value: Override) -> None:
-    """Insert or replace the OG's own value of `key` in one statement (no read-then-write)."""
-    # ON CONFLICT DO UPDATE runs no Python-side onupdate: updated_at is set here.
-    values = {"value": value.value, "child_permission": value.child_permission.value,
-              "updated_at": utcnow()}
-    insert = concurrency.insert(session, OGSettingRow)
-    await session.execute(
-        insert.values(og_id=og_id, key=key, **values)
-        .on_conflict_do_update(index_elements=["og_id", "key"], set_=values)
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, GroupIdTaken, InvalidInput, NotFound, OrgGroupNotEmpty
@@ -19,28 +18,14 @@ from quince.domain.org_groups import (
     validate_og_name,
 )
 from quince.services.directory.org_tree import load_overrides, load_tree
-from quince.services.paging import Page, PageRequest, paginate
+from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store import concurrency
-from quince.store.models import (
-    AdminRow,
-    ApiKeyRow,
-    DeviceRow,
-    EnrollmentUserRow,
-    OGSettingRow,
-    OrgGroupRow,
-    UserGroupMappingRow,
-    UserGroupRow,
-)
+from quince.store import og_settings as setting_store
+from quince.store import org_groups as og_store
+from quince.store.models import OrgGroupRow
 
 OrderBy = Literal["id", "name", "groupid", "type", "createdon"]
-_ORDER_COLUMNS = {
-    "id": OrgGroupRow.id,
-    "name": OrgGroupRow.name,
-    "groupid": OrgGroupRow.group_id_key,
-    "type": OrgGroupRow.type,
-    "createdon": OrgGroupRow.created_at,
-}
 
 
 @dataclass(frozen=True)
@@ -52,7 +37,7 @@ class OGCounts:
 
 async def ensure_root(session: AsyncSession) -> OrgGroupRow:
     """Create the Global root OG holding every setting's default, if it is not there yet."""
-    root = await session.scalar(select(OrgGroupRow).where(OrgGroupRow.parent_id.is_(None)))
+    root = await og_store.root(session)
     if root is not None:
         return root
     root = OrgGroupRow(
@@ -62,11 +47,7 @@ async def ensure_root(session: AsyncSession) -> OrgGroupRow:
     session.add(root)
     await session.flush()
     root.path = f"/{root.id}/"
-    for key, definition in SETTINGS.items():
-        session.add(OGSettingRow(
-            og_id=root.id, key=key, value=definition.default,
-            child_permission=Override(definition.default).child_permission.value,
-        ))
+    setting_store.add_new(session, root.id, {key: Override(d.default) for key, d in SETTINGS.items()})
     await session.flush()
     return root
 
@@ -80,9 +61,7 @@ async def get(session: AsyncSession, scope: Scope, og_id: int) -> OrgGroupRow:
 
 
 async def get_by_group_id(session: AsyncSession, scope: Scope, group_id: str) -> OrgGroupRow:
-    row = await session.scalar(
-        select(OrgGroupRow).where(OrgGroupRow.group_id_key == group_id_key(group_id))
-    )
+    row = await og_store.by_group_id_key(session, group_id_key(group_id))
     if row is None or not scope.covers(row.path):
         raise NotFound("Organization group with Group ID", group_id)
     return row
@@ -99,10 +78,6 @@ async def resolve_ref(session: AsyncSession, scope: Scope, ref: str | int) -> Or
     return await get_by_group_id(session, scope, str(ref))
 
 
-def _in_scope(stmt: Select[tuple[OrgGroupRow]], scope: Scope) -> Select[tuple[OrgGroupRow]]:
-    return stmt.where(OrgGroupRow.path.startswith(scope.path, autoescape=True))
-
-
 async def search(
     session: AsyncSession,
     scope: Scope,
@@ -115,40 +90,26 @@ async def search(
     descending: bool = False,
 ) -> Page[OrgGroupRow]:
     """OGs in scope: `name` matches part of the name, `group_id` is exact (any case)."""
-    column = _ORDER_COLUMNS.get(order_by.lower())
+    column = og_store.ORDER_COLUMNS.get(order_by.lower())
     if column is None:
-        raise InvalidInput("orderby", f"orderby must be one of {', '.join(_ORDER_COLUMNS)}.")
-    stmt = _in_scope(select(OrgGroupRow), scope)
-    if name:
-        stmt = stmt.where(OrgGroupRow.name.icontains(name, autoescape=True))
-    if og_type:
-        stmt = stmt.where(func.lower(OrgGroupRow.type) == og_type.lower())
-    if group_id:
-        stmt = stmt.where(OrgGroupRow.group_id_key == group_id_key(group_id))
-    stmt = stmt.order_by(column.desc() if descending else column.asc(), OrgGroupRow.id)
-    return await paginate(session, stmt, page)
+        raise InvalidInput("orderby", f"orderby must be one of {', '.join(og_store.ORDER_COLUMNS)}.")
+    return await og_store.search(
+        session, scope.path, page, name=name, og_type=og_type,
+        group_id_key=group_id_key(group_id) if group_id else None,
+        order_column=column, descending=descending,
+    )
 
 
 async def counts(session: AsyncSession, og_ids: list[int]) -> dict[int, OGCounts]:
     """How many users, admins and devices sit directly at each OG."""
-    found: dict[int, dict[str, int]] = {i: {} for i in og_ids}
-    for label, model in (("users", EnrollmentUserRow), ("admins", AdminRow), ("devices", DeviceRow)):
-        stmt = (
-            select(model.og_id, func.count())
-            .where(model.og_id.in_(og_ids))
-            .group_by(model.og_id)
-        )
-        for og_id, n in (await session.execute(stmt)).all():
-            found[og_id][label] = n
+    found = await og_store.counts_at(session, og_ids)
     return {i: OGCounts(**c) for i, c in found.items()}
 
 
 async def _check_group_id_free(
     session: AsyncSession, scope: Scope, group_id: str, own_id: int | None
 ) -> None:
-    holder = await session.scalar(
-        select(OrgGroupRow).where(OrgGroupRow.group_id_key == group_id_key(group_id))
-    )
+    holder = await og_store.by_group_id_key(session, group_id_key(group_id))
     if holder is not None and holder.id != own_id:
         raise GroupIdTaken(group_id, holder.name if scope.covers(holder.path) else None)
 
@@ -181,11 +142,8 @@ async def create(
     session.add(row)
     await session.flush()
     row.path = f"{parent.path}{row.id}/"
-    for key, override in overrides_for_new_child(tree, await load_overrides(session), parent.id).items():
-        session.add(OGSettingRow(
-            og_id=row.id, key=key, value=override.value,
-            child_permission=override.child_permission.value,
-        ))
+    copies = overrides_for_new_child(tree, await load_overrides(session), parent.id)
+    setting_store.add_new(session, row.id, copies)
     await session.flush()
     return row
 
@@ -200,16 +158,7 @@ def _parse_type(raw: str) -> OGType:
 
 async def holdings(session: AsyncSession, og_id: int) -> dict[str, int]:
     """What an OG holds that stops it from being moved or deleted."""
-    checks = {
-        "child organization groups": select(func.count()).where(OrgGroupRow.parent_id == og_id),
-        "users": select(func.count()).where(EnrollmentUserRow.og_id == og_id),
-        "devices": select(func.count()).where(DeviceRow.og_id == og_id),
-        "admins": select(func.count()).where(AdminRow.og_id == og_id),
-        "API keys": select(func.count()).where(ApiKeyRow.og_id == og_id),
-        "user groups": select(func.count()).where(UserGroupRow.og_id == og_id),
-        "user-group mappings": select(func.count()).where(UserGroupMappingRow.og_id == og_id),
-    }
-    return {label: (await session.scalar(stmt)) or 0 for label, stmt in checks.items()}
+    return await og_store.holdings(session, og_id)
 
 
 async def update(
@@ -271,12 +220,9 @@ async def _move_or_retype(
     row.parent_id, row.path, row.type = parent.id, f"{parent.path}{row.id}/", kind.value
     # A moved OG is a new child of its new parent: it gets the copies an OverrideOnly demands.
     overrides = await load_overrides(session)
-    for key, override in overrides_for_new_child(tree, overrides, parent.id).items():
-        if key not in overrides.get(row.id, {}):
-            session.add(OGSettingRow(
-                og_id=row.id, key=key, value=override.value,
-                child_permission=override.child_permission.value,
-            ))
+    own = overrides.get(row.id, {})
+    copies = overrides_for_new_child(tree, overrides, parent.id)
+    setting_store.add_new(session, row.id, {key: copy for key, copy in copies.items() if key not in own})
 
 
 async def delete(session: AsyncSession, scope: Scope, og_id: int) -> None:
@@ -299,12 +245,7 @@ async def delete(session: AsyncSession, scope: Scope, og_id: int) -> None:
 async def subtree(session: AsyncSession, scope: Scope, og_id: int) -> list[tuple[OrgGroupRow, int]]:
     """The OG and all OGs below it, depth first, each with its level below og_id."""
     top = await get(session, scope, og_id)
-    rows = {
-        r.id: r
-        for r in await session.scalars(
-            select(OrgGroupRow).where(OrgGroupRow.path.startswith(top.path, autoescape=True))
-        )
-    }
+    rows = {r.id: r for r in await og_store.rows_within(session, top.path)}
     tree = await load_tree(session)
     return [(rows[og.id], level) for og, level in tree.descendants(top.id)]
 

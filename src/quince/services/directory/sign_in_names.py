@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import OutOfScope
 from quince.domain.org_groups import OGType
 from quince.domain.users import sign_in_name_key
 from quince.services.scope import Scope, operator_scope
-from quince.store.models import EnrollmentUserRow, OrgGroupRow, SignInNameRow
+from quince.store import org_groups as og_store
+from quince.store import sign_in as sign_in_store
+from quince.store import users as user_store
+from quince.store.models import OrgGroupRow
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,9 @@ async def shared_names(session: AsyncSession, scope: Scope) -> list[SharedName]:
     """Every sign-in name two or more users hold, in name order. Install-wide: root only."""
     if scope.og_id != (await operator_scope(session)).og_id:
         raise OutOfScope("Sign-in names span every tenant: only the whole install's operator sees them.")
-    ogs = {og.id: og for og in await session.scalars(select(OrgGroupRow))}
+    ogs = {og.id: og for og in await og_store.all_ogs(session)}
     holders: dict[str, list[Holder]] = defaultdict(list)
-    for user in await session.scalars(select(EnrollmentUserRow).order_by(EnrollmentUserRow.id)):
+    for user in await user_store.all_users(session):
         seen: set[str] = set()
         for field, value in (("UserName", user.username), ("Email", user.email),
                              ("ManagedAppleId", user.managed_apple_id)):
@@ -57,9 +59,7 @@ async def shared_names(session: AsyncSession, scope: Scope) -> list[SharedName]:
                 holders[key].append(Holder(user.id, user.username, field, og.group_id,
                                            _tenant_of(og, ogs).group_id))
     shared = {key: found for key, found in holders.items() if len(found) > 1}
-    owners = dict((await session.execute(
-        select(SignInNameRow.name_key, SignInNameRow.user_id).where(SignInNameRow.name_key.in_(shared))
-    )).tuples().all()) if shared else {}
+    owners = await sign_in_store.owners_of_names(session, shared)
     return [SharedName(key, tuple(shared[key]), owners.get(key)) for key in sorted(shared)]
 
 

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.domain.org_groups import validate_og_name
 from quince.services.directory import org_groups, users
-from quince.services.paging import Page, PageRequest, paginate
+from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
-from quince.store import concurrency
+from quince.store import user_groups as group_store
 from quince.store.models import (
     EnrollmentUserRow,
     UserGroupMappingRow,
-    UserGroupMemberRow,
     UserGroupRow,
 )
 
 MIN_RANK, MAX_RANK = 1, 1000
-
-
-def _in_scope(scope: Scope) -> ColumnElement[bool]:
-    return UserGroupRow.og_id.in_(scope.og_ids())
 
 
 def _validate_name(name: str) -> str:
@@ -33,9 +27,7 @@ def _validate_name(name: str) -> str:
 
 
 async def get(session: AsyncSession, scope: Scope, group_id: int) -> UserGroupRow:
-    row = await session.scalar(
-        select(UserGroupRow).where(UserGroupRow.id == group_id, _in_scope(scope))
-    )
+    row = await group_store.group_within(session, group_id, scope.path)
     if row is None:
         raise NotFound("User group", group_id)
     return row
@@ -48,9 +40,7 @@ async def resolve_ref(session: AsyncSession, scope: Scope, ref: str) -> UserGrou
             return await get(session, scope, int(ref))
         except NotFound:
             pass
-    rows = list(await session.scalars(
-        select(UserGroupRow).where(UserGroupRow.name_key == ref.casefold(), _in_scope(scope))
-    ))
+    rows = await group_store.groups_named_within(session, ref.casefold(), scope.path)
     if not rows:
         raise NotFound("User group", ref)
     if len(rows) > 1:
@@ -63,40 +53,20 @@ async def search(
     session: AsyncSession, scope: Scope, page: PageRequest, *, name: str | None = None,
     og_id: int | None = None,
 ) -> Page[UserGroupRow]:
-    stmt = select(UserGroupRow).where(_in_scope(scope))
-    if name:
-        stmt = stmt.where(UserGroupRow.name.icontains(name, autoescape=True))
-    if og_id is not None:
-        stmt = stmt.where(UserGroupRow.og_id == (await org_groups.get(session, scope, og_id)).id)
-    return await paginate(session, stmt.order_by(UserGroupRow.name_key, UserGroupRow.id), page)
-
-
-def _members_in_scope(scope: Scope) -> ColumnElement[bool]:
-    """A group may hold users from outside the caller's subtree (added by a wider admin)."""
-    return UserGroupMemberRow.user_id.in_(
-        select(EnrollmentUserRow.id).where(EnrollmentUserRow.og_id.in_(scope.og_ids()))
-    )
+    og = await org_groups.get(session, scope, og_id) if og_id is not None else None
+    return await group_store.search(session, scope.path, page, name=name, og_id=og.id if og else None)
 
 
 async def member_counts(
     session: AsyncSession, group_ids: list[int], scope: Scope | None = None
 ) -> dict[int, int]:
     """Members of each group; with a scope, only those the caller may see."""
-    stmt = (
-        select(UserGroupMemberRow.user_group_id, func.count())
-        .where(UserGroupMemberRow.user_group_id.in_(group_ids))
-        .group_by(UserGroupMemberRow.user_group_id)
-    )
-    if scope is not None:
-        stmt = stmt.where(_members_in_scope(scope))
-    found = dict((await session.execute(stmt)).tuples().all())
+    found = await group_store.member_counts(session, group_ids, scope.path if scope is not None else None)
     return {i: found.get(i, 0) for i in group_ids}
 
 
 async def _check_name_free(session: AsyncSession, og_id: int, name: str, own_id: int | None) -> None:
-    other = await session.scalar(
-        select(UserGroupRow).where(UserGroupRow.og_id == og_id, UserGroupRow.name_key == name.casefold())
-    )
+    other = await group_store.group_named_at(session, og_id, name.casefold())
     if other is not None and other.id != own_id:
         raise Conflict(f"A user group named {name!r} already exists in that organization group.")
 
@@ -141,13 +111,7 @@ async def members(
     session: AsyncSession, scope: Scope, group_id: int, page: PageRequest
 ) -> Page[EnrollmentUserRow]:
     await get(session, scope, group_id)
-    stmt = (
-        select(EnrollmentUserRow)
-        .join(UserGroupMemberRow, UserGroupMemberRow.user_id == EnrollmentUserRow.id)
-        .where(UserGroupMemberRow.user_group_id == group_id, _members_in_scope(scope))
-        .order_by(EnrollmentUserRow.username_key)
-    )
-    return await paginate(session, stmt, page)
+    return await group_store.members_within(session, group_id, scope.path, page)
 
 
 async def add_member(session: AsyncSession, scope: Scope, group_id: int, user_id: int) -> bool:
@@ -156,25 +120,14 @@ async def add_member(session: AsyncSession, scope: Scope, group_id: int, user_id
     scope.require_write()
     group = await get(session, scope, group_id)
     user = await users.get(session, scope, user_id)
-    added = await session.scalar(
-        concurrency.insert(session, UserGroupMemberRow)
-        .values(user_group_id=group.id, user_id=user.id)
-        .on_conflict_do_nothing(index_elements=["user_group_id", "user_id"])
-        .returning(UserGroupMemberRow.user_id)
-    )
-    return added is not None
+    return await group_store.add_member(session, group.id, user.id)
 
 
 async def remove_member(session: AsyncSession, scope: Scope, group_id: int, user_id: int) -> None:
     scope.require_write()
     group = await get(session, scope, group_id)
     user = await users.get(session, scope, user_id)
-    result = await session.execute(
-        delete(UserGroupMemberRow).where(
-            UserGroupMemberRow.user_group_id == group.id, UserGroupMemberRow.user_id == user.id
-        )
-    )
-    if not getattr(result, "rowcount", 0):
+    if not await group_store.remove_member(session, group.id, user.id):
         raise NotFound("Membership of user", user.username)
 
 
@@ -186,12 +139,7 @@ def _validate_rank(rank: int) -> int:
 
 async def mappings(session: AsyncSession, scope: Scope, group_id: int) -> list[UserGroupMappingRow]:
     await get(session, scope, group_id)
-    rows = await session.scalars(
-        select(UserGroupMappingRow)
-        .where(UserGroupMappingRow.user_group_id == group_id)
-        .order_by(UserGroupMappingRow.rank, UserGroupMappingRow.id)
-    )
-    return list(rows)
+    return await group_store.mappings_of_group(session, group_id)
 
 
 async def get_mapping(
@@ -221,19 +169,11 @@ async def add_mapping(
     taken = Conflict(
         f"User group {group.name!r} is already mapped to {target.name!r}; change its rank instead."
     )
-    existing = await session.scalar(select(UserGroupMappingRow.id).where(
-        UserGroupMappingRow.user_group_id == group.id, UserGroupMappingRow.og_id == target.id
-    ))
-    if existing is not None:
+    if await group_store.mapping_id(session, group.id, target.id) is not None:
         raise taken  # before the rank is checked: the mapping is there whatever its rank
     # Insert unless mapped already, in one statement: of two requests adding the same mapping
     # at once, one adds it and the other gets the same refusal as a request coming after it.
-    row_id = await session.scalar(
-        concurrency.insert(session, UserGroupMappingRow)
-        .values(user_group_id=group.id, og_id=target.id, rank=_validate_rank(rank))
-        .on_conflict_do_nothing(index_elements=["user_group_id", "og_id"])
-        .returning(UserGroupMappingRow.id)
-    )
+    row_id = await group_store.add_mapping(session, group.id, target.id, _validate_rank(rank))
     if row_id is None:
         raise taken
     row = await session.get(UserGroupMappingRow, row_id)

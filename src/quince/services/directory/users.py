@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import sqlalchemy as sa
-from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
@@ -18,17 +16,10 @@ from quince.domain.users import (
 )
 from quince.services.access import passwords
 from quince.services.directory import org_groups
-from quince.services.paging import Page, PageRequest, paginate
+from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
-from quince.store.models import DeviceRow, EnrollmentUserRow, OrgGroupRow, SignInNameRow
-
-_ORDER_COLUMNS = {
-    "id": EnrollmentUserRow.id,
-    "username": EnrollmentUserRow.username_key,
-    "email": EnrollmentUserRow.email,
-    "firstname": EnrollmentUserRow.first_name,
-    "lastname": EnrollmentUserRow.last_name,
-}
+from quince.store import users as user_store
+from quince.store.models import EnrollmentUserRow, OrgGroupRow
 
 
 @dataclass(frozen=True)
@@ -45,10 +36,6 @@ class UserChanges:
     og_id: int | None = None
 
 
-def _in_scope(scope: Scope) -> ColumnElement[bool]:
-    return EnrollmentUserRow.og_id.in_(scope.og_ids())
-
-
 async def get(session: AsyncSession, scope: Scope, user_id: int) -> EnrollmentUserRow:
     row = await session.get(EnrollmentUserRow, user_id)
     og = await session.get(OrgGroupRow, row.og_id) if row is not None else None
@@ -59,10 +46,7 @@ async def get(session: AsyncSession, scope: Scope, user_id: int) -> EnrollmentUs
 
 async def find_by_username(session: AsyncSession, username: str) -> EnrollmentUserRow | None:
     """Any user with this username, ignoring case, regardless of scope (for sign-in)."""
-    row: EnrollmentUserRow | None = await session.scalar(
-        select(EnrollmentUserRow).where(EnrollmentUserRow.username_key == username_key(username))
-    )
-    return row
+    return await user_store.user_by_name_key(session, username_key(username))
 
 
 async def get_by_username(session: AsyncSession, scope: Scope, username: str) -> EnrollmentUserRow:
@@ -102,12 +86,7 @@ async def _claim_sign_in_names(
     new = [key for key in wanted if key not in held]
     if new:
         with session.no_autoflush:  # `row` is written only once its names are known to be free
-            taken = await session.scalar(
-                select(SignInNameRow.name_key).where(
-                    SignInNameRow.name_key.in_(new),
-                    SignInNameRow.user_id != row.id if row.id is not None else sa.true(),
-                ).limit(1)
-            )
+            taken = await user_store.first_name_taken(session, new, row.id)
         if taken is not None:
             raise Conflict(
                 f"{wanted[taken]} {taken!r} is already the sign-in name of another user: a username, "
@@ -117,10 +96,9 @@ async def _claim_sign_in_names(
     await session.flush()  # `row` has its id
     gone = [key for key in held if key not in wanted]
     if gone:
-        await session.execute(sa.delete(SignInNameRow).where(SignInNameRow.user_id == row.id,
-                                                             SignInNameRow.name_key.in_(gone)))
+        await user_store.drop_names(session, row.id, gone)
     if new:
-        await session.execute(sa.insert(SignInNameRow), [{"name_key": k, "user_id": row.id} for k in new])
+        await user_store.add_names(session, row.id, new)
 
 
 async def search(
@@ -140,32 +118,16 @@ async def search(
 ) -> Page[EnrollmentUserRow]:
     """Users in scope; text filters match part of the field, ignoring case (`text` matches any of
     username, email, managed Apple ID, first and last name)."""
-    column = _ORDER_COLUMNS.get(order_by.lower())
+    column = user_store.ORDER_COLUMNS.get(order_by.lower())
     if column is None:
-        raise InvalidInput("orderby", f"orderby must be one of {', '.join(_ORDER_COLUMNS)}.")
-    stmt = select(EnrollmentUserRow).where(_in_scope(scope))
-    for col, value in (
-        (EnrollmentUserRow.username, username),
-        (EnrollmentUserRow.first_name, first_name),
-        (EnrollmentUserRow.last_name, last_name),
-        (EnrollmentUserRow.email, email),
-    ):
-        if value:
-            stmt = stmt.where(col.icontains(value, autoescape=True))
-    if text:
-        stmt = stmt.where(or_(*(
-            col.icontains(text, autoescape=True)
-            for col in (EnrollmentUserRow.username, EnrollmentUserRow.email,
-                        EnrollmentUserRow.managed_apple_id, EnrollmentUserRow.first_name,
-                        EnrollmentUserRow.last_name)
-        )))
-    if og_id is not None:
-        og = await org_groups.get(session, scope, og_id)
-        stmt = stmt.where(EnrollmentUserRow.og_id == og.id)
-    if active is not None:
-        stmt = stmt.where(EnrollmentUserRow.active.is_(active))
-    stmt = stmt.order_by(column.desc() if descending else column.asc(), EnrollmentUserRow.id)
-    return await paginate(session, stmt, page)
+        raise InvalidInput("orderby", f"orderby must be one of {', '.join(user_store.ORDER_COLUMNS)}.")
+    og = await org_groups.get(session, scope, og_id) if og_id is not None else None
+    return await user_store.search(
+        session, scope.path, page,
+        contains={"username": username, "first_name": first_name, "last_name": last_name, "email": email},
+        text=text, og_id=og.id if og is not None else None, active=active,
+        order_column=column, descending=descending,
+    )
 
 
 async def add(
@@ -260,9 +222,7 @@ async def delete(session: AsyncSession, scope: Scope, user_id: int) -> None:
     """Delete a user who has no device records (those keep the history of who enrolled)."""
     scope.require_write()
     row = await get(session, scope, user_id)
-    devices = await session.scalar(
-        select(func.count()).where(DeviceRow.enrollment_user_id == row.id)
-    )
+    devices = await user_store.device_count(session, row.id)
     if devices:
         raise Conflict(
             f"User {row.username!r} has {devices} device record(s); deactivate the user instead, "

@@ -14,21 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from quince.domain.devices import EnrollmentStatus
+from quince.store import placeholders as placeholder_store
 from quince.store.models import DeviceRow
-
-
-def never_completed() -> ColumnElement[bool]:
-    """Records whose device never completed enrollment: still EnrollmentInProgress and never
-    enrolled (a completed record is Enrolled, or Unenrolled with its enrollment date kept)."""
-    return and_(
-        DeviceRow.enrollment_status == EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value,
-        DeviceRow.enrolled_at.is_(None),
-    )
 
 
 async def supersede_older(
@@ -39,17 +30,7 @@ async def supersede_older(
     transaction at the same moment either completes first and is left alone (PostgreSQL checks
     the condition again on the row it waited for; SQLite has one writer at a time), or is marked
     and then clears the mark itself as it completes (`complete`)."""
-    return tuple(await db.scalars(
-        update(DeviceRow)
-        .where(
-            DeviceRow.enrollment_user_id == user_id,
-            DeviceRow.id != newer.id,
-            never_completed(),
-            DeviceRow.superseded_by_device_id.is_(None),
-        )
-        .values(superseded_by_device_id=newer.id, superseded_at=now)
-        .returning(DeviceRow.id)
-    ))
+    return await placeholder_store.mark_superseded(db, user_id, newer.id, now)
 
 
 def complete(device: DeviceRow, now: datetime) -> None:

@@ -7,29 +7,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import (
-    EnrollingUser,
     EnrollmentDecision,
     GroupIdOutOfReach,
-    GroupMapping,
     Outcome,
     as_unknown_group_id,
-    decide_enrollment_og,
     group_id_phrases,
 )
 from quince.domain.org_groups import OrgGroup, OrgTree
 from quince.services.directory import users
-from quince.services.directory.org_tree import load_overrides, load_tree
+from quince.services.directory.org_tree import load_tree
+
+# The decide step is the enrollment's own (services/enrollment/decision.py); the preview runs it
+# unchanged, and its callers may reach it here too.
+from quince.services.enrollment.decision import decide as decide
+from quince.services.enrollment.decision import mappings_for as mappings_for
 from quince.services.scope import Scope
-from quince.store.models import (
-    EnrollmentUserRow,
-    UserGroupMappingRow,
-    UserGroupMemberRow,
-    UserGroupRow,
-)
+from quince.store import user_groups as user_group_store
 
 OUTSIDE_OG = "an organization group outside the groups you manage"
 OUTSIDE_USER_GROUP = "a user group outside the groups you manage"
@@ -111,32 +107,10 @@ def as_typed(username: str, group_id: str | None) -> list[str]:
 
 async def visibility(session: AsyncSession, scope: Scope, group_names: dict[int, str]) -> Visibility:
     """What `scope` may read of a decision involving these user groups (id -> name)."""
-    visible = set(await session.scalars(select(UserGroupRow.id).where(
-        UserGroupRow.id.in_(list(group_names)), UserGroupRow.og_id.in_(scope.og_ids())
-    ))) if group_names else set()
+    visible = (
+        await user_group_store.ids_within(session, list(group_names), scope.path) if group_names else set()
+    )
     return Visibility(await load_tree(session), scope, visible, group_names)
-
-
-async def mappings_for(session: AsyncSession, user_id: int) -> list[GroupMapping]:
-    """Every mapping of every user group the user belongs to."""
-    stmt = (
-        select(UserGroupRow.id, UserGroupRow.name, UserGroupMappingRow.og_id, UserGroupMappingRow.rank)
-        .join(UserGroupMemberRow, UserGroupMemberRow.user_group_id == UserGroupRow.id)
-        .join(UserGroupMappingRow, UserGroupMappingRow.user_group_id == UserGroupRow.id)
-        .where(UserGroupMemberRow.user_id == user_id)
-    )
-    return [GroupMapping(*row) for row in (await session.execute(stmt)).tuples()]
-
-
-async def decide(session: AsyncSession, user: EnrollmentUserRow, group_id: str | None) -> Outcome:
-    """The enrollment decision for a stored user (the enrollment flow calls this too)."""
-    return decide_enrollment_og(
-        EnrollingUser(user.id, user.username, user.active, user.og_id),
-        await mappings_for(session, user.id),
-        group_id,
-        await load_tree(session),
-        await load_overrides(session),
-    )
 
 
 async def preview(

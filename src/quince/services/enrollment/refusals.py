@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.enrollment_policy import EnrollmentRefusal
 from quince.domain.errors import NotFound
 from quince.services.scope import Scope
+from quince.store import enrollment_sessions as session_store
 from quince.store.models import EnrollmentRefusalRow, EnrollmentUserRow, OrgGroupRow
 
 RECENT = 20
@@ -62,11 +62,5 @@ async def record(
 
 async def recent(db: AsyncSession, scope: Scope, limit: int = RECENT) -> list[RefusalItem]:
     """The newest refusals whose OG lies in the scope's subtree, newest first."""
-    stmt = (
-        select(EnrollmentRefusalRow, OrgGroupRow.name)
-        .outerjoin(OrgGroupRow, OrgGroupRow.id == EnrollmentRefusalRow.og_id)
-        .where(EnrollmentRefusalRow.og_path.startswith(scope.path, autoescape=True))
-        .order_by(EnrollmentRefusalRow.created_at.desc(), EnrollmentRefusalRow.id.desc())
-        .limit(limit)
-    )
-    return [RefusalItem(row, name) for row, name in (await db.execute(stmt)).tuples()]
+    found = await session_store.recent_refusals(db, scope.path, limit)
+    return [RefusalItem(row, name) for row, name in found]

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.pki import scep
@@ -28,12 +27,11 @@ from quince.pki.authority import (
     validate_device_csr,
 )
 from quince.services.enrollment.sessions import SecretKind, SessionStatus, secret_hash
+from quince.store import enrollment_sessions as session_store
 from quince.store.models import (
     DeviceCertificateRow,
-    DeviceRow,
     EnrollmentSecretRow,
     EnrollmentSessionRow,
-    EnrollmentUserRow,
 )
 
 CHALLENGE_KIND = SecretKind.SCEP_CHALLENGE.value
@@ -139,11 +137,7 @@ async def handle_pki_operation(
     if session.status != SessionStatus.COMPLETED:
         session.status = SessionStatus.CERTIFICATE_ISSUED.value
     await db.flush()
-    device, user = (await db.execute(
-        select(DeviceRow.uuid, EnrollmentUserRow.username)
-        .join(EnrollmentUserRow, EnrollmentUserRow.id == session.user_id)
-        .where(DeviceRow.id == session.device_id)
-    )).one()
+    device, user = await session_store.device_and_user_of(db, session)
     return PkiOperationResult(
         body=scep.success_reply(message, request, certificate, pki), outcome=Outcome.ISSUED,
         reason="certificate issued", transaction_id=message.transaction_id,
@@ -159,28 +153,13 @@ async def _redeem(
         return Outcome.UNKNOWN_CHALLENGE, None
     digest = secret_hash(challenge)
     # One UPDATE both checks and spends the challenge: two racing requests cannot both win.
-    session_id = await db.scalar(
-        update(EnrollmentSecretRow)
-        .where(
-            EnrollmentSecretRow.kind == CHALLENGE_KIND,
-            EnrollmentSecretRow.secret_hash == digest,
-            EnrollmentSecretRow.used_at.is_(None),
-            EnrollmentSecretRow.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(EnrollmentSecretRow.session_id)
-    )
+    session_id = await session_store.spend_secret(db, CHALLENGE_KIND, digest, now)
     if session_id is not None:
         session = await db.get(EnrollmentSessionRow, session_id)
         assert session is not None  # the foreign key guarantees it
         return session
-    known = (await db.execute(
-        select(EnrollmentSecretRow.used_at, EnrollmentSessionRow.uuid)
-        .join(EnrollmentSessionRow, EnrollmentSessionRow.id == EnrollmentSecretRow.session_id)
-        .where(EnrollmentSecretRow.kind == CHALLENGE_KIND, EnrollmentSecretRow.secret_hash == digest)
-    )).first()
+    known = await session_store.secret_state(db, CHALLENGE_KIND, digest)
     if known is None:
         return Outcome.UNKNOWN_CHALLENGE, None
-    outcome = Outcome.USED_CHALLENGE if known.used_at is not None else Outcome.EXPIRED_CHALLENGE
-    return outcome, known.uuid
-
+    used_at, uuid = known
+    return (Outcome.USED_CHALLENGE if used_at is not None else Outcome.EXPIRED_CHALLENGE), uuid

@@ -14,31 +14,30 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain import og_settings as setting_rules
-from quince.domain.devices import EnrollmentStatus, license_type_eligibility, ownership_for
+from quince.domain.devices import placeholder_for
 from quince.domain.enrollment_policy import EnrollmentDecision, EnrollmentRefusal
 from quince.domain.errors import QuinceError
 from quince.domain.users import sign_in_name_key
 from quince.services.access import passwords, sign_in_throttle
 from quince.services.access.sign_in_throttle import Namespace, Throttle
 from quince.services.directory.org_tree import load_overrides, load_tree
-from quince.services.enrollment import placeholders
-from quince.services.enrollment import preview as enrollment_preview
+from quince.services.enrollment import decision, placeholders
 from quince.services.enrollment import refusals as enrollment_refusals
+from quince.store import enrollment_sessions as session_store
+from quince.store import sign_in as sign_in_store
+from quince.store import users as user_store
 from quince.store.models import (
     DeviceRow,
     EnrollmentSecretRow,
     EnrollmentSessionRow,
     EnrollmentUserRow,
-    SignInAttemptRow,
-    SignInNameRow,
 )
 
 
@@ -98,12 +97,7 @@ async def find_enrollment_user(db: AsyncSession, identifier: str) -> EnrollmentU
     key = sign_in_name_key(identifier)
     if not key:
         return None
-    user: EnrollmentUserRow | None = await db.scalar(
-        select(EnrollmentUserRow)
-        .join(SignInNameRow, SignInNameRow.user_id == EnrollmentUserRow.id)
-        .where(SignInNameRow.name_key == key)
-    )
-    return user
+    return await sign_in_store.user_of_name(db, key)
 
 
 async def authenticate(
@@ -145,11 +139,7 @@ def _attempt_key(user: EnrollmentUserRow) -> str:
 async def choice_ticket(db: AsyncSession, user: EnrollmentUserRow) -> int:
     """After `authenticate` accepted `user` (same transaction): a ticket for the one group choice
     that may follow, without the password again. It is the id of that successful sign-in."""
-    ticket = await db.scalar(
-        select(func.max(SignInAttemptRow.id)).where(
-            SignInAttemptRow.username_key == _attempt_key(user), SignInAttemptRow.succeeded.is_(True)
-        )
-    )
+    ticket = await sign_in_store.latest_success(db, _attempt_key(user))
     assert ticket is not None, "choice_ticket() follows a successful authenticate()"
     return int(ticket)
 
@@ -158,13 +148,7 @@ async def redeem_choice_ticket(db: AsyncSession, user: EnrollmentUserRow, ticket
     """Use a ticket from `choice_ticket` once: True the first time, False ever after (or for a
     ticket that is not this user's). Deleting the successful attempt changes no rate limit (only
     failures count), and two requests racing for it cannot both delete it."""
-    used = await db.scalar(
-        delete(SignInAttemptRow)
-        .where(SignInAttemptRow.id == ticket, SignInAttemptRow.username_key == _attempt_key(user),
-               SignInAttemptRow.succeeded.is_(True))
-        .returning(SignInAttemptRow.id)
-    )
-    return used is not None
+    return await sign_in_store.take_success(db, ticket, _attempt_key(user))
 
 
 async def start(
@@ -181,7 +165,7 @@ async def start(
     """Decide the target OG; on success create the session, its placeholder and its secret; on
     a refusal record it (enrollment_refusals)."""
     now = now or utcnow()
-    outcome = await enrollment_preview.decide(db, user, group_id)
+    outcome = await decision.decide(db, user, group_id)
     if not isinstance(outcome, EnrollmentDecision):
         # Kept for the console's dashboard, in the caller's transaction like everything else here.
         await enrollment_refusals.record(db, user, outcome, flow=flow.value, group_id=group_id, now=now)
@@ -189,14 +173,7 @@ async def start(
     tree, overrides = await load_tree(db), await load_overrides(db)
     default_ownership = setting_rules.resolve(tree, overrides, outcome.og.id, "default_ownership")
     device = DeviceRow(
-        og_id=outcome.og.id,
-        enrollment_user_id=user.id,
-        udid=None,
-        enrollment_status=EnrollmentStatus.ENROLLMENT_IN_PROGRESS.value,
-        ownership=ownership_for(True, str(default_ownership.value)),
-        is_user_enrolled=True,
-        license_type_eligibility=license_type_eligibility(True),
-        created_at=now,
+        **asdict(placeholder_for(user.id, outcome.og.id, str(default_ownership.value))), created_at=now
     )
     db.add(device)
     await db.flush()
@@ -251,20 +228,12 @@ async def redeem_secret(
     if not plain or len(plain) > 512:
         return None
     now = now or utcnow()
-    conditions = [
-        EnrollmentSecretRow.kind == kind.value,
-        EnrollmentSecretRow.secret_hash == secret_hash(plain),
-        EnrollmentSecretRow.expires_at > now,
-    ]
-    if consume:
-        conditions.append(EnrollmentSecretRow.used_at.is_(None))
+    digest = secret_hash(plain)
+    session_id = (
         # One UPDATE both checks and spends the secret: two racing requests cannot both win.
-        session_id = await db.scalar(
-            update(EnrollmentSecretRow).where(*conditions).values(used_at=now)
-            .returning(EnrollmentSecretRow.session_id)
-        )
-    else:
-        session_id = await db.scalar(select(EnrollmentSecretRow.session_id).where(*conditions))
+        await session_store.spend_secret(db, kind.value, digest, now) if consume
+        else await session_store.live_secret_session(db, kind.value, digest, now)
+    )
     return None if session_id is None else await db.get(EnrollmentSessionRow, session_id)
 
 
@@ -283,10 +252,7 @@ async def mark(db: AsyncSession, enrollment: EnrollmentSessionRow, status: Sessi
 
 async def devices_of(db: AsyncSession, user_id: int) -> list[DeviceRow]:
     """A user's device records, oldest first (placeholders included)."""
-    rows = await db.scalars(
-        select(DeviceRow).where(DeviceRow.enrollment_user_id == user_id).order_by(DeviceRow.id)
-    )
-    return list(rows)
+    return await user_store.devices_of(db, user_id)
 
 
 
@@ -299,8 +265,4 @@ async def serves_domain(db: AsyncSession, domain: str) -> bool:
     suffix = "@" + domain.strip().casefold()
     if len(suffix) < 3 or len(suffix) > 254:
         return False
-    stmt = select(EnrollmentUserRow.id).where(
-        (func.lower(EnrollmentUserRow.managed_apple_id).endswith(suffix, autoescape=True))
-        | (func.lower(EnrollmentUserRow.email).endswith(suffix, autoescape=True))
-    ).limit(1)
-    return (await db.scalar(stmt)) is not None
+    return await user_store.any_user_at_domain(db, suffix)

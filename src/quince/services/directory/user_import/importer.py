@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +30,7 @@ from quince.domain.users import (
 from quince.services.access import passwords
 from quince.services.directory import org_groups, users
 from quince.services.scope import Scope
+from quince.store import users as user_store
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
 
 COLUMNS = (
@@ -289,9 +289,7 @@ class _Batch:
 
     async def existing(self, rows: Sequence[ImportRow]) -> dict[str, EnrollmentUserRow]:
         keys = [username_key(r.username) for r in rows]
-        found = await self.session.scalars(
-            select(EnrollmentUserRow).where(EnrollmentUserRow.username_key.in_(keys))
-        )
+        found = await user_store.users_by_name_keys(self.session, keys)
         return {u.username_key: u for u in found}
 
     async def write(self, rows: Sequence[ImportRow], report: ImportReport) -> None:

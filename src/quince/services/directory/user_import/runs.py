@@ -18,7 +18,6 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quince.domain.errors import NotFound
@@ -26,6 +25,7 @@ from quince.services.directory import org_groups
 from quince.services.directory.user_import import importer as user_import
 from quince.services.directory.user_import.importer import ImportFileError, ImportReport, ParsedFile, RowError
 from quince.services.scope import Scope
+from quince.store import user_import_runs as run_store
 from quince.store.models import UserImportRunRow
 
 log = logging.getLogger("quince.user_import")
@@ -134,10 +134,7 @@ async def start(
 
 async def get(session: AsyncSession, scope: Scope, run_id: int) -> UserImportRunRow:
     """A run whose OG lies in the caller's subtree."""
-    row: UserImportRunRow | None = await session.scalar(
-        select(UserImportRunRow).where(UserImportRunRow.id == run_id,
-                                       UserImportRunRow.og_id.in_(scope.og_ids()))
-    )
+    row = await run_store.run_within(session, run_id, scope.path)
     if row is None:
         raise NotFound("Import", run_id)
     return row
@@ -145,10 +142,7 @@ async def get(session: AsyncSession, scope: Scope, run_id: int) -> UserImportRun
 
 async def recent(session: AsyncSession, scope: Scope, limit: int = 10) -> list[UserImportRunRow]:
     """The latest runs into the caller's subtree, newest first."""
-    return list(await session.scalars(
-        select(UserImportRunRow).where(UserImportRunRow.og_id.in_(scope.og_ids()))
-        .order_by(UserImportRunRow.id.desc()).limit(limit)
-    ))
+    return await run_store.latest_runs_within(session, scope.path, limit)
 
 
 async def _record(session: AsyncSession, run_id: int, **values: Any) -> None:
@@ -158,7 +152,7 @@ async def _record(session: AsyncSession, run_id: int, **values: Any) -> None:
     values.setdefault("updated_at", now)
     if values.get("status") in (FINISHED, FAILED, INTERRUPTED):
         values.setdefault("finished_at", now)
-    await session.execute(update(UserImportRunRow).where(UserImportRunRow.id == run_id).values(**values))
+    await run_store.set_fields(session, run_id, values)
 
 
 class _Progress:
