@@ -21,9 +21,8 @@ from quince.services.directory import users
 from quince.services.directory.org_tree import load_tree
 
 # The decide step is the enrollment's own (services/enrollment/decision.py); the preview runs it
-# unchanged, and its callers may reach it here too.
-from quince.services.enrollment.decision import decide as decide
-from quince.services.enrollment.decision import mappings_for as mappings_for
+# unchanged.
+from quince.services.enrollment.decision import decide, mappings_for
 from quince.services.scope import Scope
 from quince.store import user_groups as user_group_store
 

@@ -375,7 +375,7 @@ async def _trace_as_seen(db: Db, console: Console, decision: EnrollmentSessionRo
     if decision is None:
         return []
     groups = {m.user_group_id: m.user_group_name
-              for m in await enrollment_preview.mappings_for(db, user.id)} if user else {}
+              for m in await enrollment_decision.mappings_for(db, user.id)} if user else {}
     seen = await enrollment_preview.visibility(db, console.scope, groups)
     redact = seen.redactor("\n".join(decision.decision_trace), keep=[repr(user.username)] if user else [])
     return [redact(line) for line in decision.decision_trace]

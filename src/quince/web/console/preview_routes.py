@@ -25,6 +25,7 @@ from quince.domain.enrollment_policy import (
 from quince.domain.errors import NotFound
 from quince.domain.users import USERNAME_MAX_LENGTH
 from quince.services.directory import users
+from quince.services.enrollment import decision
 from quince.services.enrollment import preview as enrollment_preview
 from quince.services.enrollment.preview import OUTSIDE_OG, OUTSIDE_USER_GROUP, Place, Visibility
 from quince.services.paging import PageRequest
@@ -104,10 +105,10 @@ def _refusal(outcome: Outcome, target: Place | None) -> str | None:
 
 
 async def _result(db: Db, console: Console, user: EnrollmentUserRow, group_id: str) -> Result:
-    mappings = await enrollment_preview.mappings_for(db, user.id)
+    mappings = await decision.mappings_for(db, user.id)
     seen = await enrollment_preview.visibility(
         db, console.scope, {m.user_group_id: m.user_group_name for m in mappings})
-    outcome = seen.outcome(await enrollment_preview.decide(db, user, group_id or None))
+    outcome = seen.outcome(await decision.decide(db, user, group_id or None))
     typed = enrollment_preview.as_typed(user.username, group_id)
     redact = seen.redactor("\n".join(outcome.trace), keep=typed)
     trace = [redact(line) for line in outcome.trace]

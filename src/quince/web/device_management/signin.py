@@ -40,7 +40,7 @@ from quince.domain.errors import InvalidInput
 from quince.services.access import sign_in_throttle
 from quince.services.access.sign_in_throttle import Throttled
 from quince.services.directory.org_tree import load_overrides, load_tree
-from quince.services.enrollment import preview as enrollment_preview
+from quince.services.enrollment import decision
 from quince.services.enrollment import sessions as enrollment
 from quince.services.enrollment.sessions import EnrollmentStarted, Flow, WrongCredentials
 from quince.store.models import EnrollmentUserRow
@@ -230,7 +230,7 @@ async def _group_choices(db: Db, user: EnrollmentUserRow) -> list[GroupChoice] |
     mode = setting_rules.resolve(tree, overrides, user.og_id, "group_id_assignment_mode")
     if mode.value != setting_rules.GroupIdAssignmentMode.SELECT_FROM_LIST.value:
         return None
-    outcome = await enrollment_preview.decide(db, user, None)
+    outcome = await decision.decide(db, user, None)
     if isinstance(outcome, InactiveUser) or (
         isinstance(outcome, EnrollmentDecision) and outcome.basis is Basis.USER_GROUP_MAPPING
     ):
