@@ -18,8 +18,8 @@ from quince.services.apps import catalog as apps
 from quince.services.devices import cleanup as device_cleanup
 from quince.services.devices import records as devices
 from quince.services.devices.cleanup import RemovalChanged
-from quince.services.enrollment import device_decision
 from quince.services.enrollment import decision as enrollment_decision
+from quince.services.enrollment import device_decision
 from quince.services.enrollment import preview as enrollment_preview
 from quince.services.mdm import commands
 from quince.services.paging import Page, PageRequest
