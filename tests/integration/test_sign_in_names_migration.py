@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quince.store import migrate
 from quince.store.database import make_engine
-from tests.conftest import scratch_postgresql_database
+from tests.fixtures.database import scratch_postgresql_database
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from quince.services import passwords, users
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, EnrollmentUserRow
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
 
 USERS = "/API/system/users"
