@@ -4,10 +4,20 @@ layer nor uvicorn nor the database drivers; test_light_collection.py checks it."
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests run Hypothesis's default 100 examples each here, so that the unit tests take
+# seconds; in CI (CI=true), or with HYPOTHESIS_PROFILE=thorough, 300 each. A test that sets its
+# own max_examples (a slow one asks for fewer) keeps it.
+settings.register_profile("quick", max_examples=100)
+settings.register_profile("thorough", max_examples=300)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("thorough" if os.environ.get("CI") == "true" else "quick"))
 
 UNIT = Path(__file__).resolve().parent
 HEAVY = ("quince.web", "uvicorn", "asyncpg")
