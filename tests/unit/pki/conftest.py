@@ -4,6 +4,7 @@ so that the tests which create PKIs of their own do not generate and check new k
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -16,13 +17,20 @@ from quince.pki.authority import Pki
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return authority.ensure(tmp_path_factory.mktemp("pki") / "pki")
+    return _session_pki(tmp_path_factory.mktemp("pki") / "pki")
 
 
 @pytest.fixture(scope="session")
 def other_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A second, unrelated Quince CA."""
-    return authority.ensure(tmp_path_factory.mktemp("other-pki") / "pki")
+    return _session_pki(tmp_path_factory.mktemp("other-pki") / "pki")
+
+
+def _session_pki(directory: Path) -> Pki:
+    # New keys of its own (the pool's are lent to one test at a time), each loaded once.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(serialization, "load_pem_private_key", _POOL.load_pem_private_key)
+        return authority.ensure(directory)
 
 
 class KeyPool:
