@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-pg lint bench clean
+.PHONY: run test test-pg test-unit test-storage lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ test: lint
 # The same suite on PostgreSQL: each run creates and drops its own database.
 test-pg: $(VENV)/.installed-test
 	QUINCE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+# The pure unit tests: no database, no server, no sockets (under 15 s).
+test-unit: $(VENV)/.installed-test
+	$(BIN)/pytest tests/unit
+
+# The storage contracts (tests/storage) on SQLite, then on PostgreSQL: seconds each.
+test-storage: $(VENV)/.installed-test
+	$(BIN)/pytest tests/storage
+	QUINCE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests/storage
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services.scope import Scope
+from tests.fixtures.database import database_url, engine, migrated_engine, scope, session
+from tests.fixtures.live_server import live_server, live_settings
 from tests.integration.console.support import PASSWORD, Fleet, build_fleet
 from tests.integration.device_management.support import Org, build_org
 
@@ -27,6 +29,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 PHONE: ViewportSize = {"width": 375, "height": 812}
+
+# The shared fixtures this directory uses, re-exported so that pytest finds them here.
+__all__ = ["database_url", "engine", "live_server", "live_settings", "migrated_engine", "scope", "session"]
 
 
 def _missing() -> str | None:

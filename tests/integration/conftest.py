@@ -1,4 +1,5 @@
-"""Fixtures of the integration tests beyond the shared ones in tests/conftest.py."""
+"""Integration tests: a real database, the live server, and the local APNs and Apps and Books
+services (tests/support_apns.py, tests/support_vpp.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,28 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quince.store.database import make_engine
-from tests.conftest import scratch_postgresql_database
+from tests.fixtures.database import (
+    database_url,
+    engine,
+    migrated_engine,
+    scope,
+    scratch_postgresql_database,
+    session,
+)
+from tests.fixtures.live_server import api_client, live_server, live_settings
+from tests.support_apns import apns_server
+from tests.support_vpp import vpp_server
+
+# The shared fixtures this directory uses, re-exported so that pytest finds them here.
+__all__ = [
+    "api_client", "apns_server", "database_url", "engine", "live_server", "live_settings",
+    "migrated_engine", "scope", "session", "vpp_server",
+]
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 
 
 async def test_groups_can_be_created_and_read_over_http(api_client: ApiClientFactory, scope) -> None:

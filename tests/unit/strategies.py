@@ -1,9 +1,14 @@
-"""Hypothesis strategies: random OG trees with random setting overrides, users and mappings."""
+"""Hypothesis strategies: random OG trees with random setting overrides, users and mappings.
+
+The strategies that depend on a drawn world (its OG ids, its Group IDs) draw plain integers and
+look them up in the world, rather than building strategies of the world's values: Hypothesis
+builds and checks a new strategy on every example, which made these tests slow."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from quince.domain.enrollment_policy import EnrollingUser, GroupMapping
@@ -11,7 +16,6 @@ from quince.domain.og_settings import SETTINGS, ChildPermission, Override
 from quince.domain.org_groups import OGType, OrgGroup, OrgTree
 
 UE = "user_enrollment_enabled"
-permissions = st.sampled_from(list(ChildPermission))
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,25 @@ class World:
         return [og.id for og in self.groups]
 
 
+def setting_values(key: str) -> list[bool | str]:
+    """The values a setting may take (a few valid ones for free text, such as a bundle ID)."""
+    definition = SETTINGS[key]
+    if isinstance(definition.default, bool):
+        return [False, True]
+    if not definition.choices:
+        return ["", "com.example.hub", "com.example.mail"]
+    return list(definition.choices)
+
+
+def _overrides_of(key: str) -> st.SearchStrategy[Override | None]:
+    """No override half the time, else any value with any child permission: one draw, not three."""
+    some = [Override(value, permission) for value in setting_values(key) for permission in ChildPermission]
+    return st.sampled_from([None] * len(some) + some)
+
+
+_OVERRIDES = {key: _overrides_of(key) for key in SETTINGS}
+
+
 @st.composite
 def worlds(draw: st.DrawFn, max_groups: int = 12, keys: tuple[str, ...] = (UE,)) -> World:
     """A tree below Global where each OG has a random parent created before it, and each OG
@@ -41,42 +64,42 @@ def worlds(draw: st.DrawFn, max_groups: int = 12, keys: tuple[str, ...] = (UE,))
     overrides: dict[int, dict[str, Override]] = {}
     for og in groups:
         for key in keys:
-            if draw(st.booleans()):
-                value = draw(values_of(key))
-                overrides.setdefault(og.id, {})[key] = Override(value, draw(permissions))
+            override = draw(_OVERRIDES[key])
+            if override is not None:
+                overrides.setdefault(og.id, {})[key] = override
     return World(tuple(groups), overrides)
 
 
-def values_of(key: str) -> st.SearchStrategy[bool | str]:
-    definition = SETTINGS[key]
-    if isinstance(definition.default, bool):
-        return st.booleans()
-    if not definition.choices:  # free text (a bundle ID): a few valid values
-        return st.sampled_from(["", "com.example.hub", "com.example.mail"])
-    return st.sampled_from(definition.choices)
+def _one_of(draw: st.DrawFn, items: tuple[int, ...] | list[int] | list[OrgGroup]) -> int:
+    """The index of one of `items`, drawn from a strategy Hypothesis has seen before."""
+    return draw(st.integers(0, len(items) - 1))
 
 
-def users(world: World) -> st.SearchStrategy[EnrollingUser]:
-    return st.builds(
-        EnrollingUser,
-        id=st.just(42),
-        username=st.just("pat"),
-        active=st.booleans(),
-        enrollment_og_id=st.sampled_from(world.ids),
-    )
+@st.composite
+def users(draw: st.DrawFn, world: World) -> EnrollingUser:
+    ids = world.ids
+    return EnrollingUser(id=42, username="pat", active=draw(st.booleans()),
+                         enrollment_og_id=ids[_one_of(draw, ids)])
 
 
-def mappings(world: World) -> st.SearchStrategy[list[GroupMapping]]:
+# A user group has one name; the names look alike across groups (case), so ties are common.
+GROUP_NAMES = {1: "alpha", 2: "Alpha", 3: "beta", 4: "BETA", 5: "gamma", 6: "Zed"}
+MISSING_OG = 9999
+_MAPPINGS = st.lists(
+    st.tuples(st.integers(1, 6), st.booleans(), st.integers(0, 11), st.integers(1, 4)), max_size=6
+)
+
+
+@st.composite
+def mappings(draw: st.DrawFn, world: World) -> list[GroupMapping]:
     """Mappings with few distinct ranks and look-alike group names, so ties are common; now and
     then a mapping points at an OG that is not in the tree."""
-    mapping = st.builds(
-        GroupMapping,
-        user_group_id=st.integers(1, 6),
-        user_group_name=st.sampled_from(["alpha", "Alpha", "beta", "BETA", "gamma", "Zed"]),
-        og_id=st.one_of(st.sampled_from(world.ids), st.just(9999)),
-        rank=st.integers(1, 4),
-    )
-    return st.lists(mapping, max_size=6)
+    ids = world.ids
+    return [
+        GroupMapping(user_group_id=group, user_group_name=GROUP_NAMES[group],
+                     og_id=MISSING_OG if missing else ids[og % len(ids)], rank=rank)
+        for group, missing, og, rank in draw(_MAPPINGS)
+    ]
 
 
 @st.composite
@@ -85,11 +108,24 @@ def random_case(draw: st.DrawFn, text: str) -> str:
     return "".join(c.upper() if up else c.lower() for c, up in zip(text, flips, strict=True))
 
 
-def entered_group_ids(world: World) -> st.SearchStrategy[str | None]:
+_ENTRY_KINDS = st.sampled_from(["none", "blank", "existing", "padded", "unknown"])
+_BLANKS = st.sampled_from(["", "  "])
+_UNKNOWN = st.text(alphabet="abcxyz-_.0123456789", min_size=1, max_size=8)
+
+
+@st.composite
+def entered_group_ids(draw: st.DrawFn, world: World) -> str | None:
     """None, blank, an existing Group ID in any case (maybe padded), or an unknown one."""
-    existing = st.sampled_from([og.group_id for og in world.groups]).flatmap(lambda g: random_case(g))
-    padded = st.tuples(st.sampled_from(["", " "]), existing, st.sampled_from(["", "  "])).map("".join)
-    unknown = st.text(alphabet="abcxyz-_.0123456789", min_size=1, max_size=8).filter(
-        lambda g: world.tree.find_group_id(g) is None
-    )
-    return st.one_of(st.none(), st.sampled_from(["", "  "]), existing, padded, unknown)
+    kind = draw(_ENTRY_KINDS)
+    if kind == "none":
+        return None
+    if kind == "blank":
+        return draw(_BLANKS)
+    if kind == "unknown":
+        unknown = draw(_UNKNOWN)
+        assume(world.tree.find_group_id(unknown) is None)
+        return unknown
+    existing = draw(random_case(world.groups[_one_of(draw, world.groups)].group_id))
+    if kind == "padded":
+        return draw(st.sampled_from(["", " "])) + existing + draw(_BLANKS)
+    return existing

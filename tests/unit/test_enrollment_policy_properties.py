@@ -21,7 +21,7 @@ from quince.domain.og_settings import resolve
 from quince.domain.org_groups import OrgGroup
 from tests.unit.strategies import UE, World, entered_group_ids, mappings, users, worlds
 
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+PROPERTY_SETTINGS = settings(deadline=None)  # examples: the profile (tests/unit/conftest.py)
 
 
 @st.composite

@@ -27,7 +27,7 @@ from quince.domain.og_settings import (
 from quince.domain.org_groups import OGType, OrgGroup, OrgTree
 from tests.unit.strategies import World, worlds
 
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+PROPERTY_SETTINGS = settings(deadline=None)  # examples: the profile (tests/unit/conftest.py)
 ALL_KEYS = tuple(SETTINGS)
 keys = st.sampled_from(ALL_KEYS)
 

@@ -113,7 +113,9 @@ class ApnsClient:
         base_url: str = "https://api.push.apple.com",
         ca_file: Path | None = None,
         timeout: httpx.Timeout = TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """`transport` replaces the network (tests: httpx.MockTransport), as in VppClient."""
         context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         context.load_cert_chain(certificate.path)
         self.certificate = certificate
@@ -123,6 +125,7 @@ class ApnsClient:
             http1=False,  # APNs speaks HTTP/2 only
             http2=True,
             timeout=timeout,
+            transport=transport,
             # HTTP/2 multiplexes every push over one connection; Apple asks providers to keep it
             # open rather than reconnect for each push.
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=3600),

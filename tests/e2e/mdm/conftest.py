@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.services.directory import og_settings, org_groups, users
 from quince.services.scope import Scope
 from quince.simulator import Credentials, SimulatedDevice
-from tests.conftest import ApiClientFactory
 from tests.e2e.cli.conftest import Cli
+from tests.fixtures.live_server import ApiClientFactory
 
 MARIA = Credentials("maria@acme.example", "Maria-pass-1")
 TOM = Credentials("tom@acme.example", "Tom-pass-123")

@@ -11,7 +11,7 @@ import pytest
 
 from quince.logs import DEVICE_MANAGEMENT, DEVICE_SERVICES, JsonLines, configure, event
 from quince.services.scope import Scope
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 
 
 async def test_each_call_is_logged_with_the_activity_id_of_its_response(

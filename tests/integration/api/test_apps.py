@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from quince.domain.app_statuses import DeviceAppStatus
 from quince.services.apps import catalog as apps
 from quince.store.models import AppRow, DeviceRow, VppTokenRow, VppUserRow
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
 
 A = "/API/mam/apps"

@@ -15,7 +15,7 @@ from quince.services.access import admins
 from quince.services.access.admins import AuthenticationFailed
 from quince.services.scope import Scope
 from quince.store.models import AdminRow
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error
 
 GROUPS = "/API/system/groups"

@@ -24,7 +24,7 @@ from quince.store.models import (
     UserGroupMappingRow,
     UserGroupMemberRow,
 )
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error
 
 GROUPS = "/API/system/groups"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
 
 DEVICES = "/API/mdm/devices"

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.enrollment.preview import OUTSIDE_OG, OUTSIDE_USER_GROUP
 from quince.services.scope import Scope
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
 
 PREVIEW = "/API/mdm/enrollment/preview"

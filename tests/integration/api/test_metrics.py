@@ -16,7 +16,7 @@ from quince.services.scope import Scope
 from quince.store.models import DeviceRow
 from quince.web.faces import face_of
 from quince.web.metrics import allowed, parse_networks
-from tests.conftest import _free_port, serving
+from tests.fixtures.live_server import free_port, serving
 
 
 def _sample(text: str, name: str) -> float:
@@ -49,11 +49,11 @@ async def test_metrics_count_requests_by_face_and_read_devices_and_jobs(
 
 def test_metrics_are_off_for_addresses_not_allowed(live_settings: Settings) -> None:
     settings = live_settings.model_copy(update={
-        "metrics_allowed": "10.0.0.0/8", "public_url": f"http://127.0.0.1:{_free_port()}"})
+        "metrics_allowed": "10.0.0.0/8", "public_url": f"http://127.0.0.1:{free_port()}"})
     with serving(settings) as url:
         assert httpx.get(f"{url}/metrics").status_code == 404
     settings = live_settings.model_copy(update={
-        "metrics_allowed": "", "public_url": f"http://127.0.0.1:{_free_port()}"})
+        "metrics_allowed": "", "public_url": f"http://127.0.0.1:{free_port()}"})
     with serving(settings) as url:
         assert httpx.get(f"{url}/metrics").status_code == 404
 

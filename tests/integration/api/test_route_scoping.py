@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from quince.config import Settings
 from quince.store.models import AppAssignmentRow, AppRow, DeviceRow
 from quince.web.app import create_app
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.services.directory import user_groups
 from quince.services.scope import Scope
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
 
 UG = "/API/system/usergroups"

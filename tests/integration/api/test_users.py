@@ -9,7 +9,7 @@ from quince.services.access import passwords
 from quince.services.directory import users
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, EnrollmentUserRow
-from tests.conftest import ApiClientFactory
+from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
 
 USERS = "/API/system/users"

@@ -1,5 +1,7 @@
 """Durable jobs on the real database (SQLite, and PostgreSQL with QUINCE_TEST_DATABASE_URL):
-written in the caller's transaction, coalesced, claimed under a lease, retried, given up loudly."""
+written in the caller's transaction, coalesced, claimed under a lease, retried, given up loudly.
+What the queue asks of each database (the waiting-job index, concurrent claims) is pinned in
+tests/storage/test_jobs_queue.py."""
 
 from __future__ import annotations
 
@@ -68,35 +70,6 @@ async def test_jobs_with_the_same_key_coalesce_while_one_is_waiting(
     assert first is not None and again is None
     assert other_key is not None and other_kind is not None and no_key is not None
     assert await count_jobs(engine) == 4
-
-
-async def test_two_transactions_enqueuing_the_same_key_at_once_leave_one_waiting_job(
-    engine: AsyncEngine
-) -> None:
-    # Neither can see the other's uncommitted job when it looks; the unique index over waiting
-    # jobs turns the second insert into "absorbed" instead of a duplicate push.
-    sessions = make_sessionmaker(engine)
-    async with sessions() as first, sessions() as second:
-        made = await jobs.enqueue(first, KIND, {"device_id": 7}, dedupe_key="device:7")
-        racing = asyncio.create_task(jobs.enqueue(second, KIND, {"device_id": 7}, dedupe_key="device:7"))
-        await asyncio.sleep(0.2)  # the second is now waiting on the first (locks)
-        await first.commit()
-        absorbed = await asyncio.wait_for(racing, timeout=30)
-        await second.commit()
-    assert made is not None and absorbed is None
-    assert await count_jobs(engine) == 1
-
-
-async def test_enqueueing_with_a_key_keeps_working_after_many_runs_of_the_statement(
-    session: AsyncSession, engine: AsyncEngine
-) -> None:
-    # PostgreSQL plans a prepared statement generically after five runs: the insert must still
-    # find the partial unique index then (its predicate is a literal, not a parameter).
-    for n in range(12):
-        assert await jobs.enqueue(session, KIND, {"device_id": n}, dedupe_key=f"device:{n}") is not None
-        assert await jobs.enqueue(session, KIND, {"device_id": n}, dedupe_key=f"device:{n}") is None
-    await session.commit()
-    assert await count_jobs(engine) == 12
 
 
 async def test_a_running_job_does_not_absorb_a_new_request(
@@ -264,30 +237,6 @@ async def test_a_job_whose_worker_died_is_claimed_again_when_its_lease_runs_out(
     await session.commit()
     assert again.id == job.id
     assert (again.locked_by, again.attempts, again.status) == ("survivor", 2, "running")
-
-
-async def test_two_workers_never_claim_the_same_job(engine: AsyncEngine, database_url: str) -> None:
-    """On PostgreSQL the first claim stays uncommitted while the second runs: FOR UPDATE SKIP
-    LOCKED makes the second skip those rows. SQLite serializes writers: the claims run in turn."""
-    maker = make_sessionmaker(engine)
-    async with maker() as db:
-        for n in range(10):
-            await jobs.enqueue(db, KIND, {"n": n}, now=T0)
-        await db.commit()
-    async with maker() as first, maker() as second:
-        mine = await jobs.claim(first, "w1", [KIND], limit=4, now=T0)
-        if database_url.startswith("postgresql"):
-            theirs = await jobs.claim(second, "w2", [KIND], limit=10, now=T0)
-            await first.commit()
-        else:
-            await first.commit()
-            theirs = await jobs.claim(second, "w2", [KIND], limit=10, now=T0)
-        await second.commit()
-    assert len(mine) == 4 and len(theirs) == 6
-    assert not {j.id for j in mine} & {j.id for j in theirs}
-    async with maker() as db:
-        owners = dict((await db.execute(select(JobRow.id, JobRow.locked_by))).tuples().all())
-    assert sorted(str(owner) for owner in owners.values()) == ["w1"] * 4 + ["w2"] * 6
 
 
 async def test_many_concurrent_workers_run_every_job_exactly_once(engine: AsyncEngine) -> None:

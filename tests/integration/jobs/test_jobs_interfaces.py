@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.services import jobs
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
-from tests.conftest import ApiClientFactory
 from tests.e2e.cli.conftest import Cli
+from tests.fixtures.live_server import ApiClientFactory
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 SEARCH = "/API/system/jobs/search"

@@ -32,7 +32,7 @@ from quince.store.models import (
     EnrollmentSecretRow,
     EnrollmentSessionRow,
 )
-from tests.conftest import _free_port, serving
+from tests.fixtures.live_server import free_port, serving
 from tests.integration.mdm.support import (
     CHECKIN,
     CONTENT_TYPES,
@@ -470,7 +470,7 @@ async def test_a_trusted_proxy_may_forward_the_device_certificate_when_configure
 ) -> None:
     settings = live_settings.model_copy(update={
         "trust_client_cert_header": True, "trusted_proxies": "127.0.0.1",
-        "public_url": f"http://127.0.0.1:{_free_port()}",
+        "public_url": f"http://127.0.0.1:{free_port()}",
     })
     body = plistlib.dumps({"MessageType": "Authenticate", "EnrollmentID": world.one.enrollment_id,
                            "Topic": world.one.topic})

@@ -242,7 +242,7 @@ def test_trailing_bytes_fail() -> None:
         cms.verify_attached(cms.sign(BODY, signer.cert, signer.key) + b"\x00")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2048))
 def test_random_bytes_never_escape_as_another_exception(data: bytes) -> None:
     with pytest.raises(InvalidSignature):
@@ -252,7 +252,7 @@ def test_random_bytes_never_escape_as_another_exception(data: bytes) -> None:
 _SIGNED = cms.sign(BODY, device_identity("rsa").cert, device_identity("rsa").key)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, len(_SIGNED) - 1), st.integers(1, 255))
 def test_a_flipped_byte_either_fails_or_leaves_the_content_intact(position: int, flip: int) -> None:
     mutated = bytearray(_SIGNED)

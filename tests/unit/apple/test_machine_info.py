@@ -160,7 +160,7 @@ def test_non_bytes_body_is_malformed() -> None:
         parse_machine_info("<plist/>")  # type: ignore[arg-type]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=4096))
 def test_any_bytes_either_parse_or_raise_the_typed_error(body: bytes) -> None:
     try:
@@ -170,7 +170,7 @@ def test_any_bytes_either_parse_or_raise_the_typed_error(body: bytes) -> None:
     assert isinstance(message.info, MachineInfo)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2048))
 def test_any_bytes_that_look_like_der_either_parse_or_raise_the_typed_error(tail: bytes) -> None:
     with contextlib.suppress(MalformedMachineInfo):

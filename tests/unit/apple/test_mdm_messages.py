@@ -594,14 +594,14 @@ def _parses_or_is_malformed(raw: bytes) -> None:
             parse(raw)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.binary(max_size=300))
 def test_random_bytes_parse_or_raise_malformed_message(raw: bytes) -> None:
     _parses_or_is_malformed(raw)
     _parses_or_is_malformed(b"bplist00" + raw)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(message_dicts, st.sampled_from([plistlib.FMT_XML, plistlib.FMT_BINARY]))
 def test_random_plist_dictionaries_parse_or_raise_malformed_message(
     fields: dict[str, Any], fmt: plistlib.PlistFormat
@@ -614,7 +614,7 @@ def test_random_plist_dictionaries_parse_or_raise_malformed_message(
     _parses_or_is_malformed(raw[: len(raw) // 2])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(mutated_messages())
 def test_parsed_messages_are_the_type_their_message_type_names(fields: dict[str, Any]) -> None:
     try:
