@@ -26,7 +26,7 @@ from quince.config import Settings
 from quince.domain import og_settings as setting_rules
 from quince.domain.app_eligibility import AppKind, Eligible, LicenseType, eligibility
 from quince.domain.devices import EnrollmentStatus
-from quince.domain.errors import InvalidInput
+from quince.domain.errors import Conflict, InvalidInput
 from quince.logs import DEVICE_SERVICES, event
 from quince.services import apps, commands, devices, jobs, users, vpp_tokens
 from quince.services.org_tree import load_overrides, load_tree
@@ -197,8 +197,8 @@ async def install_on_demand(
         )))
     for device in targets:
         if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
-            raise InvalidInput("DeviceId", f"Device {device.id} is {device.enrollment_status}; apps "
-                               "can be installed on Enrolled devices only.")
+            raise Conflict(f"Device {device.id} is {device.enrollment_status}; apps can be installed "
+                           "on Enrolled devices only.")
     return [await deliver(db, device, app) for device in targets]
 
 

@@ -53,6 +53,8 @@ _ORDER_COLUMNS = {
     "operatingsystem": DeviceRow.os_version,
     "devicereportedname": DeviceRow.device_name,
 }
+ORDER_BY: tuple[str, ...] = tuple(_ORDER_COLUMNS)
+"""The `orderby` keys a search takes (any case)."""
 
 
 class LastSeen(StrEnum):
@@ -180,7 +182,9 @@ async def find_by(db: AsyncSession, scope: Scope, searchby: str, value: str) -> 
     if kind is SearchBy.DEVICE_ID:
         text = value.strip()
         if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 2_147_483_647:
-            raise InvalidInput("id", f"With searchby=DeviceId, id must be a device id, not {value!r}.")
+            # No device has that id: as for any other id that names none (the value is a string
+            # for every searchby, so the API's document cannot say more).
+            raise DeviceNotFound(value)
         return await get(db, scope, int(text))
     if kind in _HARDWARE_IDS:
         raise DeviceNotFound(value, hint=(
@@ -216,14 +220,17 @@ def _parse_status(raw: str) -> str:
     )
 
 
-def as_utc(value: datetime, field: str) -> datetime:
-    """A time from a request in UTC; one without a zone is UTC already (Workspace ONE's format)."""
+def as_utc(value: datetime) -> datetime:
+    """A time from a request in UTC; one without a zone is UTC already (Workspace ONE's format).
+
+    A valid time whose UTC reading falls outside years 1-9999 (0001-01-01T00:00:00+05:00) is the
+    earliest or latest time there is: as a bound of a search it keeps its meaning."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise InvalidInput(field, f"{field} is out of range.") from None
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 async def search(
@@ -280,9 +287,9 @@ async def search(
             | DeviceRow.model.icontains(model, autoescape=True)
         )
     if last_seen_since is not None:
-        conditions.append(DeviceRow.last_seen_at >= as_utc(last_seen_since, "lastseen"))
+        conditions.append(DeviceRow.last_seen_at >= as_utc(last_seen_since))
     if seen_before is not None:
-        conditions.append(DeviceRow.last_seen_at < as_utc(seen_before, "seenbefore"))
+        conditions.append(DeviceRow.last_seen_at < as_utc(seen_before))
     if user_enrolled is not None:
         conditions.append(DeviceRow.is_user_enrolled.is_(user_enrolled))
     if abandoned is not None:

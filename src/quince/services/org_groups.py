@@ -8,7 +8,14 @@ from typing import Literal
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.domain.errors import Conflict, GroupIdTaken, InvalidInput, NotFound, OrgGroupNotEmpty
+from quince.domain.errors import (
+    Conflict,
+    GroupIdTaken,
+    InvalidInContext,
+    InvalidInput,
+    NotFound,
+    OrgGroupNotEmpty,
+)
 from quince.domain.og_settings import SETTINGS, Override, overrides_for_new_child
 from quince.domain.org_groups import (
     ROOT_GROUP_ID,
@@ -40,6 +47,8 @@ _ORDER_COLUMNS = {
     "type": OrgGroupRow.type,
     "createdon": OrgGroupRow.created_at,
 }
+ORDER_BY: tuple[str, ...] = tuple(_ORDER_COLUMNS)
+"""The `orderby` keys a search takes (any case)."""
 
 
 @dataclass(frozen=True)
@@ -258,7 +267,7 @@ async def _move_or_retype(
         raise OrgGroupNotEmpty(row.name, "move or retype", held)
     assert parent_id is not None
     if parent_id == row.id:
-        raise InvalidInput("ParentId", "An organization group cannot be its own parent.")
+        raise InvalidInContext("ParentId", "An organization group cannot be its own parent.")
     parent = await get(session, scope, parent_id)
     tree = await load_tree(session)
     check_placement(tree, parent.id, kind)

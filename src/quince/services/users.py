@@ -26,6 +26,8 @@ _ORDER_COLUMNS = {
     "firstname": EnrollmentUserRow.first_name,
     "lastname": EnrollmentUserRow.last_name,
 }
+ORDER_BY: tuple[str, ...] = tuple(_ORDER_COLUMNS)
+"""The `orderby` keys a search takes (any case)."""
 
 
 @dataclass(frozen=True)
