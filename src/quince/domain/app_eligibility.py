@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlsplit
 
-from quince.domain.errors import InvalidInput
+from quince.domain.characters import CONTROL, WHITESPACE
+from quince.domain.errors import InvalidInContext, InvalidInput
 
 
 class AppKind(StrEnum):
@@ -77,9 +77,15 @@ APP_NAME_MAX_LENGTH = 255
 BUNDLE_ID_MAX_LENGTH = 255
 MANIFEST_URL_MAX_LENGTH = 1024
 MAX_LICENSES = 10_000_000
-_BUNDLE_ID = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+# The REST API states these patterns, anchored, in its OpenAPI document.
+BUNDLE_ID_PATTERN = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 # App Store ids (Adam IDs) are positive integers, up to 10 digits today; the column holds 32.
-_ADAM_ID = re.compile(r"[1-9][0-9]{0,19}")
+ADAM_ID_PATTERN = r"[1-9][0-9]{0,19}"
+# https, a host name or IPv4 address, an optional port, then anything printable without spaces.
+MANIFEST_URL_PATTERN = rf"https://[A-Za-z0-9.-]+(?::[0-9]{{1,5}})?(?:[/?#][^{WHITESPACE}{CONTROL}]*)?"
+_BUNDLE_ID = re.compile(BUNDLE_ID_PATTERN)
+_ADAM_ID = re.compile(ADAM_ID_PATTERN)
+_MANIFEST_URL = re.compile(MANIFEST_URL_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -125,11 +131,7 @@ def validate_adam_id(adam_id: str) -> str:
 def validate_manifest_url(url: str) -> str:
     """In-house apps install from a manifest the device fetches over HTTPS (Apple requires it)."""
     url = url.strip()
-    parts = urlsplit(url)
-    if (
-        len(url) > MANIFEST_URL_MAX_LENGTH or parts.scheme != "https" or not parts.hostname
-        or _CONTROL.search(url) or " " in url
-    ):
+    if len(url) > MANIFEST_URL_MAX_LENGTH or not _MANIFEST_URL.fullmatch(url):
         raise InvalidInput(
             "ManifestUrl", f"The manifest URL must be an https:// URL of at most "
             f"{MANIFEST_URL_MAX_LENGTH} characters, not {url[:80]!r}."
@@ -141,7 +143,6 @@ def validate_license_counts(total: int, assigned: int) -> tuple[int, int]:
     if not 0 <= total <= MAX_LICENSES:
         raise InvalidInput("Purchased", f"Purchased licences must be between 0 and {MAX_LICENSES}.")
     if not 0 <= assigned <= total:
-        raise InvalidInput(
-            "Redeemed", "Redeemed licences must be between 0 and the number purchased."
-        )
+        error = InvalidInput if assigned < 0 else InvalidInContext  # above Purchased: a relation
+        raise error("Redeemed", "Redeemed licences must be between 0 and the number purchased.")
     return total, assigned

@@ -19,6 +19,13 @@ class InvalidInput(QuinceError):
         self.field = field
 
 
+class InvalidInContext(InvalidInput):
+    """A value that is well formed on its own but refused together with the request's other
+    values or with what is stored: Redeemed above Purchased, a mapping to an OG outside the user
+    group's branch, an Id that names another record than the address. The REST API answers 422:
+    its OpenAPI document states each value's own shape, never these relations."""
+
+
 class InvalidGroupId(InvalidInput):
     def __init__(self, group_id: str, rule: str) -> None:
         super().__init__("GroupId", f"Group ID {group_id!r} is not valid: {rule}.")
@@ -53,7 +60,8 @@ class GroupIdTaken(Conflict):
 
 
 class InvalidPlacement(QuinceError):
-    """An organization group type may not sit where it was asked to."""
+    """An organization group type may not sit where it was asked to (it depends on the types
+    above it, so the REST API answers 422 like InvalidInContext)."""
 
 
 class OrgGroupNotEmpty(Conflict):

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from quince.domain.errors import InvalidInput, QuinceError, SettingLocked
+from quince.domain.app_eligibility import BUNDLE_ID_PATTERN
+from quince.domain.errors import InvalidInContext, QuinceError, SettingLocked
 from quince.domain.org_groups import OrgTree
 
 SettingValue = bool | str
@@ -58,6 +59,10 @@ class SettingDefinition:
     default: SettingValue
     parse: Callable[[object], SettingValue]
     choices: tuple[str, ...]
+    words: tuple[str, ...] = ()
+    """Text values `parse` takes in any letter case (booleans also come as JSON true/false)."""
+    pattern: str | None = None
+    """Other text values `parse` takes: a regular expression (unanchored), or None."""
 
 
 @dataclass(frozen=True)
@@ -84,16 +89,19 @@ class ResolvedSetting:
 Overrides = Mapping[int, Mapping[str, Override]]
 
 
-def _parse_bool(key: str) -> Callable[[object], SettingValue]:
-    words = {"true": True, "yes": True, "on": True, "1": True,
-             "false": False, "no": False, "off": False, "0": False}
+# A value that does not fit the setting is InvalidInContext: whether "free_text" is right
+# depends on which setting it is given to.
+_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
+               "false": False, "no": False, "off": False, "0": False}
 
+
+def _parse_bool(key: str) -> Callable[[object], SettingValue]:
     def parse(raw: object) -> SettingValue:
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.strip().lower() in words:
-            return words[raw.strip().lower()]
-        raise InvalidInput("Value", f"Setting {key!r} takes true or false, not {raw!r}.")
+        if isinstance(raw, str) and raw.strip().lower() in _BOOL_WORDS:
+            return _BOOL_WORDS[raw.strip().lower()]
+        raise InvalidInContext("Value", f"Setting {key!r} takes true or false, not {raw!r}.")
 
     return parse
 
@@ -104,12 +112,12 @@ def _parse_choice(key: str, enum: type[StrEnum]) -> Callable[[object], SettingVa
             if isinstance(raw, str) and raw.strip().casefold() == member.value.casefold():
                 return member.value
         allowed = ", ".join(m.value for m in enum)
-        raise InvalidInput("Value", f"Setting {key!r} takes one of {allowed}, not {raw!r}.")
+        raise InvalidInContext("Value", f"Setting {key!r} takes one of {allowed}, not {raw!r}.")
 
     return parse
 
 
-_BUNDLE_ID = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_BUNDLE_ID = re.compile(BUNDLE_ID_PATTERN)
 
 
 def _parse_bundle_id(key: str) -> Callable[[object], SettingValue]:
@@ -118,7 +126,7 @@ def _parse_bundle_id(key: str) -> Callable[[object], SettingValue]:
             len(raw.strip()) <= 255 and _BUNDLE_ID.fullmatch(raw.strip())
         )):
             return raw.strip()
-        raise InvalidInput(
+        raise InvalidInContext(
             "Value", f"Setting {key!r} takes an app bundle ID such as com.example.app, or empty "
             f"for none, not {raw!r}."
         )
@@ -131,7 +139,7 @@ def _definitions() -> dict[str, SettingDefinition]:
         SettingDefinition(
             "user_enrollment_enabled",
             "Allow Apple User Enrollment (BYOD) into this organization group.",
-            False, _parse_bool("user_enrollment_enabled"), ("true", "false"),
+            False, _parse_bool("user_enrollment_enabled"), ("true", "false"), tuple(_BOOL_WORDS),
         ),
         SettingDefinition(
             "group_id_assignment_mode",
@@ -139,25 +147,25 @@ def _definitions() -> dict[str, SettingDefinition]:
             "organization groups below the user's enrollment organization group.",
             GroupIdAssignmentMode.FREE_TEXT.value,
             _parse_choice("group_id_assignment_mode", GroupIdAssignmentMode),
-            tuple(m.value for m in GroupIdAssignmentMode),
+            tuple(m.value for m in GroupIdAssignmentMode), tuple(m.value for m in GroupIdAssignmentMode),
         ),
         SettingDefinition(
             "companion_app_bundle_id",
             "Bundle ID of a purchased (Apps and Books) app pushed as a managed app when a "
             "user-enrolled device completes enrollment, e.g. the companion (Hub) app; empty: none.",
-            "", _parse_bundle_id("companion_app_bundle_id"), (),
+            "", _parse_bundle_id("companion_app_bundle_id"), (), pattern=f"(?:{BUNDLE_ID_PATTERN})?",
         ),
         SettingDefinition(
             "vpp_release_license_on_unenroll",
             "Release a user's Apps and Books licences when their last enrolled device unenrolls.",
-            True, _parse_bool("vpp_release_license_on_unenroll"), ("true", "false"),
+            True, _parse_bool("vpp_release_license_on_unenroll"), ("true", "false"), tuple(_BOOL_WORDS),
         ),
         SettingDefinition(
             "default_ownership",
             "Ownership given to devices enrolling here (user-enrolled devices are always E).",
             Ownership.CORPORATE_DEDICATED.value,
             _parse_choice("default_ownership", Ownership),
-            tuple(m.value for m in Ownership),
+            tuple(m.value for m in Ownership), tuple(m.value for m in Ownership),
         ),
     ]
     return {d.key: d for d in defs}
@@ -221,7 +229,7 @@ def check_inherit_allowed(tree: OrgTree, overrides: Overrides, og_id: int, key: 
     """Raise unless og_id may go back to inheriting `key` (not the root, not OverrideOnly)."""
     bound = _bound_by(tree, overrides, og_id, key)
     if bound is None:
-        raise InvalidInput(
+        raise InvalidInContext(
             "CurrentSetting",
             f"The root organization group {tree.get(og_id).name!r} holds the defaults of "
             f"{key!r}; it can only override.",

@@ -12,7 +12,9 @@ from quince.domain.errors import InvalidGroupId, InvalidInput, InvalidPlacement
 GROUP_ID_MAX_LENGTH = 64
 NAME_MAX_LENGTH = 100
 ROOT_GROUP_ID = "Global"
-_GROUP_ID_CHARS = re.compile(r"[A-Za-z0-9._-]+")
+GROUP_ID_PATTERN = r"[A-Za-z0-9._-]+"
+"""What a Group ID is made of (the REST API states it, anchored, in its OpenAPI document)."""
+_GROUP_ID_CHARS = re.compile(GROUP_ID_PATTERN)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 import hashlib
 import re
 
+from quince.domain.characters import CONTROL, WHITESPACE
 from quince.domain.errors import InvalidInput
 
 USERNAME_MAX_LENGTH = 128
 EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 100
-_USERNAME = re.compile(r"[^\s\x00-\x1f\x7f/\\]+")
-# Deliberately simple: one @, no spaces, a dot in the domain. Mail servers decide the rest.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# The REST API states these patterns in its OpenAPI document, anchored, as they are written here.
+USERNAME_PATTERN = rf"[^{WHITESPACE}{CONTROL}/\\]+"
+# Deliberately simple: one @, no spaces or control characters, a dot in the domain. Mail servers
+# decide the rest.
+_EMAIL_PART = rf"[^@{WHITESPACE}{CONTROL}]+"
+EMAIL_PATTERN = rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}"
+_USERNAME = re.compile(USERNAME_PATTERN)
+_EMAIL = re.compile(EMAIL_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -15,9 +15,8 @@ S = "/API/system"
 EXPECTED_OPERATIONS = {
     f"{S}/groups/search": {"get"},
     f"{S}/jobs/search": {"get"},
-    f"{S}/groups/{{og_id}}": {"get", "put", "delete"},
+    f"{S}/groups/{{og_id}}": {"get", "put", "delete", "post"},  # POST: a child OG
     f"{S}/groups/{{og_id}}/children": {"get"},
-    f"{S}/groups/{{parent_id}}": {"post"},
     f"{S}/groups/{{og_id}}/settings": {"get"},
     f"{S}/groups/{{og_id}}/settings/{{name}}": {"get", "put"},
     f"{S}/users/search": {"get"},
@@ -120,6 +119,26 @@ async def test_unknown_paths_and_methods_answer_with_the_error_body(
     assert not_allowed.headers["allow"] == "DELETE, GET, POST, PUT"  # POST: a child OG
     assert_error(await client.post(f"{S}/users/{world.bob}/update", content=b"[",
                                    headers={"Content-Type": "application/json"}), 400)
+
+
+async def test_a_literal_path_beside_an_id_route_is_never_taken_for_an_id(
+    api_client: ApiClientFactory, world: World
+) -> None:
+    # /API/mam/apps/internal is not /API/mam/apps/{app_id}: a method it lacks is 405 with Allow.
+    client = await api_client(og_id=world.acme)
+    for method, path, allow in (
+        ("GET", "/API/mam/apps/internal", "POST"),
+        ("DELETE", "/API/mam/apps/purchased", "POST"),
+        ("PUT", f"{S}/users/adduser", "POST"),
+        ("PUT", f"{S}/usergroups/search", "GET"),
+        ("DELETE", "/API/mdm/devices/search", "GET"),
+    ):
+        response = await client.request(method, path)
+        assert_error(response, 405)
+        assert response.headers["allow"] == allow, (method, path)
+    # An id that is not a number names nothing.
+    for path in (f"{S}/users/bob", f"{S}/groups/-1", "/API/mam/apps/1.5/assignments"):
+        assert_error(await client.get(path), 404)
 
 
 async def test_every_error_carries_a_distinct_activity_id(

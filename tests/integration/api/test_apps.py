@@ -101,7 +101,7 @@ async def test_an_og_outside_the_apps_branch_cannot_be_assigned(
     client = await api_client(og_id=world.acme)
     eng_app = (await client.post(f"{A}/purchased", json=purchased_body(world.eng))).json()["Id"]["Value"]
     body = assert_error(await client.post(f"{A}/{eng_app}/assignments",
-                                          json={"LocationGroupId": world.sales}), 400)
+                                          json={"LocationGroupId": world.sales}), 422)
     assert "could never reach its devices" in body["message"]
 
 

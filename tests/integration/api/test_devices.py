@@ -279,12 +279,27 @@ async def test_search_orders_and_pages_with_the_total(
     {"orderby": "serialnumber"}, {"sortorder": "UP"}, {"ownership": "Employee"},
     {"enrollmentstatus": "Happy"}, {"lastseen": "yesterday"}, {"isuserenrolled": "perhaps"},
     {"pagesize": 501}, {"page": -1}, {"lgid": 0},
+    # A time is an ISO 8601 date-time, as documented: not a Unix time, nor a bare date.
+    {"seensince": "0.5"}, {"lastseen": "1700000000"}, {"seenbefore": "2025-01-15"},
+    {"lastseen": "2025-01-15T25:00:00"},
 ])
 async def test_search_refuses_bad_filters_with_400(
     api_client: ApiClientFactory, world: World, params: dict[str, Any]
 ) -> None:
     client = await api_client(og_id=world.acme)
     assert_error(await client.get(f"{DEVICES}/search", params=params), 400)
+
+
+async def test_times_at_the_ends_of_the_calendar_still_bound_a_search(
+    api_client: ApiClientFactory, world: World, fleet: Fleet
+) -> None:
+    # In UTC these fall before year 1 and after year 9999: the earliest and latest time there is.
+    client = await api_client(og_id=world.acme)
+    seen = await ids(client, orderby="lastseen", sortorder="DESC", seensince="2000-01-01T00:00:00Z")
+    assert await ids(client, orderby="lastseen", sortorder="DESC",
+                     seensince="0001-01-01T00:00:00+05:00") == seen
+    assert await ids(client, orderby="lastseen", sortorder="DESC",
+                     seenbefore="9999-12-31T23:59:59-05:00") == seen
 
 
 @pytest.mark.parametrize("searchby", ["Macaddress", "Serialnumber", "ImeiNumber", "EasId", "serialnumber"])
@@ -300,14 +315,22 @@ async def test_hardware_identifiers_find_nothing_rather_than_being_refused(
 
 @pytest.mark.parametrize("params", [
     {"searchby": "Name", "id": "x"}, {"searchby": "Udid"}, {"id": BOB_ENROLLMENT_ID},
-    {"searchby": "DeviceId", "id": "abc"}, {"searchby": "DeviceId", "id": "0"},
-    {"searchby": "DeviceId", "id": "99999999999"}, {"searchby": "Udid", "id": "x" * 129},
+    {"searchby": "Udid", "id": "x" * 129}, {"searchby": " Udid", "id": "x"},
 ])
 async def test_a_lookup_without_a_valid_searchby_and_id_is_400(
     api_client: ApiClientFactory, world: World, params: dict[str, Any]
 ) -> None:
     client = await api_client(og_id=world.acme)
     assert_error(await client.get(DEVICES, params=params), 400)
+
+
+@pytest.mark.parametrize("device_id", ["abc", "0", "99999999999"])
+async def test_a_device_id_that_names_no_device_is_404(
+    api_client: ApiClientFactory, world: World, device_id: str
+) -> None:
+    client = await api_client(og_id=world.acme)
+    body = assert_error(await client.get(DEVICES, params={"searchby": "DeviceId", "id": device_id}), 404)
+    assert body["errorCode"] == 5061
 
 
 async def test_devices_outside_the_callers_groups_are_404_and_never_listed(
@@ -395,14 +418,18 @@ async def test_a_command_user_enrollment_forbids_is_422_naming_it_and_queues_not
     assert await snapshot(engine) == before
 
 
-async def test_a_command_quince_cannot_build_is_400(
+async def test_an_unknown_command_is_400_and_keys_that_do_not_fit_it_are_422(
     api_client: ApiClientFactory, world: World, fleet: Fleet, engine: AsyncEngine
 ) -> None:
     client = await api_client(og_id=world.acme)
     before = await snapshot(engine)
-    for command in ({"RequestType": "MakeCoffee"}, {"RequestType": "ProfileList", "Sugar": 2}):
-        response = await client.post(f"{DEVICES}/{fleet.corporate_ipad}/commands", json=command)
-        assert assert_error(response, 400)["errorCode"] == 1031
+    url = f"{DEVICES}/{fleet.corporate_ipad}/commands"
+    unknown = await client.post(url, json={"RequestType": "MakeCoffee"})
+    assert "RequestType" in assert_error(unknown, 400)["message"]
+    # The document names the request types; each command's own keys are Apple's, checked per type.
+    for command in ({"RequestType": "ProfileList", "Sugar": 2},
+                    {"RequestType": "DeviceInformation", "Queries": ["OS\x00Version"]}):
+        assert assert_error(await client.post(url, json=command), 422)["errorCode"] == 1031
     assert await snapshot(engine) == before
 
 
@@ -419,7 +446,7 @@ async def test_commands_wait_until_the_device_is_enrolled(
 
 @pytest.mark.parametrize("payload", [
     {}, {"RequestType": ""}, {"RequestType": "Device Information"}, {"RequestType": 5},
-    {"RequestType": "DeviceInformation", "Queries": ["OS\x00Version"]},
+    {"RequestType": "deviceinformation"},
 ])
 async def test_a_command_without_a_plain_request_type_is_400(
     api_client: ApiClientFactory, world: World, fleet: Fleet, engine: AsyncEngine, payload: dict[str, Any]

@@ -132,7 +132,7 @@ async def test_the_root_cannot_inherit(
     client = await api_client()
     before = await snapshot(engine)
     refused = await client.put(settings_url(world.root, UE), json={"CurrentSetting": "Inherit"})
-    assert "root" in assert_error(refused, 400)["message"]
+    assert "root" in assert_error(refused, 422)["message"]
     assert await snapshot(engine) == before
 
 
@@ -143,8 +143,8 @@ async def test_invalid_setting_writes_are_400_with_a_readable_message(
     before = await snapshot(engine)
     url = settings_url(world.eng, UE)
     cases: list[tuple[str, dict[str, Any], str]] = [
-        (url, {"CurrentSetting": "Override"}, "Value is required"),
-        (url, {"CurrentSetting": "Inherit", "Value": True}, "only with CurrentSetting Override"),
+        (url, {"CurrentSetting": "Override"}, "Value: Field required"),
+        (url, {"CurrentSetting": "Inherit", "Value": True}, "Value: Extra inputs"),
         (url, {"CurrentSetting": "Sometimes", "Value": True}, "CurrentSetting"),
         (url, {"Value": True}, "CurrentSetting"),
         (url, {"CurrentSetting": "Override", "Value": "perhaps"}, "true or false"),
@@ -152,15 +152,29 @@ async def test_invalid_setting_writes_are_400_with_a_readable_message(
         (url, {"CurrentSetting": "Override", "Value": "x" * 65}, "Value"),
         (url, {"CurrentSetting": "Override", "Value": True, "ChildPermission": "Whatever"},
          "ChildPermission must be one of"),
-        (settings_url(world.eng, "default_ownership"), {"CurrentSetting": "Override", "Value": "Z"},
-         "one of C, E, S, Undefined"),
-        (settings_url(world.eng, "colour"), {"CurrentSetting": "Override", "Value": "red"},
-         "There is no setting 'colour'"),
+        (settings_url(world.eng, "colour"), {"CurrentSetting": "Override", "Value": "red"}, "name"),
     ]
     for target, payload, expected in cases:
         body = assert_error(await client.put(target, json=payload), 400)
         assert expected in body["message"], (payload, body["message"])
     assert_error(await client.get(settings_url(world.eng, "s" * 65)), 400)
+    assert await snapshot(engine) == before
+
+
+async def test_a_value_of_another_setting_is_422(
+    api_client: ApiClientFactory, world: World, engine: AsyncEngine
+) -> None:
+    # The document states every value some setting takes; which one fits depends on the name.
+    client = await api_client(og_id=world.eng)
+    before = await snapshot(engine)
+    for name, value, expected in (
+        ("default_ownership", "free_text", "one of C, E, S, Undefined"),
+        (UE, "E", "true or false"),
+        ("group_id_assignment_mode", True, "one of free_text, select_from_list"),
+    ):
+        body = assert_error(await client.put(settings_url(world.eng, name), json={
+            "CurrentSetting": "Override", "Value": value}), 422)
+        assert expected in body["message"], (name, body["message"])
     assert await snapshot(engine) == before
 
 

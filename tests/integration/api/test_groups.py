@@ -146,14 +146,14 @@ async def test_an_admin_cannot_delete_or_move_the_top_of_their_own_subtree(
     assert await snapshot(engine) == before
 
 
-async def test_group_type_placement_rules_are_400(
+async def test_group_type_placement_rules_are_422_and_unknown_types_400(
     api_client: ApiClientFactory, world: World, engine: AsyncEngine
 ) -> None:
     client = await api_client(og_id=world.root)
     before = await snapshot(engine)
     customer_in_customer = await client.post(f"{GROUPS}/{world.acme}", json={
         "Name": "Nested", "GroupId": "nested", "LocationGroupType": "Customer"})
-    assert "Container" in assert_error(customer_in_customer, 400)["message"]
+    assert "Container" in assert_error(customer_in_customer, 422)["message"]
     unknown_type = await client.post(f"{GROUPS}/{world.root}", json={
         "Name": "Odd", "GroupId": "odd", "LocationGroupType": "Planet"})
     assert "LocationGroupType" in assert_error(unknown_type, 400)["message"]

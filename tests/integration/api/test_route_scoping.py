@@ -104,7 +104,7 @@ CASES: dict[str, Case] = {
         lambda w: Call("GET", f"{G}/{w.eng}/children"),
         lambda w: Call("GET", f"{G}/{2**31}/children"),
     ),
-    f"POST {G}/{{parent_id}}": Case(
+    f"POST {G}/{{og_id}}": Case(
         lambda w: Call("POST", f"{G}/{w.eng}", json={"Name": "Eng QA", "GroupId": "eng-qa"}),
         lambda w: Call("POST", f"{G}/{w.eng}", json={"Name": "Eng QA", "GroupId": "eng qa"}),
     ),
@@ -114,11 +114,11 @@ CASES: dict[str, Case] = {
     ),
     f"DELETE {G}/{{og_id}}": Case(
         lambda w: Call("DELETE", f"{G}/{w.eng_lab}"),
-        lambda w: Call("DELETE", f"{G}/lab"),
+        lambda w: Call("DELETE", f"{G}/0"),
     ),
     f"GET {G}/{{og_id}}/settings": Case(
         lambda w: Call("GET", f"{G}/{w.eng}/settings"),
-        lambda w: Call("GET", f"{G}/-3/settings"),
+        lambda w: Call("GET", f"{G}/0/settings"),
     ),
     f"GET {G}/{{og_id}}/settings/{{name}}": Case(
         lambda w: Call("GET", f"{G}/{w.eng}/settings/{UE}"),
@@ -142,7 +142,7 @@ CASES: dict[str, Case] = {
     ),
     f"GET {U}/{{user_id}}": Case(
         lambda w: Call("GET", f"{U}/{w.bob}"),
-        lambda w: Call("GET", f"{U}/bob"),
+        lambda w: Call("GET", f"{U}/0"),
     ),
     f"PUT {U}/{{user_id}}": Case(
         lambda w: Call("PUT", f"{U}/{w.bob}", json={"FirstName": "Robert"}),
@@ -154,7 +154,7 @@ CASES: dict[str, Case] = {
     ),
     f"POST {U}/{{user_id}}/activate": Case(
         lambda w: Call("POST", f"{U}/{w.bob}/activate"),
-        lambda w: Call("POST", f"{U}/-1/activate"),
+        lambda w: Call("POST", f"{U}/0/activate"),
     ),
     f"POST {U}/{{user_id}}/deactivate": Case(
         lambda w: Call("POST", f"{U}/{w.bob}/deactivate"),
@@ -162,7 +162,7 @@ CASES: dict[str, Case] = {
     ),
     f"DELETE {U}/{{user_id}}": Case(
         lambda w: Call("DELETE", f"{U}/{w.bob}"),
-        lambda w: Call("DELETE", f"{U}/1.5"),
+        lambda w: Call("DELETE", f"{U}/{2**31}"),
     ),
     f"DELETE {U}/{{user_id}}/delete": Case(
         lambda w: Call("DELETE", f"{U}/{w.bob}/delete"),
@@ -178,7 +178,7 @@ CASES: dict[str, Case] = {
     ),
     f"GET {UG}/{{group_id}}": Case(
         lambda w: Call("GET", f"{UG}/{w.eng_team}"),
-        lambda w: Call("GET", f"{UG}/team"),
+        lambda w: Call("GET", f"{UG}/0"),
     ),
     f"PUT {UG}/{{group_id}}": Case(
         lambda w: Call("PUT", f"{UG}/{w.eng_team}", json={"Description": "Builders"}),
@@ -194,7 +194,7 @@ CASES: dict[str, Case] = {
     ),
     f"POST {UG}/{{group_id}}/users/{{user_id}}": Case(
         lambda w: Call("POST", f"{UG}/{w.eng_team}/users/{w.carol}"),
-        lambda w: Call("POST", f"{UG}/{w.eng_team}/users/carol"),
+        lambda w: Call("POST", f"{UG}/{w.eng_team}/users/0"),
     ),
     f"DELETE {UG}/{{group_id}}/users/{{user_id}}": Case(
         lambda w: Call("DELETE", f"{UG}/{w.eng_team}/users/{w.bob}"),
@@ -202,7 +202,7 @@ CASES: dict[str, Case] = {
     ),
     f"GET {UG}/{{group_id}}/mappings": Case(
         lambda w: Call("GET", f"{UG}/{w.eng_team}/mappings"),
-        lambda w: Call("GET", f"{UG}/eng/mappings"),
+        lambda w: Call("GET", f"{UG}/0/mappings"),
     ),
     f"POST {UG}/{{group_id}}/mappings": Case(
         lambda w: Call("POST", f"{UG}/{w.eng_team}/mappings",
@@ -216,7 +216,7 @@ CASES: dict[str, Case] = {
     ),
     f"DELETE {UG}/{{group_id}}/mappings/{{mapping_id}}": Case(
         lambda w: Call("DELETE", f"{UG}/{w.eng_team}/mappings/{w.eng_mapping}"),
-        lambda w: Call("DELETE", f"{UG}/{w.eng_team}/mappings/first"),
+        lambda w: Call("DELETE", f"{UG}/{w.eng_team}/mappings/0"),
     ),
     "GET /API/mdm/enrollment/preview": Case(
         lambda w: Call("GET", "/API/mdm/enrollment/preview", {"username": "bob"}),
@@ -246,7 +246,7 @@ CASES: dict[str, Case] = {
     ),
     f"GET {D}/{{device_id}}/extendedproperties": Case(
         lambda w: Call("GET", f"{D}/{dev(w)}/extendedproperties"),
-        lambda w: Call("GET", f"{D}/phone/extendedproperties"),
+        lambda w: Call("GET", f"{D}/0/extendedproperties"),
     ),
     f"POST {D}/{{device_id}}/commands": Case(
         lambda w: Call("POST", f"{D}/{dev(w)}/commands", json={"RequestType": "ProfileList"}),
@@ -266,7 +266,7 @@ CASES: dict[str, Case] = {
     ),
     f"GET {U}/{{user_id}}/vppuser": Case(
         lambda w: Call("GET", f"{U}/{w.carol}/vppuser"),
-        lambda w: Call("GET", f"{U}/carol/vppuser"),
+        lambda w: Call("GET", f"{U}/0/vppuser"),
     ),
     f"GET {A}/search": Case(
         lambda w: Call("GET", f"{A}/search", BUILDER),
@@ -288,7 +288,7 @@ CASES: dict[str, Case] = {
             "LocationGroupId": w.eng, "Purchased": 5}),
         lambda w: Call("POST", f"{A}/purchased", json={
             "ApplicationName": "Mail", "BundleId": "com.acme.mail", "AppStoreId": "2848",
-            "LocationGroupId": w.eng, "Purchased": 5, "Redeemed": 6}),
+            "LocationGroupId": w.eng, "Purchased": -1}),
     ),
     f"POST {A}/purchased/{{app_id}}/install": Case(
         lambda w: Call("POST", f"{A}/purchased/{app(w)}/install", json={"DeviceId": dev(w)}),
@@ -316,11 +316,11 @@ CASES: dict[str, Case] = {
     ),
     f"DELETE {A}/{{app_id}}": Case(
         lambda w: Call("DELETE", f"{A}/{app(w)}"),
-        lambda w: Call("DELETE", f"{A}/builder"),
+        lambda w: Call("DELETE", f"{A}/0"),
     ),
     f"GET {A}/{{app_id}}/assignments": Case(
         lambda w: Call("GET", f"{A}/{app(w)}/assignments"),
-        lambda w: Call("GET", f"{A}/-1/assignments"),
+        lambda w: Call("GET", f"{A}/0/assignments"),
     ),
     f"POST {A}/{{app_id}}/assignments": Case(
         lambda w: Call("POST", f"{A}/{app(w)}/assignments", json={"LocationGroupId": w.eng_lab}),

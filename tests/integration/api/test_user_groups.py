@@ -42,9 +42,9 @@ async def test_a_user_group_read_then_sent_back_whole_with_a_change_is_updated(
     assert put.json() == {**read, "Description": "Builders"}
     before = await snapshot(engine)
     moved = await client.put(f"{UG}/{world.eng_team}", json={**read, "LocationGroupId": world.sales})
-    assert "cannot be changed" in assert_error(moved, 400)["message"]
+    assert "cannot be changed" in assert_error(moved, 422)["message"]
     other = await client.put(f"{UG}/{world.eng_team}", json={**read, "Id": {"Value": world.sales_team}})
-    assert_error(other, 400)
+    assert_error(other, 422)
     assert await snapshot(engine) == before
 
 
@@ -149,7 +149,7 @@ async def test_mapping_rules_are_enforced_and_change_nothing_when_broken(
     before = await snapshot(engine)
     outside_home = await client.post(f"{UG}/{world.sales_team}/mappings",
                                      json={"LocationGroupId": world.eng, "Rank": 1})
-    assert "can only map" in assert_error(outside_home, 400)["message"]
+    assert "can only map" in assert_error(outside_home, 422)["message"]
     duplicate = await client.post(f"{UG}/{world.eng_team}/mappings",
                                   json={"LocationGroupId": world.eng, "Rank": 2})
     assert "already mapped" in assert_error(duplicate, 409)["message"]

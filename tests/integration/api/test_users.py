@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -140,9 +142,11 @@ async def test_a_user_read_then_sent_back_whole_with_a_change_is_updated(
     assert put.json() == {**read, "FirstName": "Robert"}
     before = await snapshot(engine)
     other = await client.put(f"{USERS}/{world.bob}", json={**read, "Id": {"Value": world.carol}})
-    assert "is not the record in the address" in assert_error(other, 400)["message"]
-    wrong_uuid = await client.put(f"{USERS}/{world.bob}", json={**read, "Uuid": "0" * 36})
-    assert_error(wrong_uuid, 400)
+    assert "is not the record in the address" in assert_error(other, 422)["message"]
+    wrong_uuid = await client.put(f"{USERS}/{world.bob}", json={**read, "Uuid": str(uuid.UUID(int=0))})
+    assert "is not the record in the address" in assert_error(wrong_uuid, 422)["message"]
+    not_a_uuid = await client.put(f"{USERS}/{world.bob}", json={**read, "Uuid": "0" * 36})
+    assert "UUID" in assert_error(not_a_uuid, 400)["message"]
     assert await snapshot(engine) == before
 
 

@@ -35,6 +35,12 @@ SUPPORTED_REQUEST_TYPES: frozenset[str] = frozenset(
     }
 )
 
+# Every RequestType Quince knows by name: the ones it builds, and the others Apple names (refused
+# for user-enrolled devices, or not buildable).
+KNOWN_REQUEST_TYPES: frozenset[str] = (
+    SUPPORTED_REQUEST_TYPES | ue.ALLOWED_COMMANDS | ue.FORBIDDEN_COMMANDS | ue.NOT_ON_IOS_COMMANDS
+)
+
 # What DeviceInformation asks when the administrator names no queries: everything a user-enrolled
 # device answers, except DevicePropertiesAttestation, which makes the device fetch an attestation
 # from Apple (slow, rate-limited) and is worth asking only on purpose.

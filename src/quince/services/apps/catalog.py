@@ -25,7 +25,7 @@ from quince.domain.app_eligibility import (
     validate_manifest_url,
 )
 from quince.domain.app_statuses import DeviceAppStatus
-from quince.domain.errors import Conflict, InvalidInput, NotFound
+from quince.domain.errors import Conflict, InvalidInContext, InvalidInput, NotFound
 from quince.services.devices import records as devices
 from quince.services.directory import org_groups, user_groups, users
 from quince.services.paging import Page, PageRequest
@@ -247,7 +247,7 @@ async def assign(
     related = path.startswith(catalog.path) or (target_kind == "user_group" and catalog.path.startswith(path))
     if not related:
         what = "organization group" if target_kind == "og" else "user group"
-        raise InvalidInput(
+        raise InvalidInContext(
             "LocationGroupId" if target_kind == "og" else "UserGroupId",
             f"{app.name!r} is in the catalog of {catalog.name!r}; the {what} {name!r} is not "
             f"{'at or below it' if target_kind == 'og' else 'on its branch'}, so the app could "

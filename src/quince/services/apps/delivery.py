@@ -31,7 +31,7 @@ from quince.domain import og_settings as setting_rules
 from quince.domain.app_eligibility import AppKind, Eligibility, Eligible, LicenseType, eligibility
 from quince.domain.app_statuses import UNDER_WAY, DeviceAppStatus, VppLicenseStatus, VppUserStatus
 from quince.domain.devices import EnrollmentStatus
-from quince.domain.errors import InvalidInput
+from quince.domain.errors import Conflict, InvalidInput
 from quince.logs import DEVICE_SERVICES, event
 from quince.services import jobs
 from quince.services.apps import catalog as apps
@@ -223,8 +223,8 @@ async def install_on_demand(
         targets = await store.enrolled_devices_of(db, user.id)
     for device in targets:
         if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
-            raise InvalidInput("DeviceId", f"Device {device.id} is {device.enrollment_status}; apps "
-                               "can be installed on Enrolled devices only.")
+            raise Conflict(f"Device {device.id} is {device.enrollment_status}; apps can be installed "
+                           "on Enrolled devices only.")
     return [await deliver(db, device, app) for device in targets]
 
 

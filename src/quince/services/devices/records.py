@@ -42,6 +42,10 @@ WS1_ENROLLMENT_STATUSES = (
     "UnenrolledByFeedbackService",
 )
 
+ORDER_BY: tuple[str, ...] = device_search.ORDERS
+"""The `orderby` keys a search takes (any case)."""
+
+
 class LastSeen(StrEnum):
     """The console's "Last seen" filter: a window back from now, seen longer ago, or never."""
 
@@ -150,7 +154,9 @@ async def find_by(db: AsyncSession, scope: Scope, searchby: str, value: str) -> 
     if kind is SearchBy.DEVICE_ID:
         text = value.strip()
         if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 2_147_483_647:
-            raise InvalidInput("id", f"With searchby=DeviceId, id must be a device id, not {value!r}.")
+            # No device has that id: as for any other id that names none (the value is a string
+            # for every searchby, so the API's document cannot say more).
+            raise DeviceNotFound(value)
         return await get(db, scope, int(text))
     if kind in _HARDWARE_IDS:
         raise DeviceNotFound(value, hint=(
@@ -181,14 +187,17 @@ def _parse_status(raw: str) -> str:
     )
 
 
-def as_utc(value: datetime, field: str) -> datetime:
-    """A time from a request in UTC; one without a zone is UTC already (Workspace ONE's format)."""
+def as_utc(value: datetime) -> datetime:
+    """A time from a request in UTC; one without a zone is UTC already (Workspace ONE's format).
+
+    A valid time whose UTC reading falls outside years 1-9999 (0001-01-01T00:00:00+05:00) is the
+    earliest or latest time there is: as a bound of a search it keeps its meaning."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise InvalidInput(field, f"{field} is out of range.") from None
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 async def search(
@@ -227,8 +236,8 @@ async def search(
         # Every device Quince manages is an Apple one.
         nothing=platform is not None and platform.strip().casefold() != APPLE_PLATFORM.casefold(),
         model=model or None,
-        seen_since=as_utc(last_seen_since, "lastseen") if last_seen_since is not None else None,
-        seen_before=as_utc(seen_before, "seenbefore") if seen_before is not None else None,
+        seen_since=as_utc(last_seen_since) if last_seen_since is not None else None,
+        seen_before=as_utc(seen_before) if seen_before is not None else None,
         user_enrolled=user_enrolled,
         abandoned=abandoned,
     )

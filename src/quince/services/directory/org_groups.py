@@ -7,7 +7,14 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.domain.errors import Conflict, GroupIdTaken, InvalidInput, NotFound, OrgGroupNotEmpty
+from quince.domain.errors import (
+    Conflict,
+    GroupIdTaken,
+    InvalidInContext,
+    InvalidInput,
+    NotFound,
+    OrgGroupNotEmpty,
+)
 from quince.domain.og_settings import SETTINGS, Override, overrides_for_new_child
 from quince.domain.org_groups import (
     ROOT_GROUP_ID,
@@ -26,6 +33,8 @@ from quince.store import org_groups as og_store
 from quince.store.models import OrgGroupRow
 
 OrderBy = Literal["id", "name", "groupid", "type", "createdon"]
+ORDER_BY: tuple[str, ...] = tuple(og_store.ORDER_COLUMNS)
+"""The `orderby` keys a search takes (any case)."""
 
 
 @dataclass(frozen=True)
@@ -213,7 +222,7 @@ async def _move_or_retype(
         raise OrgGroupNotEmpty(row.name, "move or retype", held)
     assert parent_id is not None
     if parent_id == row.id:
-        raise InvalidInput("ParentId", "An organization group cannot be its own parent.")
+        raise InvalidInContext("ParentId", "An organization group cannot be its own parent.")
     parent = await get(session, scope, parent_id)
     tree = await load_tree(session)
     check_placement(tree, parent.id, kind)

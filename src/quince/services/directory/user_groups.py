@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.domain.errors import Conflict, InvalidInput, NotFound
+from quince.domain.errors import Conflict, InvalidInContext, InvalidInput, NotFound
 from quince.domain.org_groups import validate_og_name
 from quince.services.directory import org_groups, users
 from quince.services.paging import Page, PageRequest
@@ -161,7 +161,7 @@ async def add_mapping(
     target = await org_groups.get(session, scope, og_id)
     home = await org_groups.get(session, scope, group.og_id)
     if not target.path.startswith(home.path):
-        raise InvalidInput(
+        raise InvalidInContext(
             "LocationGroupId",
             f"User group {group.name!r} lives at {home.name!r}; it can only map to that "
             f"organization group or one below it, not {target.name!r}.",

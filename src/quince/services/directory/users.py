@@ -21,6 +21,9 @@ from quince.services.scope import Scope
 from quince.store import users as user_store
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
 
+ORDER_BY: tuple[str, ...] = tuple(user_store.ORDER_COLUMNS)
+"""The `orderby` keys a search takes (any case)."""
+
 
 @dataclass(frozen=True)
 class UserChanges:

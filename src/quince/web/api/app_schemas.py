@@ -3,17 +3,21 @@ as Workspace ONE's v1 API spells them."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from quince.domain.app_eligibility import (
+    ADAM_ID_PATTERN,
     APP_NAME_MAX_LENGTH,
     BUNDLE_ID_MAX_LENGTH,
+    BUNDLE_ID_PATTERN,
     MANIFEST_URL_MAX_LENGTH,
+    MANIFEST_URL_PATTERN,
     MAX_LICENSES,
 )
-from quince.web.api.schemas import ApiModel, DbId, IdValue, Paged, Reference
+from quince.web.api.fields import Matches, Name, WholeNumber
+from quince.web.api.schemas import ApiInput, ApiModel, DbId, IdValue, Paged, Reference
 
 AppType = Literal["Public", "Internal", "Purchased"]
 # Workspace ONE's DeviceType for iPhone and iPad.
@@ -58,25 +62,37 @@ class ApplicationSearch(Paged):
     application: list[Application]
 
 
-class _NewApp(ApiModel):
-    application_name: str = Field(min_length=1, max_length=APP_NAME_MAX_LENGTH)
-    bundle_id: str = Field(min_length=1, max_length=BUNDLE_ID_MAX_LENGTH,
-                           description="e.g. com.example.app")
+BundleId = Annotated[str, Matches(
+    f"^{BUNDLE_ID_PATTERN}$", "A bundle ID looks like com.example.app (letters, digits and '-', dotted)"
+), Field(max_length=BUNDLE_ID_MAX_LENGTH, description="e.g. com.example.app")]
+
+
+class _NewApp(ApiInput):
+    application_name: Annotated[Name, Field(max_length=APP_NAME_MAX_LENGTH)]
+    bundle_id: BundleId
     location_group_id: DbId = Field(description="The OG whose catalog takes the app.")
 
 
 class PublicAppCreate(_NewApp):
-    app_store_id: str = Field(min_length=1, max_length=20, description="The App Store id (Adam ID).")
+    app_store_id: Annotated[str, Matches(
+        f"^{ADAM_ID_PATTERN}$", "An App Store id (Adam ID) is a positive number such as 361309726"
+    ), Field(description="The App Store id (Adam ID).")]
 
 
 class InternalAppCreate(_NewApp):
-    manifest_url: str = Field(min_length=1, max_length=MANIFEST_URL_MAX_LENGTH,
-                              description="An https:// URL of the app's manifest.")
+    manifest_url: Annotated[str, Matches(
+        f"^{MANIFEST_URL_PATTERN}$",
+        "The manifest URL must be an https:// URL of a host name, without spaces or control characters",
+    ), Field(max_length=MANIFEST_URL_MAX_LENGTH, description="An https:// URL of the app's manifest.")]
+
+
+Licences = Annotated[int, Field(ge=0, le=MAX_LICENSES, description="Licences bought."), WholeNumber]
 
 
 class PurchasedAppCreate(PublicAppCreate):
-    purchased: int = Field(0, ge=0, le=MAX_LICENSES, description="Licences bought.")
-    redeemed: int = Field(0, ge=0, le=MAX_LICENSES, description="Licences already assigned.")
+    purchased: Licences = 0
+    redeemed: Annotated[Licences, Field(
+        description="Licences already assigned; at most Purchased (422 else).")] = 0
     device_based_licensing_enabled: bool = False
 
 
@@ -97,32 +113,42 @@ class Assignments(ApiModel):
     assignments: list[Assignment]
 
 
-class AssignmentCreate(ApiModel):
-    """`{"UserGroupId": n}` or `{"LocationGroupId": n}`, with `Mode` Automatic (pushed on
-    enrollment) or OnDemand."""
-
-    user_group_id: DbId | None = None
-    location_group_id: DbId | None = None
-    mode: Literal["Automatic", "OnDemand"] = "Automatic"
-
-    @model_validator(mode="after")
-    def _one_target(self) -> AssignmentCreate:
-        if (self.user_group_id is None) == (self.location_group_id is None):
-            raise ValueError("give exactly one of UserGroupId and LocationGroupId")
-        return self
+AssignmentMode = Literal["Automatic", "OnDemand"]
 
 
-class InstallRequest(ApiModel):
-    """`{"DeviceId": n}` for one device, or `{"UserId": n}` for every enrolled device of a user."""
+class AssignToUserGroup(ApiInput):
+    """Assign to a user group: its members' devices."""
 
-    device_id: DbId | None = None
-    user_id: DbId | None = None
+    user_group_id: DbId
+    mode: AssignmentMode = "Automatic"
 
-    @model_validator(mode="after")
-    def _one_target(self) -> InstallRequest:
-        if (self.device_id is None) == (self.user_id is None):
-            raise ValueError("give exactly one of DeviceId and UserId")
-        return self
+
+class AssignToLocationGroup(ApiInput):
+    """Assign to an OG: its devices and those of the OGs below it."""
+
+    location_group_id: DbId
+    mode: AssignmentMode = "Automatic"
+
+
+AssignmentCreate = AssignToUserGroup | AssignToLocationGroup
+"""`{"UserGroupId": n}` or `{"LocationGroupId": n}` (exactly one), with `Mode` Automatic (pushed
+on enrollment) or OnDemand."""
+
+
+class InstallOnDevice(ApiInput):
+    """Install on one device."""
+
+    device_id: DbId
+
+
+class InstallForUser(ApiInput):
+    """Install on every enrolled device of a user."""
+
+    user_id: DbId
+
+
+InstallRequest = InstallOnDevice | InstallForUser
+"""`{"DeviceId": n}` or `{"UserId": n}` (exactly one)."""
 
 
 class DeviceApp(ApiModel):

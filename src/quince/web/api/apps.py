@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from quince.domain.app_eligibility import APP_NAME_MAX_LENGTH, BUNDLE_ID_MAX_LENGTH, AppKind, LicenseType
 from quince.domain.app_statuses import DeviceAppStatus
-from quince.domain.errors import InvalidInput
 from quince.services.apps import catalog as apps
 from quince.services.apps import delivery as app_delivery
 from quince.services.apps.catalog import AssignmentView, NewApp
@@ -27,8 +26,10 @@ from quince.web.api.app_schemas import (
     Assignment,
     AssignmentCreate,
     Assignments,
+    AssignToUserGroup,
     DeviceApp,
     DeviceApps,
+    InstallOnDevice,
     InstallRequest,
     InstallResult,
     InternalAppCreate,
@@ -39,6 +40,7 @@ from quince.web.api.app_schemas import (
     VppUsers,
 )
 from quince.web.api.deps import Caller, IdPath, IdQuery, Paging
+from quince.web.api.fields import AnyCase, Text
 from quince.web.api.schemas import IdValue, Reference, wire_time
 from quince.web.deps import Db
 
@@ -46,7 +48,7 @@ router = APIRouter(tags=["Apps"], responses=errors.RESPONSES)
 A = "/API/mam/apps"
 
 _APP_TYPES: dict[str, AppType] = {"public": "Public", "in_house": "Internal", "purchased": "Purchased"}
-_KINDS_BY_TYPE = {t.casefold(): AppKind(k) for k, t in _APP_TYPES.items()}
+_KINDS_BY_TYPE: dict[str, AppKind] = {t: AppKind(k) for k, t in _APP_TYPES.items()}
 _MODES = {"automatic": "Automatic", "on_demand": "OnDemand"}
 
 
@@ -77,16 +79,10 @@ async def _one(db: Db, row: AppRow) -> Application:
     return (await present_apps(db, [row]))[0]
 
 
-def _kind_of_type(raw: str) -> AppKind:
-    kind = _KINDS_BY_TYPE.get(raw.strip().casefold())
-    if kind is None:
-        raise InvalidInput("type", f"type must be Public, Internal or Purchased, not {raw!r}.")
-    return kind
-
-
-NameQuery = Annotated[str | None, Query(max_length=APP_NAME_MAX_LENGTH,
-                                        description="Part of the app name, any case.")]
-BundleQuery = Annotated[str | None, Query(max_length=BUNDLE_ID_MAX_LENGTH, description="Exact bundle ID.")]
+NameQuery = Annotated[Text | None, Query(max_length=APP_NAME_MAX_LENGTH,
+                                         description="Part of the app name, any case.")]
+BundleQuery = Annotated[Text | None, Query(max_length=BUNDLE_ID_MAX_LENGTH, description="Exact bundle ID.")]
+TypeQuery = Annotated[Annotated[str, AnyCase(_APP_TYPES.values(), "type")] | None, Query()]
 
 
 # --- purchased (Apps and Books) apps ------------------------------------------------------------
@@ -107,14 +103,14 @@ async def search_purchased(
                              page_size=page.page_size, total=page.total)
 
 
-@router.get(f"{A}/purchased/{{app_id}}", response_model=Application, response_model_exclude_none=True)
+@router.get(f"{A}/purchased/{{app_id:int}}", response_model=Application, response_model_exclude_none=True)
 async def get_purchased(app_id: IdPath, db: Db, caller: Caller) -> Application:
     """One purchased app with its licence counts (`ManagedDistribution`)."""
     return await _one(db, await apps.get(db, caller, app_id, kind=AppKind.PURCHASED))
 
 
 @router.post(f"{A}/purchased", response_model=Application, status_code=201,
-             response_model_exclude_none=True)
+             response_model_exclude_none=True, responses=errors.UNPROCESSABLE)
 async def add_purchased(body: PurchasedAppCreate, db: Db, caller: Caller) -> Application:
     """Add a purchased app by hand (apps normally arrive by syncing the OG's Apps and Books token)."""
     row = await apps.create(db, caller, NewApp(
@@ -126,20 +122,21 @@ async def add_purchased(body: PurchasedAppCreate, db: Db, caller: Caller) -> App
     return await _one(db, row)
 
 
-@router.post(f"{A}/purchased/{{app_id}}/install", response_model=InstallResult, status_code=202)
-async def install_purchased(app_id: IdPath, body: InstallRequest, db: Db, caller: Caller) -> InstallResult:
+@router.post(f"{A}/purchased/{{app_id:int}}/install", response_model=InstallResult, status_code=202)
+async def install_purchased(
+    app_id: IdPath, body: Annotated[InstallRequest, Body()], db: Db, caller: Caller
+) -> InstallResult:
     """Install a purchased app now on one device (`{"DeviceId": n}`) or on every enrolled device of a
     user (`{"UserId": n}`). The answer lists where the app stands on each device it touched: on a
     user-enrolled device always with a user-based licence."""
     caller.require_write()
     app = await apps.get(db, caller, app_id, kind=AppKind.PURCHASED)
-    if body.device_id is not None:
+    if isinstance(body, InstallOnDevice):
         await devices.get(db, caller, body.device_id)
-    elif body.user_id is not None:
+        touched = await app_delivery.install_on_demand(db, caller, app.id, device_id=body.device_id)
+    else:
         await users.get(db, caller, body.user_id)
-    touched = await app_delivery.install_on_demand(
-        db, caller, app.id, device_id=body.device_id, user_id=body.user_id
-    )
+        touched = await app_delivery.install_on_demand(db, caller, app.id, user_id=body.user_id)
     await db.commit()
     return InstallResult(device_apps=await present_device_apps(db, touched))
 
@@ -175,25 +172,25 @@ async def add_internal(body: InternalAppCreate, db: Db, caller: Caller) -> Appli
 @router.get(f"{A}/search", response_model=ApplicationSearch, response_model_exclude_none=True)
 async def search_apps(
     db: Db, caller: Caller, paging: Paging,
-    type: Annotated[str | None, Query(max_length=16, description="Public, Internal or Purchased.")] = None,
+    type: TypeQuery = None,
     applicationname: NameQuery = None, name: NameQuery = None, bundleid: BundleQuery = None,
     locationgroupid: IdQuery = None,
 ) -> ApplicationSearch:
     """Apps of every kind in your organization groups' catalogs."""
     page = await apps.search(
-        db, caller, paging, kind=_kind_of_type(type) if type else None, name=applicationname or name,
+        db, caller, paging, kind=_KINDS_BY_TYPE[type] if type else None, name=applicationname or name,
         bundle_id=bundleid, og_id=locationgroupid,
     )
     return ApplicationSearch(application=await present_apps(db, page.items), page=page.page,
                              page_size=page.page_size, total=page.total)
 
 
-@router.get(f"{A}/{{app_id}}", response_model=Application, response_model_exclude_none=True)
+@router.get(f"{A}/{{app_id:int}}", response_model=Application, response_model_exclude_none=True)
 async def get_app(app_id: IdPath, db: Db, caller: Caller) -> Application:
     return await _one(db, await apps.get(db, caller, app_id))
 
 
-@router.delete(f"{A}/{{app_id}}", status_code=204)
+@router.delete(f"{A}/{{app_id:int}}", status_code=204)
 async def delete_app(app_id: IdPath, db: Db, caller: Caller) -> Response:
     """Remove an app from its catalog with its assignments; refused (409) while users still hold
     Apps and Books licences of it."""
@@ -216,21 +213,24 @@ def _assignment(view: AssignmentView) -> Assignment:
     )
 
 
-@router.get(f"{A}/{{app_id}}/assignments", response_model=Assignments)
+@router.get(f"{A}/{{app_id:int}}/assignments", response_model=Assignments)
 async def list_assignments(app_id: IdPath, db: Db, caller: Caller) -> Assignments:
     return Assignments(assignments=[_assignment(v) for v in await apps.assignments_of(db, caller, app_id)])
 
 
-@router.post(f"{A}/{{app_id}}/assignments", response_model=Assignment, status_code=201)
-async def add_assignment(app_id: IdPath, body: AssignmentCreate, db: Db, caller: Caller) -> Assignment:
+@router.post(f"{A}/{{app_id:int}}/assignments", response_model=Assignment, status_code=201,
+             responses=errors.UNPROCESSABLE)
+async def add_assignment(
+    app_id: IdPath, body: Annotated[AssignmentCreate, Body()], db: Db, caller: Caller
+) -> Assignment:
     """Assign the app to a user group (its members' devices) or an OG (its devices and those of
     the OGs below it). An automatic assignment starts delivery at once on the enrolled devices it
-    reaches, and on every device that enrolls later."""
+    reaches, and on every device that enrolls later. A target the app could never reach (not at
+    or below its catalog's OG, or a user group off its branch) is refused with 422."""
     kind, target = (
-        ("user_group", body.user_group_id) if body.user_group_id is not None
+        ("user_group", body.user_group_id) if isinstance(body, AssignToUserGroup)
         else ("og", body.location_group_id)
     )
-    assert target is not None
     mode = "automatic" if body.mode == "Automatic" else "on_demand"
     row = await apps.assign(db, caller, app_id, kind, target, mode)
     await app_delivery.deliver_assignment(db, caller, await apps.get(db, caller, app_id), row)
@@ -239,7 +239,7 @@ async def add_assignment(app_id: IdPath, body: AssignmentCreate, db: Db, caller:
     return _assignment(next(v for v in views if v.row.id == row.id))
 
 
-@router.delete(f"{A}/{{app_id}}/assignments/{{assignment_id}}", status_code=204)
+@router.delete(f"{A}/{{app_id:int}}/assignments/{{assignment_id:int}}", status_code=204)
 async def delete_assignment(app_id: IdPath, assignment_id: IdPath, db: Db, caller: Caller) -> Response:
     await apps.unassign(db, caller, app_id, assignment_id)
     await db.commit()
@@ -271,7 +271,7 @@ async def present_device_apps(db: Db, rows: Sequence[DeviceAppRow]) -> list[Devi
     return [_device_app(r, app_rows[r.app_id], device_rows[r.device_id]) for r in rows]
 
 
-@router.get("/API/mdm/devices/{device_id}/apps", response_model=DeviceApps, tags=["Devices"])
+@router.get("/API/mdm/devices/{device_id:int}/apps", response_model=DeviceApps, tags=["Devices"])
 async def device_apps(device_id: IdPath, db: Db, caller: Caller, paging: Paging) -> DeviceApps:
     """The apps assigned to a device and where each stands, with the reason: e.g. a public app on a
     user-enrolled device is NotSupported, and says why."""
@@ -283,7 +283,7 @@ async def device_apps(device_id: IdPath, db: Db, caller: Caller, paging: Paging)
     )
 
 
-@router.get("/API/system/users/{user_id}/vppuser", response_model=VppUsers, tags=["Users"])
+@router.get("/API/system/users/{user_id:int}/vppuser", response_model=VppUsers, tags=["Users"])
 async def vpp_users(user_id: IdPath, db: Db, caller: Caller) -> VppUsers:
     """The user's Apps and Books user under each token that has one, with its status (Registering,
     Associated, Retired). The token itself is never shown."""

@@ -13,6 +13,7 @@ from quince.domain.errors import InvalidInput
 from quince.services.access.admins import AuthenticationFailed, VerifiedPasswords, api_scope
 from quince.services.paging import MAX_PAGE_SIZE, PageRequest
 from quince.services.scope import Scope
+from quince.web.api.fields import AnyCase
 from quince.web.api.schemas import MAX_ID
 from quince.web.deps import Db
 from quince.web.proxies import client_address
@@ -82,9 +83,10 @@ def page_request(
 Paging = Annotated[PageRequest, Depends(page_request)]
 
 
+SortOrder = Annotated[
+    Annotated[str, AnyCase(("ASC", "DESC"), "sortorder")] | None, Query(description="ASC (default) or DESC.")
+]
+
+
 def sort_descending(sortorder: str | None) -> bool:
-    if sortorder is None or sortorder.upper() == "ASC":
-        return False
-    if sortorder.upper() == "DESC":
-        return True
-    raise InvalidInput("sortorder", "sortorder must be ASC or DESC.")
+    return sortorder == "DESC"

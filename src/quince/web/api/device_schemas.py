@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from quince.apple.commands.building import KNOWN_REQUEST_TYPES
 from quince.web.api.schemas import ApiModel, IdValue, Paged, Reference
 
 
@@ -69,36 +71,17 @@ class ExtendedProperties(ApiModel):
     extended_properties: list[ExtendedProperty]
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+RequestType = StrEnum("RequestType", {name: name for name in sorted(KNOWN_REQUEST_TYPES)})  # type: ignore[misc]
+"""The MDM commands Quince knows by name (Apple's spelling)."""
 
 
 class CommandRequest(BaseModel):
-    """`{"RequestType": "...", …}`: every other key is a key of the command, passed on as is."""
+    """`{"RequestType": "...", …}`: every other key is a key of the command, as Apple names it,
+    checked against the command (422 when a key is unknown, of the wrong type, or unusable)."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
 
-    request_type: str = Field(alias="RequestType", min_length=1, max_length=64)
-
-    @field_validator("request_type")
-    @classmethod
-    def _plain(cls, value: str) -> str:
-        if value != value.strip() or not value.isascii() or not value.isalnum():
-            raise ValueError("must be an MDM command name such as DeviceInformation")
-        return value
-
-    @model_validator(mode="after")
-    def _no_nul(self) -> CommandRequest:
-        # A plist cannot carry NUL characters, nor can the database.
-        if _has_nul(self.model_extra or {}):
-            raise ValueError("command keys must not contain NUL characters")
-        return self
+    request_type: RequestType = Field(alias="RequestType")
 
     @property
     def command_keys(self) -> dict[str, Any]:

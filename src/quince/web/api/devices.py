@@ -10,13 +10,14 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Path, Query
 
 from quince.domain import users as user_rules
+from quince.domain.og_settings import Ownership
 from quince.services.devices import records as devices
-from quince.services.devices.records import APPLE_PLATFORM, Related
+from quince.services.devices.records import APPLE_PLATFORM, Related, SearchBy
 from quince.services.mdm import commands
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, SortOrder, sort_descending
 from quince.web.api.device_schemas import (
     Command,
     CommandHistory,
@@ -30,6 +31,7 @@ from quince.web.api.device_schemas import (
     ExtendedProperty,
     QueuedCommand,
 )
+from quince.web.api.fields import AnyCase, DateTime, Text
 from quince.web.api.schemas import ApiError, IdValue, Reference, wire_time
 from quince.web.deps import Db
 
@@ -37,7 +39,7 @@ router = APIRouter(prefix="/API/mdm/devices", tags=["Devices"], responses=errors
 
 # Enrollment IDs and UDIDs fit the devices.udid column.
 UDID_MAX_LENGTH = 128
-Ownership = Literal["C", "E", "S", "Undefined"]
+OwnershipLetter = Literal["C", "E", "S", "Undefined"]
 
 
 def _time(value: datetime | None) -> str | None:
@@ -63,7 +65,7 @@ def present_one(row: DeviceRow, related: Related) -> Device:
         if user else None,
         user_name=user.username if user else "",
         user_email_address=user.email if user else "",
-        ownership=cast(Ownership, devices.effective_ownership(row)),
+        ownership=cast(OwnershipLetter, devices.effective_ownership(row)),
         platform=APPLE_PLATFORM,
         model=row.product_name or row.model or "",
         model_name=devices.model_name(row),
@@ -93,12 +95,14 @@ async def present(db: Db, scope: Scope, rows: Sequence[DeviceRow]) -> list[Devic
 async def find_device(
     db: Db,
     caller: Caller,
-    searchby: Annotated[str, Query(max_length=32, description=(
-        "Udid (a user-enrolled device's Enrollment ID), DeviceId, or Workspace ONE's Macaddress, "
-        "Serialnumber, ImeiNumber, EasId (never stored for user-enrolled devices: 404)."))],
-    id: Annotated[str, Query(min_length=1, max_length=UDID_MAX_LENGTH)],
+    searchby: Annotated[Annotated[str, AnyCase([s.value for s in SearchBy], "searchby")], Query(
+        description="Udid (a user-enrolled device's Enrollment ID), DeviceId, or Workspace ONE's "
+        "Macaddress, Serialnumber, ImeiNumber, EasId (never stored for user-enrolled devices: 404)."
+    )],
+    id: Annotated[Text, Query(min_length=1, max_length=UDID_MAX_LENGTH)],
 ) -> Device:
-    """One device by an alternate identifier; `Udid` matches exactly, case included."""
+    """One device by an alternate identifier; `Udid` matches exactly, case included. With
+    `DeviceId`, an id that is not a device id finds no device (404)."""
     row = await devices.find_by(db, caller, searchby, id)
     return (await present(db, caller, [row]))[0]
 
@@ -108,26 +112,30 @@ async def search_devices(
     db: Db,
     caller: Caller,
     paging: Paging,
-    user: Annotated[str | None, Query(max_length=user_rules.USERNAME_MAX_LENGTH,
-                                      description="A username, any case.")] = None,
+    user: Annotated[Text | None, Query(max_length=user_rules.USERNAME_MAX_LENGTH,
+                                       description="A username, any case.")] = None,
     lgid: IdQuery = None,
-    ownership: Annotated[str | None, Query(max_length=16, description="C, E, S or Undefined")] = None,
-    enrollmentstatus: Annotated[str | None, Query(max_length=32)] = None,
-    platform: Annotated[str | None, Query(max_length=32)] = None,
-    model: Annotated[str | None, Query(max_length=64)] = None,
-    lastseen: Annotated[datetime | None, Query(description="Seen at or after this time (UTC "
+    ownership: Annotated[Annotated[str, AnyCase([o.value for o in Ownership], "ownership")] | None,
+                         Query()] = None,
+    enrollmentstatus: Annotated[
+        Annotated[str, AnyCase(devices.WS1_ENROLLMENT_STATUSES, "enrollmentstatus")] | None, Query()
+    ] = None,
+    platform: Annotated[Text | None, Query(max_length=32, description=(
+        "Apple matches every device; any other platform none."))] = None,
+    model: Annotated[Text | None, Query(max_length=64)] = None,
+    lastseen: Annotated[DateTime | None, Query(description="Seen at or after this time (UTC "
                                                             "unless it names a zone).")] = None,
-    seensince: Annotated[datetime | None, Query(description="Workspace ONE's other name for "
+    seensince: Annotated[DateTime | None, Query(description="Workspace ONE's other name for "
                                                              "lastseen.")] = None,
-    seenbefore: Annotated[datetime | None, Query(description="Last seen before this time.")] = None,
+    seenbefore: Annotated[DateTime | None, Query(description="Last seen before this time.")] = None,
     isuserenrolled: bool | None = None,
-    orderby: Annotated[str, Query(max_length=32)] = "id",
-    sortorder: Annotated[str | None, Query(max_length=4)] = None,
+    orderby: Annotated[Annotated[str, AnyCase(devices.ORDER_BY, "orderby")], Query()] = "id",
+    sortorder: SortOrder = None,
 ) -> DeviceSearch:
     """Devices in your organization groups, abandoned placeholders included. `lgid` takes the OG
     with its children; `user` is a username; `model` matches part of the model."""
     # Both given: both must hold, so the later one decides.
-    given = [devices.as_utc(t, "lastseen") for t in (lastseen, seensince) if t is not None]
+    given = [devices.as_utc(t) for t in (lastseen, seensince) if t is not None]
     since = max(given) if given else None
     page = await devices.search(
         db, caller, paging, user=user, og_id=lgid, ownership=ownership,
@@ -143,7 +151,7 @@ async def search_devices(
 
 @router.get("/udid/{udid}", response_model=Device)
 async def get_device_by_udid(
-    udid: Annotated[str, Path(min_length=1, max_length=UDID_MAX_LENGTH)], db: Db, caller: Caller
+    udid: Annotated[Text, Path(min_length=1, max_length=UDID_MAX_LENGTH)], db: Db, caller: Caller
 ) -> Device:
     """Workspace ONE's `GET /devices/udid/{udid}`: the UDID, or a user-enrolled device's
     Enrollment ID."""
@@ -151,12 +159,12 @@ async def get_device_by_udid(
     return (await present(db, caller, [row]))[0]
 
 
-@router.get("/{device_id}", response_model=Device)
+@router.get("/{device_id:int}", response_model=Device)
 async def get_device(device_id: IdPath, db: Db, caller: Caller) -> Device:
     return (await present(db, caller, [await devices.get(db, caller, device_id)]))[0]
 
 
-@router.get("/{device_id}/extendedproperties", response_model=ExtendedProperties)
+@router.get("/{device_id:int}/extendedproperties", response_model=ExtendedProperties)
 async def get_extended_properties(device_id: IdPath, db: Db, caller: Caller) -> ExtendedProperties:
     """`IsUserEnrolled` ("true"/"false") and `LicenseTypeEligibility` ("2" for user-enrolled
     devices); values are strings, as Workspace ONE stores extended properties."""
@@ -174,11 +182,12 @@ def _queued(row: CommandRow) -> dict[str, Any]:
 
 
 @router.post(
-    "/{device_id}/commands", response_model=QueuedCommand, status_code=201,
+    "/{device_id:int}/commands", response_model=QueuedCommand, status_code=201,
     responses={
         409: {"model": ApiError, "description": "The device is not enrolled."},
-        422: {"model": ApiError,
-              "description": "The command is not allowed on a user-enrolled device."},
+        422: {"model": ApiError, "description": (
+            "The command is not allowed on a user-enrolled device (errorCode 1030), or its keys "
+            "do not fit its RequestType (errorCode 1031); the message says which.")},
     },
 )
 async def queue_command(device_id: IdPath, body: CommandRequest, db: Db, caller: Caller) -> QueuedCommand:
@@ -188,13 +197,13 @@ async def queue_command(device_id: IdPath, body: CommandRequest, db: Db, caller:
     caller.require_write()
     device = await devices.get(db, caller, device_id)  # a missing device is 404 like elsewhere
     row = await commands.queue(
-        db, caller, device.id, body.request_type, body.command_keys, queued_by=caller.actor
+        db, caller, device.id, body.request_type.value, body.command_keys, queued_by=caller.actor
     )
     await db.commit()
     return QueuedCommand(**_queued(row))
 
 
-@router.get("/{device_id}/commands", response_model=CommandHistory)
+@router.get("/{device_id:int}/commands", response_model=CommandHistory)
 async def command_history(device_id: IdPath, db: Db, caller: Caller, paging: Paging) -> CommandHistory:
     """The device's commands, newest first, with what became of each."""
     page = await devices.command_history(db, caller, device_id, paging)
@@ -228,7 +237,7 @@ def _message(row: DeviceMessageRow) -> DeviceMessage:
     )
 
 
-@router.get("/{device_id}/messages", response_model=DeviceMessages)
+@router.get("/{device_id:int}/messages", response_model=DeviceMessages)
 async def device_messages(device_id: IdPath, db: Db, caller: Caller, paging: Paging) -> DeviceMessages:
     """The raw check-in and connect messages the device sent, newest first (for support)."""
     page = await devices.messages(db, caller, device_id, paging)

@@ -11,6 +11,7 @@ from quince.domain.org_groups import GROUP_ID_MAX_LENGTH
 from quince.services.enrollment import preview as enrollment_preview
 from quince.web.api import errors
 from quince.web.api.deps import Caller
+from quince.web.api.fields import Text
 from quince.web.api.schemas import EnrollmentPreview
 from quince.web.deps import Db
 
@@ -21,8 +22,8 @@ router = APIRouter(prefix="/API/mdm/enrollment", tags=["Enrollment"], responses=
 async def preview(
     db: Db,
     caller: Caller,
-    username: Annotated[str, Query(min_length=1, max_length=user_rules.USERNAME_MAX_LENGTH)],
-    groupid: Annotated[str | None, Query(max_length=GROUP_ID_MAX_LENGTH)] = None,
+    username: Annotated[Text, Query(min_length=1, max_length=user_rules.USERNAME_MAX_LENGTH)],
+    groupid: Annotated[Text | None, Query(max_length=GROUP_ID_MAX_LENGTH)] = None,
 ) -> EnrollmentPreview:
     """The organization group the user's device would enroll into, or why it would be refused,
     with the decision trace. A refusal is an answer (200), not an error; nothing is created."""

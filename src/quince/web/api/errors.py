@@ -16,6 +16,7 @@ from quince.apple.errors import ForbiddenForUserEnrollment, InvalidCommand
 from quince.domain.errors import (
     ConcurrentChange,
     Conflict,
+    InvalidInContext,
     InvalidInput,
     InvalidPlacement,
     NotFound,
@@ -47,8 +48,11 @@ _MAPPING: list[tuple[type[QuinceError], int, int]] = [
     (SettingLocked, 409, 1022),
     (Conflict, 409, 1020),
     (UnknownSetting, 400, 1021),
-    (InvalidPlacement, 400, 1011),
-    (InvalidCommand, 400, 1031),
+    # 422: the request follows the OpenAPI document, but a rule the document cannot state refuses
+    # it (see InvalidInContext). The keys of an MDM command are Apple's, checked per RequestType.
+    (InvalidPlacement, 422, 1011),
+    (InvalidCommand, 422, 1031),
+    (InvalidInContext, 422, 1012),
     (InvalidInput, 400, 1010),
 ]
 
@@ -57,7 +61,7 @@ _MAPPING: list[tuple[type[QuinceError], int, int]] = [
 RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ApiError, "description": text}
     for status, text in (
-        (400, "The request is not valid; the message says which field and rule."),
+        (400, "The request does not follow this document; the message says which field and rule."),
         (401, "Missing or wrong credentials or aw-tenant-code."),
         (403, "The caller's role or organization groups do not allow this."),
         (404, "Not found, or outside the caller's organization groups."),
@@ -66,6 +70,16 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (429, "Too many failed sign-ins from this address or for this admin: wait Retry-After "
               "seconds."),
     )
+}
+RESPONSES[401]["headers"] = {
+    "WWW-Authenticate": {"description": 'Always `Basic realm="Quince API"`.', "schema": {"type": "string"}},
+}
+
+# Documented on the routes that can answer it.
+UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
+    422: {"model": ApiError, "description": (
+        "The request follows this document, but a rule the document cannot state refuses it: a "
+        "relation between its values or to what is stored. The message says which.")},
 }
 
 
@@ -100,13 +114,28 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "The request is not valid: " + "; ".join(parts) + "."
 
 
+def _path_pattern(path: str, operations: dict[str, Any]) -> re.Pattern[str]:
+    """The paths a templated path of the document matches: an integer parameter (an id) matches
+    digits only, as its route does, so /API/mam/apps/internal is not /API/mam/apps/{app_id}."""
+    integers = {
+        parameter["name"]
+        for operation in operations.values()
+        for parameter in operation.get("parameters", ())
+        if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer"
+    }
+
+    def segment(match: re.Match[str]) -> str:
+        return "[0-9]+" if match.group(1) in integers else "[^/]+"
+
+    return re.compile("^" + re.sub(r"\\\{([^/]+?)\\\}", segment, re.escape(path)) + "$")
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """Every method the API's own document lists for a path matching this request's."""
     table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allowed_methods", None)
     if table is None:
         table = [
-            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
-             {method.upper() for method in operations})
+            (_path_pattern(path, operations), {method.upper() for method in operations})
             for path, operations in request.app.openapi().get("paths", {}).items()
         ]
         request.app.state.allowed_methods = table

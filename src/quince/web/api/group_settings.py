@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Body, Path
 
-from quince.domain.og_settings import CurrentSetting
+from quince.domain.og_settings import SETTINGS
 from quince.services.directory import og_settings
 from quince.services.directory.og_settings import SettingView
 from quince.web.api import errors
@@ -16,15 +17,18 @@ from quince.web.api.schemas import (
     OrganizationGroupSetting,
     OrganizationGroupSettingUpdate,
     Reference,
+    SettingOverride,
 )
 from quince.web.deps import Db
 
 router = APIRouter(
-    prefix="/API/system/groups/{og_id}/settings", tags=["Organization group settings"],
+    prefix="/API/system/groups/{og_id:int}/settings", tags=["Organization group settings"],
     responses=errors.RESPONSES,
 )
 
-SettingName = Annotated[str, Path(max_length=64)]
+# The settings there are, from their one list (domain/og_settings.py).
+SettingKey = StrEnum("SettingKey", {key: key for key in SETTINGS})  # type: ignore[misc]
+SettingName = Annotated[SettingKey, Path(description="The setting's name.")]
 
 
 def present(view: SettingView) -> OrganizationGroupSetting:
@@ -49,17 +53,20 @@ async def list_settings(og_id: IdPath, db: Db, caller: Caller) -> list[Organizat
 
 @router.get("/{name}", response_model=OrganizationGroupSetting)
 async def get_setting(og_id: IdPath, name: SettingName, db: Db, caller: Caller) -> OrganizationGroupSetting:
-    return present(await og_settings.read_one(db, caller, og_id, name))
+    return present(await og_settings.read_one(db, caller, og_id, name.value))
 
 
-@router.put("/{name}", response_model=OrganizationGroupSetting)
+@router.put("/{name}", response_model=OrganizationGroupSetting, responses=errors.UNPROCESSABLE)
 async def put_setting(
-    og_id: IdPath, name: SettingName, body: OrganizationGroupSettingUpdate, db: Db, caller: Caller
+    og_id: IdPath, name: SettingName, body: Annotated[OrganizationGroupSettingUpdate, Body()],
+    db: Db, caller: Caller,
 ) -> OrganizationGroupSetting:
-    """Override the setting here (with the permission children get), or go back to inheriting it."""
-    if body.current_setting is CurrentSetting.OVERRIDE:
-        view = await og_settings.override(db, caller, og_id, name, body.value, body.child_permission)
+    """Override the setting here (with the permission children get), or go back to inheriting it.
+    A Value that does not fit this setting, or inheriting at the root, is refused with 422."""
+    if isinstance(body, SettingOverride):
+        view = await og_settings.override(
+            db, caller, og_id, name.value, body.value, body.child_permission)
     else:
-        view = await og_settings.inherit(db, caller, og_id, name)
+        view = await og_settings.inherit(db, caller, og_id, name.value)
     await db.commit()
     return present(view)

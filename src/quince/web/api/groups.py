@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
+from quince.domain.org_groups import GROUP_ID_MAX_LENGTH, NAME_MAX_LENGTH
 from quince.services.directory import org_groups
 from quince.store.models import OrgGroupRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, IdPath, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, Paging, SortOrder, sort_descending
+from quince.web.api.fields import AnyCase, Text
 from quince.web.api.schemas import (
+    MAX_ID,
     IdValue,
     LocationGroup,
     LocationGroupCreate,
     LocationGroupSearch,
     LocationGroupUpdate,
+    OgType,
     Reference,
     wire_time,
 )
@@ -52,11 +56,11 @@ async def search_groups(
     db: Db,
     caller: Caller,
     paging: Paging,
-    name: Annotated[str | None, Query(max_length=100)] = None,
-    type: Annotated[str | None, Query(max_length=32)] = None,
-    groupid: Annotated[str | None, Query(max_length=64)] = None,
-    orderby: Annotated[str, Query(max_length=32)] = "name",
-    sortorder: Annotated[str | None, Query(max_length=4)] = None,
+    name: Annotated[Text | None, Query(max_length=NAME_MAX_LENGTH)] = None,
+    type: Annotated[OgType | None, Query()] = None,
+    groupid: Annotated[Text | None, Query(max_length=GROUP_ID_MAX_LENGTH)] = None,
+    orderby: Annotated[Annotated[str, AnyCase(org_groups.ORDER_BY, "orderby")], Query()] = "name",
+    sortorder: SortOrder = None,
 ) -> LocationGroupSearch:
     """Organization groups in your subtree; `name` matches part of the name, `groupid` exactly."""
     page = await org_groups.search(
@@ -69,34 +73,40 @@ async def search_groups(
     )
 
 
-@router.get("/{og_id}", response_model=LocationGroup, response_model_exclude_none=True)
+@router.get("/{og_id:int}", response_model=LocationGroup, response_model_exclude_none=True)
 async def get_group(og_id: IdPath, db: Db, caller: Caller) -> LocationGroup:
     return (await present(db, [await org_groups.get(db, caller, og_id)]))[0]
 
 
-@router.get("/{og_id}/children", response_model=list[LocationGroup], response_model_exclude_none=True)
+@router.get("/{og_id:int}/children", response_model=list[LocationGroup], response_model_exclude_none=True)
 async def get_children(og_id: IdPath, db: Db, caller: Caller) -> list[LocationGroup]:
     """The OG (LgLevel 0) and every OG below it, depth first, with their levels."""
     found = await org_groups.subtree(db, caller, og_id)
     return await present(db, [r for r, _ in found], {r.id: level for r, level in found})
 
 
-@router.post("/{parent_id}", response_model=LocationGroup, status_code=201,
-             response_model_exclude_none=True)
+@router.post("/{og_id:int}", response_model=LocationGroup, status_code=201,
+             response_model_exclude_none=True, responses=errors.UNPROCESSABLE)
 async def create_group(
-    parent_id: IdPath, body: LocationGroupCreate, db: Db, caller: Caller
+    og_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The parent organization group.")],
+    body: LocationGroupCreate, db: Db, caller: Caller,
 ) -> LocationGroup:
-    """Create a child organization group below `parent_id`."""
+    """Create a child organization group below `og_id`. The types above decide which type it may
+    have (422 otherwise): below a Customer only Containers, a Partner only below Global or a
+    Partner."""
     row = await org_groups.create(
-        db, caller, parent_id, name=body.name, group_id=body.group_id,
+        db, caller, og_id, name=body.name, group_id=body.group_id,
         og_type=body.location_group_type, country=body.country, locale=body.locale,
     )
     await db.commit()
     return (await present(db, [row]))[0]
 
 
-@router.put("/{og_id}", response_model=LocationGroup, response_model_exclude_none=True)
+@router.put("/{og_id:int}", response_model=LocationGroup, response_model_exclude_none=True,
+            responses=errors.UNPROCESSABLE)
 async def update_group(og_id: IdPath, body: LocationGroupUpdate, db: Db, caller: Caller) -> LocationGroup:
+    """Change the given fields. A new ParentId moves the OG, and a new LocationGroupType retypes
+    it, only while it holds nothing (409), and only where the types above allow (422)."""
     row = await org_groups.update(
         db, caller, og_id, name=body.name, group_id=body.group_id,
         og_type=body.location_group_type, parent_id=body.parent_id,
@@ -106,7 +116,7 @@ async def update_group(og_id: IdPath, body: LocationGroupUpdate, db: Db, caller:
     return (await present(db, [row]))[0]
 
 
-@router.delete("/{og_id}", status_code=204)
+@router.delete("/{og_id:int}", status_code=204)
 async def delete_group(og_id: IdPath, db: Db, caller: Caller) -> Response:
     """Delete an organization group that holds no children, users, devices or admins."""
     await org_groups.delete(db, caller, og_id)

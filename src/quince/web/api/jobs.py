@@ -10,6 +10,7 @@ from quince.services import jobs
 from quince.store.models import JobRow
 from quince.web.api import errors
 from quince.web.api.deps import Caller, Paging
+from quince.web.api.fields import Text
 from quince.web.api.schemas import ApiModel, IdValue, Paged, wire_time
 from quince.web.deps import Db
 
@@ -53,7 +54,7 @@ async def search_jobs(
     caller: Caller,
     paging: Paging,
     status: Annotated[jobs.JobStatus | None, Query(description="waiting, running, done or failed")] = None,
-    kind: Annotated[str | None, Query(max_length=48, description="e.g. apns.push")] = None,
+    kind: Annotated[Text | None, Query(max_length=48, description="e.g. apns.push")] = None,
 ) -> JobSearch:
     """Background jobs, newest first. Only administrators of the Global organization group may
     see them (jobs concern every organization group); others get 403."""

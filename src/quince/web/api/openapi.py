@@ -15,6 +15,16 @@ _SECURITY_SCHEMES = {
 }
 
 
+def _not_null(parameter: dict[str, Any]) -> None:
+    # An optional parameter is absent, never null: FastAPI writes `str | None` as anyOf [string,
+    # null], which would tell clients they may send null (and test tools that "null" is valid).
+    schema = parameter.get("schema", {})
+    branches = [b for b in schema.get("anyOf", ()) if b != {"type": "null"}]
+    if "anyOf" in schema and len(branches) == 1:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        parameter["schema"] = {**branches[0], **rest}
+
+
 def _adjust(schema: dict[str, Any]) -> None:
     # Validation errors are 400s here (web/api/errors.py), never FastAPI's default 422; a 422 a
     # route declares itself (an ApiError) stays.
@@ -23,6 +33,8 @@ def _adjust(schema: dict[str, Any]) -> None:
             responses = operation.get("responses", {})
             if "HTTPValidationError" in str(responses.get("422", "")):
                 responses.pop("422")
+            for parameter in operation.get("parameters", ()):
+                _not_null(parameter)
     components = schema.setdefault("components", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)

@@ -5,19 +5,49 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_pascal
 
 from quince.domain import users as user_rules
-from quince.domain.errors import InvalidInput
-from quince.domain.og_settings import ChildPermission, CurrentSetting
+from quince.domain.errors import InvalidInContext
+from quince.domain.og_settings import SETTINGS, ChildPermission, CurrentSetting
+from quince.domain.org_groups import GROUP_ID_MAX_LENGTH, GROUP_ID_PATTERN, NAME_MAX_LENGTH, OGType
 from quince.services.access import passwords
 from quince.services.directory.user_groups import MAX_RANK, MIN_RANK
+from quince.web.api.fields import (
+    AnyCase,
+    Integer,
+    Matches,
+    Name,
+    PlainText,
+    Text,
+    Uuid,
+    WholeNumber,
+    one_of,
+    spelled,
+)
 
 # Database ids are 32-bit; a larger number can name nothing, and PostgreSQL would reject it.
 MAX_ID = 2_147_483_647
 
-DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_ID), WholeNumber]
+
+UserName = Annotated[str, Matches(
+    f"^{user_rules.USERNAME_PATTERN}$", "The username must not contain spaces, slashes or control characters"
+), Field(max_length=user_rules.USERNAME_MAX_LENGTH)]
+# Quince's own rule, stated as a pattern: it is simpler than `format: email` (RFC 5321), which it
+# would be wrong to claim (it takes "ü@例え.jp", which that format refuses).
+EmailAddress = Annotated[str, Matches(
+    f"^{user_rules.EMAIL_PATTERN}$", "is not an email address (name@domain, without spaces)"
+), Field(max_length=user_rules.EMAIL_MAX_LENGTH)]
+PersonName = Annotated[PlainText, Field(max_length=user_rules.NAME_MAX_LENGTH)]
+GroupId = Annotated[str, Matches(
+    f"^{GROUP_ID_PATTERN}$", "Group ID: only letters A-Z and a-z, digits, '-', '_' and '.' are allowed"
+), Field(max_length=GROUP_ID_MAX_LENGTH)]
+OgName = Annotated[Name, Field(max_length=NAME_MAX_LENGTH)]
+OgType = Annotated[str, AnyCase([t.value for t in OGType], "type")]
+# Global is the root's type only.
+NewOgType = Annotated[str, AnyCase([t.value for t in OGType if t is not OGType.GLOBAL], "LocationGroupType")]
 
 
 class ApiModel(BaseModel):
@@ -32,6 +62,13 @@ class ApiModel(BaseModel):
         return value
 
 
+class ApiInput(ApiModel):
+    """A request body: JSON types are taken as the document states them (no "1" for 1, no 0 for
+    false), so a request the document calls invalid is refused."""
+
+    model_config = ConfigDict(strict=True)
+
+
 class ApiError(BaseModel):
     """Every error the API answers with, spelled as Workspace ONE spells it."""
 
@@ -41,7 +78,9 @@ class ApiError(BaseModel):
 
 
 class IdValue(ApiModel):
-    value: int
+    model_config = ConfigDict(strict=True)  # sent back in bodies too (EchoedFields)
+
+    value: Integer
 
 
 class Reference(ApiModel):
@@ -83,23 +122,23 @@ class LocationGroupSearch(Paged):
     location_groups: list[LocationGroup]
 
 
-class LocationGroupCreate(ApiModel):
-    name: str = Field(max_length=100)
-    group_id: str = Field(max_length=64)
-    location_group_type: str = Field("Container", max_length=32)
-    country: str | None = Field(None, max_length=64)
-    locale: str | None = Field(None, max_length=16)
+class LocationGroupCreate(ApiInput):
+    name: OgName
+    group_id: GroupId
+    location_group_type: NewOgType = "Container"
+    country: Annotated[Text, Field(max_length=64)] | None = None
+    locale: Annotated[Text, Field(max_length=16)] | None = None
 
 
-class LocationGroupUpdate(ApiModel):
+class LocationGroupUpdate(ApiInput):
     """Fields to change; a new ParentId moves the OG (only while it holds nothing)."""
 
-    name: str | None = Field(None, max_length=100)
-    group_id: str | None = Field(None, max_length=64)
-    location_group_type: str | None = Field(None, max_length=32)
+    name: OgName | None = None
+    group_id: GroupId | None = None
+    location_group_type: NewOgType | None = None
     parent_id: DbId | None = None
-    country: str | None = Field(None, max_length=64)
-    locale: str | None = Field(None, max_length=16)
+    country: Annotated[Text, Field(max_length=64)] | None = None
+    locale: Annotated[Text, Field(max_length=16)] | None = None
 
 
 class OrganizationGroupSetting(ApiModel):
@@ -119,23 +158,40 @@ class OrganizationGroupSetting(ApiModel):
     allowed_values: list[str]
 
 
-class OrganizationGroupSettingUpdate(ApiModel):
-    """`{"CurrentSetting": "Override", "Value": …, "ChildPermission": …}` to set a value here,
-    or `{"CurrentSetting": "Inherit"}` to follow the parent again."""
+def _setting_values() -> list[str]:
+    """What some setting takes as text: its words in any case, or its own pattern."""
+    words = sorted({w for d in SETTINGS.values() for w in d.words})
+    return [*(spelled(w, any_case=True) for w in words),
+            *(d.pattern for d in SETTINGS.values() if d.pattern is not None)]
 
-    current_setting: CurrentSetting
-    value: bool | Annotated[str, Field(max_length=64)] | None = None
-    child_permission: str | None = Field(None, max_length=32)
 
-    @model_validator(mode="after")
-    def _value_only_with_override(self) -> OrganizationGroupSettingUpdate:
-        if self.current_setting is CurrentSetting.OVERRIDE and self.value is None:
-            raise ValueError("Value is required when CurrentSetting is Override")
-        if self.current_setting is CurrentSetting.INHERIT and (
-            self.value is not None or self.child_permission is not None
-        ):
-            raise ValueError("Value and ChildPermission go only with CurrentSetting Override")
-        return self
+SettingText = Annotated[str, Matches(
+    one_of(_setting_values()),
+    "Value must be true or false, one of the setting's AllowedValues, or an app bundle ID",
+), Field(max_length=64)]
+
+
+class SettingOverride(ApiInput):
+    """Set the value here; ChildPermission binds the OG's children (default: kept as it was, or
+    InheritOrOverride for a new override). Which values fit depends on the setting (422 else):
+    see its AllowedValues."""
+
+    current_setting: Literal[CurrentSetting.OVERRIDE]
+    value: bool | SettingText
+    child_permission: Annotated[
+        str, AnyCase([p.value for p in ChildPermission], "ChildPermission")
+    ] | None = None
+
+
+class SettingInherit(ApiInput):
+    """Follow the parent's value again."""
+
+    current_setting: Literal[CurrentSetting.INHERIT]
+
+
+OrganizationGroupSettingUpdate = Annotated[
+    SettingOverride | SettingInherit, Field(discriminator="current_setting")
+]
 
 
 class User(ApiModel):
@@ -160,51 +216,53 @@ class UserSearch(Paged):
     users: list[User]
 
 
-class UserCreate(ApiModel):
-    user_name: str = Field(max_length=user_rules.USERNAME_MAX_LENGTH)
-    password: str | None = Field(None, max_length=passwords.MAX_LENGTH)
-    email: str = Field(max_length=user_rules.EMAIL_MAX_LENGTH)
-    managed_apple_id: str | None = Field(
-        None, max_length=user_rules.EMAIL_MAX_LENGTH, description="Defaults to Email."
-    )
-    first_name: str = Field("", max_length=user_rules.NAME_MAX_LENGTH)
-    last_name: str = Field("", max_length=user_rules.NAME_MAX_LENGTH)
+Password = Annotated[Text, Field(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)]
+
+
+class UserCreate(ApiInput):
+    user_name: UserName
+    password: Password | None = None
+    email: EmailAddress
+    managed_apple_id: EmailAddress | None = Field(None, description="Defaults to Email.")
+    first_name: PersonName = ""
+    last_name: PersonName = ""
     status: bool = True
     location_group_id: DbId = Field(description="The user's enrollment organization group.")
 
 
-class EchoedFields(ApiModel):
+class EchoedFields(ApiInput):
     """Fields a GET returns that the server sets. An update accepts them, so a script can send
     back what it read with some fields changed (read-modify-write, as Workspace ONE scripts do):
     Id and Uuid must name the record in the address; the others are ignored."""
 
     id: IdValue | None = None
-    uuid: str | None = Field(None, max_length=36)
+    uuid: Uuid | None = None
 
     def check_names(self, record_id: int, record_uuid: str) -> None:
-        """InvalidInput when the body's Id or Uuid names another record than the address."""
+        """InvalidInContext when the body's Id or Uuid names another record than the address."""
         if self.id is not None and self.id.value != record_id:
-            raise InvalidInput("Id", f"Id {self.id.value} is not the record in the address ({record_id}).")
+            raise InvalidInContext(
+                "Id", f"Id {self.id.value} is not the record in the address ({record_id}).")
         if self.uuid is not None and self.uuid.lower() != record_uuid.lower():
-            raise InvalidInput("Uuid", f"Uuid {self.uuid} is not the record in the address.")
+            raise InvalidInContext("Uuid", f"Uuid {self.uuid} is not the record in the address.")
 
 
 class UserUpdate(EchoedFields):
     """Fields to change; a new LocationGroupId moves the user to that enrollment OG. What the
     server sets (Id, Uuid, Group, OrganizationGroupUuid, SecurityType, CreatedOn) may be sent back."""
 
-    user_name: str | None = Field(None, max_length=user_rules.USERNAME_MAX_LENGTH)
-    password: str | None = Field(None, max_length=passwords.MAX_LENGTH)
-    email: str | None = Field(None, max_length=user_rules.EMAIL_MAX_LENGTH)
-    managed_apple_id: str | None = Field(None, max_length=user_rules.EMAIL_MAX_LENGTH)
-    first_name: str | None = Field(None, max_length=user_rules.NAME_MAX_LENGTH)
-    last_name: str | None = Field(None, max_length=user_rules.NAME_MAX_LENGTH)
+    user_name: UserName | None = None
+    password: Password | None = None
+    email: EmailAddress | None = None
+    managed_apple_id: EmailAddress | None = None
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
     status: bool | None = None
     location_group_id: DbId | None = None
-    group: str | None = Field(None, max_length=100)
-    organization_group_uuid: str | None = Field(None, max_length=36)
-    security_type: str | None = Field(None, max_length=16)
-    created_on: str | None = Field(None, max_length=64)
+    group: Annotated[Text, Field(max_length=100)] | None = None
+    organization_group_uuid: Annotated[Text, Field(max_length=36)] | None = None
+    security_type: Annotated[Text, Field(max_length=16)] | None = None
+    created_on: Annotated[Text, Field(max_length=64)] | None = None
 
 
 class UserGroup(ApiModel):
@@ -220,9 +278,13 @@ class UserGroupSearch(Paged):
     user_groups: list[UserGroup]
 
 
-class UserGroupCreate(ApiModel):
-    name: str = Field(max_length=100)
-    description: str = Field("", max_length=500)
+UserGroupName = Annotated[Name, Field(max_length=100)]
+Description = Annotated[Text, Field(max_length=500)]
+
+
+class UserGroupCreate(ApiInput):
+    name: UserGroupName
+    description: Description = ""
     location_group_id: DbId
 
 
@@ -230,10 +292,13 @@ class UserGroupUpdate(EchoedFields):
     """Name and description; Id, Uuid, LocationGroupId and Members may be sent back as read (a
     group's organization group cannot change)."""
 
-    name: str | None = Field(None, max_length=100)
-    description: str | None = Field(None, max_length=500)
-    location_group_id: int | None = None
-    members: int | None = None
+    name: UserGroupName | None = None
+    description: Description | None = None
+    location_group_id: Integer | None = None
+    members: Integer | None = None
+
+
+Rank = Annotated[int, Field(ge=MIN_RANK, le=MAX_RANK, description="1 is the best rank."), WholeNumber]
 
 
 class UserGroupMapping(ApiModel):
@@ -246,13 +311,13 @@ class UserGroupMapping(ApiModel):
     rank: int
 
 
-class UserGroupMappingCreate(ApiModel):
+class UserGroupMappingCreate(ApiInput):
     location_group_id: DbId
-    rank: int = Field(ge=MIN_RANK, le=MAX_RANK, description="1 is the best rank.")
+    rank: Rank
 
 
-class UserGroupMappingUpdate(ApiModel):
-    rank: int = Field(ge=MIN_RANK, le=MAX_RANK, description="1 is the best rank.")
+class UserGroupMappingUpdate(ApiInput):
+    rank: Rank
 
 
 class EnrollmentPreview(ApiModel):

@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from quince.domain.errors import InvalidInput
+from quince.domain.errors import InvalidInContext
 from quince.services.directory import org_groups, user_groups
 from quince.services.scope import Scope
 from quince.store.models import UserGroupMappingRow, UserGroupRow
 from quince.web.api import errors
 from quince.web.api import users as users_api
 from quince.web.api.deps import Caller, IdPath, IdQuery, Paging
+from quince.web.api.fields import Text
 from quince.web.api.groups import reference
 from quince.web.api.schemas import (
     IdValue,
@@ -61,7 +62,7 @@ async def search_user_groups(
     db: Db,
     caller: Caller,
     paging: Paging,
-    name: Annotated[str | None, Query(max_length=100)] = None,
+    name: Annotated[Text | None, Query(max_length=100)] = None,
     locationgroupid: IdQuery = None,
 ) -> UserGroupSearch:
     """User groups in your organization groups; `name` matches part of the name."""
@@ -81,24 +82,26 @@ async def create_user_group(body: UserGroupCreate, db: Db, caller: Caller) -> Us
     return await present_one(db, caller, row)
 
 
-@router.get("/{group_id}", response_model=UserGroup)
+@router.get("/{group_id:int}", response_model=UserGroup)
 async def get_user_group(group_id: IdPath, db: Db, caller: Caller) -> UserGroup:
     return await present_one(db, caller, await user_groups.get(db, caller, group_id))
 
 
-@router.put("/{group_id}", response_model=UserGroup)
+@router.put("/{group_id:int}", response_model=UserGroup, responses=errors.UNPROCESSABLE)
 async def update_user_group(group_id: IdPath, body: UserGroupUpdate, db: Db, caller: Caller) -> UserGroup:
+    """Rename or describe the group. The group as read may be sent back: an Id, Uuid or
+    LocationGroupId other than the group's own is refused with 422 (a group cannot move)."""
     current = await user_groups.get(db, caller, group_id)
     body.check_names(current.id, current.uuid)
     if body.location_group_id is not None and body.location_group_id != current.og_id:
-        raise InvalidInput("LocationGroupId", "A user group's organization group cannot be changed; "
+        raise InvalidInContext("LocationGroupId", "A user group's organization group cannot be changed; "
                                               "create the group where it belongs instead.")
     row = await user_groups.update(db, caller, group_id, name=body.name, description=body.description)
     await db.commit()
     return await present_one(db, caller, row)
 
 
-@router.delete("/{group_id}", status_code=204)
+@router.delete("/{group_id:int}", status_code=204)
 async def delete_user_group(group_id: IdPath, db: Db, caller: Caller) -> Response:
     """Delete the group with its memberships and mappings; the users stay."""
     await user_groups.delete_group(db, caller, group_id)
@@ -106,7 +109,7 @@ async def delete_user_group(group_id: IdPath, db: Db, caller: Caller) -> Respons
     return Response(status_code=204)
 
 
-@router.get("/{group_id}/users", response_model=UserSearch)
+@router.get("/{group_id:int}/users", response_model=UserSearch)
 async def list_members(group_id: IdPath, db: Db, caller: Caller, paging: Paging) -> UserSearch:
     page = await user_groups.members(db, caller, group_id, paging)
     return UserSearch(
@@ -115,7 +118,7 @@ async def list_members(group_id: IdPath, db: Db, caller: Caller, paging: Paging)
     )
 
 
-@router.post("/{group_id}/users/{user_id}", response_model=UserGroup)
+@router.post("/{group_id:int}/users/{user_id:int}", response_model=UserGroup)
 async def add_member(group_id: IdPath, user_id: IdPath, db: Db, caller: Caller) -> UserGroup:
     """Add the user to the group; adding a member again changes nothing."""
     await user_groups.add_member(db, caller, group_id, user_id)
@@ -123,14 +126,14 @@ async def add_member(group_id: IdPath, user_id: IdPath, db: Db, caller: Caller) 
     return await present_one(db, caller, await user_groups.get(db, caller, group_id))
 
 
-@router.delete("/{group_id}/users/{user_id}", status_code=204)
+@router.delete("/{group_id:int}/users/{user_id:int}", status_code=204)
 async def remove_member(group_id: IdPath, user_id: IdPath, db: Db, caller: Caller) -> Response:
     await user_groups.remove_member(db, caller, group_id, user_id)
     await db.commit()
     return Response(status_code=204)
 
 
-@router.get("/{group_id}/mappings", response_model=list[UserGroupMapping])
+@router.get("/{group_id:int}/mappings", response_model=list[UserGroupMapping])
 async def list_mappings(group_id: IdPath, db: Db, caller: Caller) -> list[UserGroupMapping]:
     """The group's target organization groups, best rank first."""
     return [
@@ -139,17 +142,18 @@ async def list_mappings(group_id: IdPath, db: Db, caller: Caller) -> list[UserGr
     ]
 
 
-@router.post("/{group_id}/mappings", response_model=UserGroupMapping, status_code=201)
+@router.post("/{group_id:int}/mappings", response_model=UserGroupMapping, status_code=201,
+             responses=errors.UNPROCESSABLE)
 async def add_mapping(
     group_id: IdPath, body: UserGroupMappingCreate, db: Db, caller: Caller
 ) -> UserGroupMapping:
-    """Map the group to a target OG at or below the group's own OG."""
+    """Map the group to a target OG at or below the group's own OG (422 for any other OG)."""
     row = await user_groups.add_mapping(db, caller, group_id, body.location_group_id, body.rank)
     await db.commit()
     return await present_mapping(db, caller, row)
 
 
-@router.put("/{group_id}/mappings/{mapping_id}", response_model=UserGroupMapping)
+@router.put("/{group_id:int}/mappings/{mapping_id:int}", response_model=UserGroupMapping)
 async def update_mapping(
     group_id: IdPath, mapping_id: IdPath, body: UserGroupMappingUpdate, db: Db, caller: Caller
 ) -> UserGroupMapping:
@@ -158,7 +162,7 @@ async def update_mapping(
     return await present_mapping(db, caller, row)
 
 
-@router.delete("/{group_id}/mappings/{mapping_id}", status_code=204)
+@router.delete("/{group_id:int}/mappings/{mapping_id:int}", status_code=204)
 async def remove_mapping(group_id: IdPath, mapping_id: IdPath, db: Db, caller: Caller) -> Response:
     await user_groups.remove_mapping(db, caller, group_id, mapping_id)
     await db.commit()

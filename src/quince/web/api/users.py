@@ -13,7 +13,8 @@ from quince.services.directory.users import UserChanges
 from quince.services.scope import Scope
 from quince.store.models import EnrollmentUserRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, sort_descending
+from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, SortOrder, sort_descending
+from quince.web.api.fields import AnyCase, Text
 from quince.web.api.schemas import IdValue, User, UserCreate, UserSearch, UserUpdate, wire_time
 from quince.web.deps import Db
 
@@ -43,14 +44,14 @@ async def search_users(
     db: Db,
     caller: Caller,
     paging: Paging,
-    username: Annotated[str | None, Query(max_length=user_rules.USERNAME_MAX_LENGTH)] = None,
-    firstname: Annotated[str | None, Query(max_length=user_rules.NAME_MAX_LENGTH)] = None,
-    lastname: Annotated[str | None, Query(max_length=user_rules.NAME_MAX_LENGTH)] = None,
-    email: Annotated[str | None, Query(max_length=user_rules.EMAIL_MAX_LENGTH)] = None,
+    username: Annotated[Text | None, Query(max_length=user_rules.USERNAME_MAX_LENGTH)] = None,
+    firstname: Annotated[Text | None, Query(max_length=user_rules.NAME_MAX_LENGTH)] = None,
+    lastname: Annotated[Text | None, Query(max_length=user_rules.NAME_MAX_LENGTH)] = None,
+    email: Annotated[Text | None, Query(max_length=user_rules.EMAIL_MAX_LENGTH)] = None,
     locationgroupid: IdQuery = None,
     status: Annotated[bool | None, Query(description="true: active users, false: inactive")] = None,
-    orderby: Annotated[str, Query(max_length=32)] = "username",
-    sortorder: Annotated[str | None, Query(max_length=4)] = None,
+    orderby: Annotated[Annotated[str, AnyCase(users.ORDER_BY, "orderby")], Query()] = "username",
+    sortorder: SortOrder = None,
 ) -> UserSearch:
     """Users in your organization groups; text filters match part of the field, ignoring case."""
     page = await users.search(
@@ -76,7 +77,7 @@ async def add_user(body: UserCreate, db: Db, caller: Caller) -> User:
     return await present_one(db, row)
 
 
-@router.get("/{user_id}", response_model=User)
+@router.get("/{user_id:int}", response_model=User)
 async def get_user(user_id: IdPath, db: Db, caller: Caller) -> User:
     return await present_one(db, await users.get(db, caller, user_id))
 
@@ -99,25 +100,26 @@ def _changes(body: UserUpdate) -> UserChanges:
     )
 
 
-@router.put("/{user_id}", response_model=User)
+@router.put("/{user_id:int}", response_model=User, responses=errors.UNPROCESSABLE)
 async def update_user(user_id: IdPath, body: UserUpdate, db: Db, caller: Caller) -> User:
     """Change the given fields; a new LocationGroupId moves the user to that enrollment OG. The
-    whole User as read may be sent back with some fields changed."""
+    whole User as read may be sent back with some fields changed; an Id or Uuid of another user
+    is refused with 422."""
     return await _update(db, caller, user_id, _changes(body), body)
 
 
-@router.post("/{user_id}/update", response_model=User)
+@router.post("/{user_id:int}/update", response_model=User, responses=errors.UNPROCESSABLE)
 async def update_user_alias(user_id: IdPath, body: UserUpdate, db: Db, caller: Caller) -> User:
     """Workspace ONE's spelling of `PUT /users/{id}`."""
     return await _update(db, caller, user_id, _changes(body), body)
 
 
-@router.post("/{user_id}/activate", response_model=User)
+@router.post("/{user_id:int}/activate", response_model=User)
 async def activate_user(user_id: IdPath, db: Db, caller: Caller) -> User:
     return await _update(db, caller, user_id, UserChanges(active=True))
 
 
-@router.post("/{user_id}/deactivate", response_model=User)
+@router.post("/{user_id:int}/deactivate", response_model=User)
 async def deactivate_user(user_id: IdPath, db: Db, caller: Caller) -> User:
     """An inactive user cannot enroll devices; their device records stay."""
     return await _update(db, caller, user_id, UserChanges(active=False))
@@ -129,13 +131,13 @@ async def _delete(db: Db, caller: Scope, user_id: int) -> Response:
     return Response(status_code=204)
 
 
-@router.delete("/{user_id}", status_code=204)
+@router.delete("/{user_id:int}", status_code=204)
 async def delete_user(user_id: IdPath, db: Db, caller: Caller) -> Response:
     """Delete a user who has no device records (deactivate the others)."""
     return await _delete(db, caller, user_id)
 
 
-@router.delete("/{user_id}/delete", status_code=204)
+@router.delete("/{user_id:int}/delete", status_code=204)
 async def delete_user_alias(user_id: IdPath, db: Db, caller: Caller) -> Response:
     """Workspace ONE's spelling of `DELETE /users/{id}`."""
     return await _delete(db, caller, user_id)
