@@ -15,10 +15,10 @@ from quince.services.apps import delivery as app_delivery
 from quince.services.apps.catalog import AssignmentView, NewApp
 from quince.services.devices import records as devices
 from quince.services.directory import org_groups, user_groups, users
-from quince.services.rows import by_id
 from quince.services.scope import Scope
 from quince.store.database import Db
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow
+from quince.store.rows import by_id
 
 app = typer.Typer(no_args_is_help=True, help="The app catalog, assignments and apps on devices.")
 

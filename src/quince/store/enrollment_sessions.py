@@ -83,3 +83,11 @@ async def recent_refusals(
     return [(row, name) for row, name in (await db.execute(stmt)).tuples()]
 
 
+
+
+async def session_of_device(db: AsyncSession, device_id: int) -> EnrollmentSessionRow | None:
+    """The enrollment session whose placeholder became device `device_id`, when there is one."""
+    found: EnrollmentSessionRow | None = await db.scalar(
+        select(EnrollmentSessionRow).where(EnrollmentSessionRow.device_id == device_id)
+    )
+    return found

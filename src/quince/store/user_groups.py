@@ -147,3 +147,25 @@ async def add_mapping(db: AsyncSession, group_id: int, og_id: int, rank: int) ->
         .returning(UserGroupMappingRow.id)
     )
     return row_id
+
+
+async def mapping_counts(db: AsyncSession, group_ids: list[int], path: str) -> dict[int, int]:
+    """How many OG mappings each of `group_ids` has (0 for none), counting groups within `path`."""
+    stmt = (
+        select(UserGroupMappingRow.user_group_id, func.count())
+        .join(UserGroupRow, UserGroupRow.id == UserGroupMappingRow.user_group_id)
+        .where(UserGroupMappingRow.user_group_id.in_(group_ids), _within(path))
+        .group_by(UserGroupMappingRow.user_group_id)
+    )
+    found = dict((await db.execute(stmt)).tuples().all())
+    return {i: found.get(i, 0) for i in group_ids}
+
+
+async def groups_of_user(db: AsyncSession, user_id: int, path: str) -> list[UserGroupRow]:
+    """The groups user `user_id` belongs to whose OG is within `path`, by name."""
+    return list(await db.scalars(
+        select(UserGroupRow)
+        .join(UserGroupMemberRow, UserGroupMemberRow.user_group_id == UserGroupRow.id)
+        .where(UserGroupMemberRow.user_id == user_id, _within(path))
+        .order_by(UserGroupRow.name_key, UserGroupRow.id)
+    ))

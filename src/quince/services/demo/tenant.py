@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict
@@ -15,7 +14,8 @@ from quince.services.access import admins
 from quince.services.demo import devices as demo_devices
 from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.scope import Scope
-from quince.store.models import OrgGroupRow, utcnow
+from quince.store import org_groups as og_store
+from quince.store.models import utcnow
 
 CUSTOMER_GROUP_ID = "acme"
 # Published in the README on purpose: this is a demo tenant, never a real one.
@@ -111,15 +111,11 @@ class DemoSummary:
 
 async def is_fresh(session: AsyncSession) -> bool:
     """True when the install holds no organization group but the Global root."""
-    count = await session.scalar(select(func.count()).select_from(OrgGroupRow))
-    return (count or 0) <= 1
+    return len(await og_store.all_ogs(session)) <= 1
 
 
 async def is_seeded(session: AsyncSession) -> bool:
-    found = await session.scalar(
-        select(OrgGroupRow.id).where(OrgGroupRow.group_id_key == group_id_key(CUSTOMER_GROUP_ID))
-    )
-    return found is not None
+    return await og_store.by_group_id_key(session, group_id_key(CUSTOMER_GROUP_ID)) is not None
 
 
 async def seed(session: AsyncSession, scope: Scope) -> DemoSummary:

@@ -16,8 +16,8 @@ from quince.services.apps import delivery as app_delivery
 from quince.services.apps.catalog import AssignmentView, NewApp
 from quince.services.devices import records as devices
 from quince.services.directory import users
-from quince.services.rows import by_id
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow, OrgGroupRow
+from quince.store.rows import by_id
 from quince.web.api import errors
 from quince.web.api.app_schemas import (
     Application,
