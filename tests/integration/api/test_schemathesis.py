@@ -34,6 +34,7 @@ from quince.services.scope import operator_scope
 from quince.store.database import make_sessionmaker
 from quince.store.models import Base
 from quince.web.app import create_app
+from tests.fixtures.live_server import free_port, serving
 
 # The document the server serves (a test below proves they are the same), read without a server so
 # that pytest can make one test per operation when it collects this module.
@@ -103,8 +104,21 @@ async def _fresh_ids(engine: AsyncEngine) -> None:
         await session.commit()
 
 
+@pytest.fixture(scope="module")
+def unthrottled_server(live_settings: Settings, migrated_engine: AsyncEngine) -> Iterator[str]:
+    """Quince on the test database, with a sign-in back-off that never engages: the
+    `ignored_auth` check sends wrong credentials with many cases, and a back-off answering 429
+    (as it should, tests/integration/api/test_auth.py) would hide what the check looks for."""
+    settings = live_settings.model_copy(update={
+        "public_url": f"http://127.0.0.1:{free_port()}",
+        "sign_in_free_failures_per_account": 1000, "sign_in_free_failures_per_address": 100_000,
+    })
+    with serving(settings) as url:
+        yield url
+
+
 @pytest.fixture
-async def caller(live_server: str, engine: AsyncEngine) -> Caller:
+async def caller(unthrottled_server: str, engine: AsyncEngine) -> Caller:
     """The demo tenant (OGs, users, user groups and mappings, enrolled devices and placeholders),
     an app of each kind with an assignment, and an administrator of the whole install."""
     await _fresh_ids(engine)
@@ -125,7 +139,7 @@ async def caller(live_server: str, engine: AsyncEngine) -> Caller:
         _row, key = await admins.create_api_key(session, scope, og_id=scope.og_id)
         await session.commit()
     basic = base64.b64encode(b"schemathesis:admin-pass-1").decode()
-    return Caller(live_server, {"Authorization": f"Basic {basic}", "aw-tenant-code": key})
+    return Caller(unthrottled_server, {"Authorization": f"Basic {basic}", "aw-tenant-code": key})
 
 
 @pytest.fixture(scope="module")
