@@ -156,3 +156,19 @@ async def test_the_token_never_reaches_the_log(
     inner = json.loads(base64.b64decode(token))["token"]
     assert "vpp token" in caplog.text
     assert token not in caplog.text and inner not in caplog.text
+
+
+async def test_a_token_expiry_with_an_offset_is_stored_as_the_same_instant(
+    session: AsyncSession, scope: Scope, var_dir: Path
+) -> None:
+    acme, _, _ = await tree(session, scope)
+    payload = {"token": base64.b64encode(b"x" * 48).decode(), "expDate": "2031-03-01T10:00:00-0700",
+               "orgName": "Pacific Corp"}
+    token_file = base64.b64encode(json.dumps(payload).encode()).decode()
+    await vpp_tokens.set_token(session, scope, acme.id, token_file, var_dir=var_dir)
+    await session.commit()
+    session.expunge_all()
+    stored = await session.scalar(select(VppTokenRow.expires_at))
+    assert stored is not None
+    # SQLite keeps only the wall-clock time: it must be UTC's, not Apple's local -07:00 one.
+    assert stored.replace(tzinfo=stored.tzinfo or UTC) == datetime(2031, 3, 1, 17, 0, tzinfo=UTC)

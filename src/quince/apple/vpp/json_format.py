@@ -52,14 +52,16 @@ def licences_body(
 
 
 def parse_apple_date(value: object) -> datetime | None:
-    """Apple's dates: ISO 8601, with an offset like +0000 or -0700."""
+    """Apple's dates: ISO 8601, with an offset like +0000 or -0700, read as UTC. Kept in its own
+    offset, the time would be stored wrong by that many hours where the database drops offsets
+    (SQLite keeps the wall-clock time only)."""
     if not isinstance(value, str) or not value:
         return None
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def service_config_from(data: Mapping[str, Any]) -> ServiceConfig:
