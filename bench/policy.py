@@ -20,11 +20,11 @@ from quince.services.access import passwords
 from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.enrollment import preview as enrollment_preview
-from quince.services.paging import PageRequest
 from quince.services.scope import operator_scope
 from quince.store import migrate
 from quince.store.database import make_engine, make_sessionmaker
 from quince.store.models import EnrollmentUserRow, UserGroupMemberRow
+from quince.store.paging import PageRequest
 
 N_USERS = int(os.environ.get("QUINCE_BENCH_USERS", "20000"))
 N_OGS = int(os.environ.get("QUINCE_BENCH_OGS", "300"))

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services.devices import records as devices
 from quince.services.devices.records import LastSeen
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow
+from quince.store.paging import PageRequest
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services.directory import users
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
+from quince.store.paging import PageRequest
 
 
 async def _found(session: AsyncSession, scope: Scope, text: str) -> list[str]:

@@ -12,10 +12,10 @@ from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import JsonOption
 from quince.services.devices import records as devices
 from quince.services.mdm import commands
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.database import Db
 from quince.store.models import CommandRow, DeviceRow
+from quince.store.paging import PageRequest
 
 app = typer.Typer(no_args_is_help=True, help="Device records and their MDM commands.")
 

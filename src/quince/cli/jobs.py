@@ -11,10 +11,10 @@ from rich.text import Text
 from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import JsonOption, when
 from quince.services import jobs
-from quince.services.paging import MAX_PAGE_SIZE, PageRequest
 from quince.services.scope import Scope
 from quince.store.database import Db
 from quince.store.models import JobRow
+from quince.store.paging import MAX_PAGE_SIZE, PageRequest
 
 app = typer.Typer(
     help="Background jobs: APNs pushes and other outbound work, retried with backoff.",

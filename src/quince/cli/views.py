@@ -14,7 +14,6 @@ from quince.cli.runtime import fail
 from quince.domain.og_settings import SettingValue
 from quince.services.directory import og_settings
 from quince.services.directory.org_tree import load_tree
-from quince.services.paging import MAX_PAGE_SIZE, Page, PageRequest
 from quince.store.database import Db
 from quince.store.models import (
     AdminRow,
@@ -24,6 +23,7 @@ from quince.store.models import (
     UserGroupMappingRow,
     UserGroupRow,
 )
+from quince.store.paging import MAX_PAGE_SIZE, Page, PageRequest
 
 T = TypeVar("T")
 

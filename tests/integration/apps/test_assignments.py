@@ -16,9 +16,9 @@ from quince.services.apps import delivery as app_delivery
 from quince.services.apps.catalog import NewApp
 from quince.services.devices.records import DeviceNotFound
 from quince.services.directory import user_groups
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import AppRow, JobRow, VppTokenRow, VppUserRow
+from quince.store.paging import PageRequest
 from tests.integration.api.support import World
 from tests.integration.apps.conftest import add_device, scope_at
 

@@ -10,9 +10,9 @@ from quince.domain.app_eligibility import AppKind
 from quince.domain.errors import Conflict, InvalidInput, NotFound, ReadOnly
 from quince.services.apps import catalog as apps
 from quince.services.apps.catalog import AppChanges, NewApp
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import VppLicenseRow, VppTokenRow, VppUserRow
+from quince.store.paging import PageRequest
 from tests.integration.api.support import World
 from tests.integration.apps.conftest import scope_at
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services.directory import og_settings, user_groups, users
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
+from quince.store.paging import PageRequest
 from tests.integration.console.support import Fleet, sign_in
 
 UE = "user_enrollment_enabled"

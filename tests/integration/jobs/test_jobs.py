@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from quince.domain.errors import Conflict, OutOfScope
 from quince.services import jobs
 from quince.services.directory import org_groups
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.database import make_sessionmaker
 from quince.store.models import JobRow
+from quince.store.paging import PageRequest
 
 KIND = "test.work"
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)

@@ -18,8 +18,8 @@ from quince.domain.errors import (
 )
 from quince.services.access import admins
 from quince.services.directory import org_groups, user_groups, users
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
+from quince.store.paging import PageRequest
 from tests.integration.services.conftest import PASSWORD, Tenant, add_device, scope_at, snapshot
 
 # --- Group IDs -------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from quince.domain.errors import NotFound, ReadOnly
 from quince.services.access import admins
 from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.directory.users import UserChanges
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
+from quince.store.paging import PageRequest
 from tests.integration.services.conftest import PASSWORD, Tenant, scope_at, snapshot
 
 UE = "user_enrollment_enabled"

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.services.directory import user_groups, users
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
+from quince.store.paging import PageRequest
 from tests.integration.services.conftest import Tenant, snapshot
 
 

@@ -10,9 +10,9 @@ from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.services.access import passwords
 from quince.services.directory import user_groups, users
 from quince.services.directory.users import UserChanges
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import EnrollmentUserRow, UserGroupMemberRow
+from quince.store.paging import PageRequest
 from tests.integration.services.conftest import PASSWORD, Tenant, add_device, snapshot
 
 

@@ -28,7 +28,6 @@ from quince.domain.app_statuses import DeviceAppStatus
 from quince.domain.errors import Conflict, InvalidInContext, InvalidInput, NotFound
 from quince.services.devices import records as devices
 from quince.services.directory import org_groups, user_groups, users
-from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store import apps as store
 from quince.store import vpp as vpp_store
@@ -41,6 +40,7 @@ from quince.store.models import (
     OrgGroupRow,
     VppUserRow,
 )
+from quince.store.paging import Page, PageRequest
 
 TargetKind = Literal["user_group", "og"]
 AssignmentMode = Literal["automatic", "on_demand"]

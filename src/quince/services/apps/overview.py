@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.domain.app_eligibility import AppKind, Eligibility, NotSupported, eligibility
 from quince.domain.errors import NotFound
 from quince.services.apps import catalog as apps
-from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store import apps as store
 from quince.store import vpp as vpp_store
@@ -30,6 +29,7 @@ from quince.store.models import (
     UserGroupRow,
     VppUserRow,
 )
+from quince.store.paging import Page, PageRequest
 
 # A select of targets stays usable; an install with more user groups says the list is cut.
 MAX_TARGET_GROUPS = 500

@@ -18,7 +18,6 @@ from quince.domain.errors import InvalidInput, NotFound
 from quince.domain.og_settings import Ownership
 from quince.domain.users import username_key
 from quince.services.directory import org_groups
-from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope
 from quince.store import commands as stored_commands
 from quince.store import device_messages, device_search
@@ -30,6 +29,7 @@ from quince.store.models import (
     EnrollmentUserRow,
     OrgGroupRow,
 )
+from quince.store.paging import Page, PageRequest, paginate
 
 # Every device Quince manages is an iPhone or iPad: Workspace ONE's platform name for them.
 APPLE_PLATFORM = "Apple"

@@ -25,12 +25,12 @@ from quince.domain.org_groups import (
     validate_og_name,
 )
 from quince.services.directory.org_tree import load_overrides, load_tree
-from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store import concurrency
 from quince.store import og_settings as setting_store
 from quince.store import org_groups as og_store
 from quince.store.models import OrgGroupRow
+from quince.store.paging import Page, PageRequest
 
 OrderBy = Literal["id", "name", "groupid", "type", "createdon"]
 ORDER_BY: tuple[str, ...] = tuple(og_store.ORDER_COLUMNS)

@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.domain.errors import Conflict, InvalidInContext, InvalidInput, NotFound
 from quince.domain.org_groups import validate_og_name
 from quince.services.directory import org_groups, users
-from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store import user_groups as group_store
 from quince.store.models import (
@@ -15,6 +14,7 @@ from quince.store.models import (
     UserGroupMappingRow,
     UserGroupRow,
 )
+from quince.store.paging import Page, PageRequest
 
 MIN_RANK, MAX_RANK = 1, 1000
 

@@ -16,10 +16,10 @@ from quince.domain.users import (
 )
 from quince.services.access import passwords
 from quince.services.directory import org_groups
-from quince.services.paging import Page, PageRequest
 from quince.services.scope import Scope
 from quince.store import users as user_store
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
+from quince.store.paging import Page, PageRequest
 
 ORDER_BY: tuple[str, ...] = tuple(user_store.ORDER_COLUMNS)
 """The `orderby` keys a search takes (any case)."""

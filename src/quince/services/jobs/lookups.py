@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quince.domain.errors import Conflict, NotFound, OutOfScope
 from quince.domain.jobs import JobStatus
 from quince.services.jobs.queue import release, utcnow
-from quince.services.paging import Page, PageRequest, paginate
 from quince.services.scope import Scope, operator_scope
 from quince.store import jobs as stored
 from quince.store.models import JobRow
+from quince.store.paging import Page, PageRequest, paginate
 
 
 async def require_install_scope(db: AsyncSession, caller: Scope) -> None:

@@ -11,8 +11,8 @@ from fastapi import Depends, Header, Path, Query, Request
 
 from quince.domain.errors import InvalidInput
 from quince.services.access.admins import AuthenticationFailed, VerifiedPasswords, api_scope
-from quince.services.paging import MAX_PAGE_SIZE, PageRequest
 from quince.services.scope import Scope
+from quince.store.paging import MAX_PAGE_SIZE, PageRequest
 from quince.web.api.fields import AnyCase
 from quince.web.api.schemas import MAX_ID
 from quince.web.deps import Db

@@ -24,8 +24,8 @@ from quince.services.apps import delivery as app_delivery
 from quince.services.apps import overview as app_overview
 from quince.services.apps.catalog import NewApp
 from quince.services.apps.overview import CatalogEntry
-from quince.services.paging import PageRequest
 from quince.store.models import OrgGroupRow
+from quince.store.paging import PageRequest
 from quince.web.console.context import (
     Changer,
     Console,

@@ -22,7 +22,6 @@ from quince.services.enrollment import decision as enrollment_decision
 from quince.services.enrollment import device_decision
 from quince.services.enrollment import preview as enrollment_preview
 from quince.services.mdm import commands
-from quince.services.paging import Page, PageRequest
 from quince.store.errors import IntegrityError
 from quince.store.models import (
     AppRow,
@@ -33,6 +32,7 @@ from quince.store.models import (
     EnrollmentSessionRow,
     EnrollmentUserRow,
 )
+from quince.store.paging import Page, PageRequest
 from quince.web.console.context import (
     Changer,
     Console,

@@ -28,8 +28,8 @@ from quince.services.directory import users
 from quince.services.enrollment import decision
 from quince.services.enrollment import preview as enrollment_preview
 from quince.services.enrollment.preview import OUTSIDE_OG, OUTSIDE_USER_GROUP, Place, Visibility
-from quince.services.paging import PageRequest
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
+from quince.store.paging import PageRequest
 from quince.web.console.context import (
     Console,
     ConsoleRoute,

@@ -14,9 +14,9 @@ from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.domain.org_groups import NAME_MAX_LENGTH
 from quince.domain.users import USERNAME_MAX_LENGTH
 from quince.services.directory import group_links, user_groups, users
-from quince.services.paging import PageRequest
 from quince.services.scope import Scope
 from quince.store.models import OrgGroupRow, UserGroupMappingRow, UserGroupRow
+from quince.store.paging import PageRequest
 from quince.web.console.context import (
     Changer,
     Console,

@@ -18,12 +18,12 @@ from quince.services.directory import group_links, users
 from quince.services.directory.user_import import importer as user_import
 from quince.services.directory.user_import import runs as user_import_runs
 from quince.services.directory.user_import.importer import ImportFileError
-from quince.services.paging import PageRequest
 from quince.store.models import (
     EnrollmentUserRow,
     OrgGroupRow,
     UserImportRunRow,
 )
+from quince.store.paging import PageRequest
 from quince.web.console.context import (
     Changer,
     Console,
