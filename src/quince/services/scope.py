@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.errors import NotFound, ReadOnly
 from quince.store import org_groups as og_store
-
-if TYPE_CHECKING:
-    from sqlalchemy import Select
+from quince.store.database import Db
+from quince.store.org_groups import SubtreeIds
 
 
 @dataclass(frozen=True)
@@ -25,7 +21,7 @@ class Scope:
         """True when an OG with this materialized path lies in the caller's subtree."""
         return path.startswith(self.path)
 
-    def og_ids(self) -> Select[tuple[int]]:
+    def og_ids(self) -> SubtreeIds:
         """The ids of the OGs in the caller's subtree, for `column.in_(scope.og_ids())` filters."""
         return og_store.og_ids_within(self.path)
 
@@ -34,7 +30,7 @@ class Scope:
             raise ReadOnly(f"{self.actor} has a read-only role and cannot change anything.")
 
 
-async def operator_scope(session: AsyncSession, actor: str = "local operator") -> Scope:
+async def operator_scope(session: Db, actor: str = "local operator") -> Scope:
     """The whole install, writable: for the CLI, run by whoever holds the server's var/ dir."""
     root = await og_store.root(session)
     if root is None:

@@ -3,7 +3,7 @@ materialized path, Group IDs, what an OG holds. Paths end in `/`, so a subtree i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,7 +44,11 @@ def within(path: str) -> ColumnElement[bool]:
     return OrgGroupRow.path.startswith(path, autoescape=True)
 
 
-def og_ids_within(path: str) -> Select[tuple[int]]:
+# A subquery of OG ids, handed through services to the store functions that filter by it.
+SubtreeIds: TypeAlias = "Select[tuple[int]]"
+
+
+def og_ids_within(path: str) -> SubtreeIds:
     """The ids of the OGs in the subtree at `path`, for `column.in_(...)` filters."""
     return select(OrgGroupRow.id).where(within(path))
 

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from quince.store.models import Base
 
@@ -22,3 +23,10 @@ async def by_id(db: AsyncSession, model: type[RowT], ids: Iterable[int]) -> dict
         return {}
     column = model.id  # type: ignore[attr-defined]
     return {row.id: row for row in await db.scalars(select(model).where(column.in_(wanted)))}  # type: ignore[attr-defined]
+
+
+def always_written(row: Base, *fields: str) -> None:
+    """Write `fields` in the row's next UPDATE even when their values look unchanged (another
+    session may have changed them since this one read the row)."""
+    for field in fields:
+        flag_modified(row, field)

@@ -11,9 +11,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.store import admins as admin_store
+from quince.store.database import Db
 from quince.store.models import AdminRow, AdminSessionRow, utcnow
 
 
@@ -22,7 +21,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def start(db: AsyncSession, admin: AdminRow, ttl: timedelta, now: datetime | None = None) -> str:
+async def start(db: Db, admin: AdminRow, ttl: timedelta, now: datetime | None = None) -> str:
     """A new session for `admin`; returns its token (shown to the browser once)."""
     now = now or utcnow()
     await admin_store.drop_expired_sessions_of(db, admin.id, now)
@@ -33,17 +32,17 @@ async def start(db: AsyncSession, admin: AdminRow, ttl: timedelta, now: datetime
     return token
 
 
-async def admin_of(db: AsyncSession, token: str, now: datetime | None = None) -> AdminRow | None:
+async def admin_of(db: Db, token: str, now: datetime | None = None) -> AdminRow | None:
     """The active admin whose unexpired session `token` names, else None."""
     return await admin_store.active_admin_of_session(db, _hash(token), now or utcnow())
 
 
-async def end_all(db: AsyncSession, admin_id: int) -> int:
+async def end_all(db: Db, admin_id: int) -> int:
     """End every session of this admin; returns how many there were."""
     return await admin_store.drop_sessions_of(db, admin_id)
 
 
-async def end(db: AsyncSession, token: str) -> AdminRow | None:
+async def end(db: Db, token: str) -> AdminRow | None:
     """Sign-out: end every session of the admin `token` belongs to (a copied cookie included).
     Returns that admin, or None when the token names no session."""
     admin = await admin_of(db, token)
@@ -52,6 +51,6 @@ async def end(db: AsyncSession, token: str) -> AdminRow | None:
     return admin
 
 
-async def prune(db: AsyncSession, now: datetime) -> int:
+async def prune(db: Db, now: datetime) -> int:
     """Delete every expired session; returns how many."""
     return await admin_store.drop_expired_sessions(db, now)

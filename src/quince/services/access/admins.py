@@ -11,8 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NoReturn
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.domain.users import typed_name_digest, username_key, validate_username
 from quince.services.access import admin_sessions, passwords, sign_in_throttle
@@ -20,6 +18,7 @@ from quince.services.access.sign_in_throttle import Namespace, Throttle
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store import admins as admin_store
+from quince.store.database import Db
 from quince.store.models import AdminRow, ApiKeyRow, OrgGroupRow, utcnow
 
 
@@ -48,7 +47,7 @@ def parse_role(raw: str) -> Role:
 
 
 async def add_admin(
-    session: AsyncSession, scope: Scope, *, username: str, password: str, og_id: int, role: str
+    session: Db, scope: Scope, *, username: str, password: str, og_id: int, role: str
 ) -> AdminRow:
     scope.require_write()
     username = validate_username(username)
@@ -66,11 +65,11 @@ async def add_admin(
     return row
 
 
-async def list_admins(session: AsyncSession, scope: Scope) -> list[tuple[AdminRow, OrgGroupRow]]:
+async def list_admins(session: Db, scope: Scope) -> list[tuple[AdminRow, OrgGroupRow]]:
     return await admin_store.admins_within(session, scope.path)
 
 
-async def remove_admin(session: AsyncSession, scope: Scope, username: str) -> None:
+async def remove_admin(session: Db, scope: Scope, username: str) -> None:
     scope.require_write()
     for admin, _og in await list_admins(session, scope):
         if admin.username_key == username_key(username):
@@ -81,7 +80,7 @@ async def remove_admin(session: AsyncSession, scope: Scope, username: str) -> No
 
 
 async def update_admin(
-    session: AsyncSession, scope: Scope, username: str, *, password: str | None = None,
+    session: Db, scope: Scope, username: str, *, password: str | None = None,
     role: str | None = None, active: bool | None = None,
 ) -> AdminRow:
     """Change an admin's password, role or activation. Any of these ends every console session of
@@ -115,7 +114,7 @@ def _key_hash(key: str) -> str:
 
 
 async def create_api_key(
-    session: AsyncSession, scope: Scope, *, og_id: int, name: str = ""
+    session: Db, scope: Scope, *, og_id: int, name: str = ""
 ) -> tuple[ApiKeyRow, str]:
     """A new API key for an OG; the plain key is returned once and only its hash is stored."""
     scope.require_write()
@@ -127,11 +126,11 @@ async def create_api_key(
     return row, key
 
 
-async def list_api_keys(session: AsyncSession, scope: Scope) -> list[tuple[ApiKeyRow, OrgGroupRow]]:
+async def list_api_keys(session: Db, scope: Scope) -> list[tuple[ApiKeyRow, OrgGroupRow]]:
     return await admin_store.api_keys_within(session, scope.path)
 
 
-async def revoke_api_key(session: AsyncSession, scope: Scope, key_id: int) -> ApiKeyRow:
+async def revoke_api_key(session: Db, scope: Scope, key_id: int) -> ApiKeyRow:
     scope.require_write()
     for key, _og in await list_api_keys(session, scope):
         if key.id == key_id:
@@ -169,7 +168,7 @@ class VerifiedPasswords:
 
 
 async def authenticate_admin(
-    session: AsyncSession,
+    session: Db,
     username: str,
     password: str,
     *,
@@ -191,13 +190,13 @@ class _Attempt:
     """One admin sign-in: the back-off checked first, then the password, then any further check
     (the API key); only when all pass is it recorded as a success."""
 
-    def __init__(self, session: AsyncSession, username: str, address: str, key: str, earlier: int,
+    def __init__(self, session: Db, username: str, address: str, key: str, earlier: int,
                  now: datetime) -> None:
         self.session, self.username, self.address = session, username, address
         self.key, self.earlier, self.now = key, earlier, now
 
     @classmethod
-    async def begin(cls, session: AsyncSession, username: str, address: str, throttle: Throttle,
+    async def begin(cls, session: Db, username: str, address: str, throttle: Throttle,
                     now: datetime | None) -> _Attempt:
         now = now or utcnow()
         key = sign_in_throttle.attempt_key(Namespace.ADMIN, username_key(username))
@@ -228,7 +227,7 @@ class _Attempt:
 
 
 async def api_scope(
-    session: AsyncSession,
+    session: Db,
     username: str,
     password: str,
     tenant_code: str,

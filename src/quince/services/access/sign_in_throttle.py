@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.config import Settings
 from quince.domain.errors import QuinceError
 from quince.domain.sign_in_backoff import BackOff, Failures, retry_in
 from quince.store import sign_in as sign_in_store
+from quince.store.database import Db
 from quince.store.models import SignInAttemptRow, utcnow
 
 KEY_MAX = 254
@@ -69,7 +68,7 @@ def _address(address: str) -> str:
 
 
 async def check(
-    db: AsyncSession, throttle: Throttle, namespace: Namespace, key: str, address: str, now: datetime
+    db: Db, throttle: Throttle, namespace: Namespace, key: str, address: str, now: datetime
 ) -> int:
     """Raise Throttled when this account from this address, or this address, must wait; else the
     account's recent failures from this address (for `record`'s `forgive`). One query."""
@@ -96,7 +95,7 @@ def _aware(value: datetime | str | None, now: datetime) -> datetime | None:
 
 
 async def record(
-    db: AsyncSession, key: str, address: str, *, succeeded: bool, now: datetime | None = None,
+    db: Db, key: str, address: str, *, succeeded: bool, now: datetime | None = None,
     keep_success: bool = True, forgive: bool = True,
 ) -> SignInAttemptRow | None:
     """Record one attempt. A success forgives this account's failures from this address (`forgive`:
@@ -125,6 +124,6 @@ def from_settings(settings: Settings) -> Throttle:
     )
 
 
-async def prune(db: AsyncSession, now: datetime, keep: timedelta) -> int:
+async def prune(db: Db, now: datetime, keep: timedelta) -> int:
     """Forget attempts older than `keep` (the window, at least): they count towards nothing."""
     return await sign_in_store.drop_attempts_before(db, now - keep)

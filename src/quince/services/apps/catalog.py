@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.app_eligibility import (
     AppKind,
     LicenseType,
@@ -28,9 +26,11 @@ from quince.domain.app_statuses import DeviceAppStatus
 from quince.domain.errors import Conflict, InvalidInContext, InvalidInput, NotFound
 from quince.services.devices import records as devices
 from quince.services.directory import org_groups, user_groups, users
+from quince.services.references import by_id_or_name
 from quince.services.scope import Scope
 from quince.store import apps as store
 from quince.store import vpp as vpp_store
+from quince.store.database import Db
 from quince.store.models import (
     AppAssignmentRow,
     AppRow,
@@ -56,7 +56,7 @@ def og_ids_of_path(path: str) -> list[int]:
 # --- the catalog --------------------------------------------------------------------------------
 
 
-async def get(db: AsyncSession, scope: Scope, app_id: int, *, kind: AppKind | None = None) -> AppRow:
+async def get(db: Db, scope: Scope, app_id: int, *, kind: AppKind | None = None) -> AppRow:
     """The app with this id (of this kind, if given); NotFound when missing or out of scope."""
     row = await store.app(db, scope.og_ids(), app_id, kind)
     if row is None:
@@ -64,24 +64,16 @@ async def get(db: AsyncSession, scope: Scope, app_id: int, *, kind: AppKind | No
     return row
 
 
-async def resolve_ref(db: AsyncSession, scope: Scope, ref: str) -> AppRow:
+async def resolve_ref(db: Db, scope: Scope, ref: str) -> AppRow:
     """An app named by numeric id or by bundle ID (refused when several catalogs hold it)."""
-    if ref.isdigit():
-        try:
-            return await get(db, scope, int(ref))
-        except NotFound:
-            pass
-    rows = await store.apps_with_bundle_id(db, scope.og_ids(), ref.strip())
-    if not rows:
-        raise NotFound("App", ref)
-    if len(rows) > 1:
-        ids = ", ".join(str(r.id) for r in rows)
-        raise InvalidInput("App", f"Several apps have bundle ID {ref!r} (ids {ids}); use an id.")
-    return rows[0]
+    return await by_id_or_name(
+        ref, lambda app_id: get(db, scope, app_id),
+        lambda bundle_id: store.apps_with_bundle_id(db, scope.og_ids(), bundle_id.strip()),
+        noun="App", field="App", several="Several apps have bundle ID {ref}")
 
 
 async def search(
-    db: AsyncSession, scope: Scope, page: PageRequest, *, kind: AppKind | None = None,
+    db: Db, scope: Scope, page: PageRequest, *, kind: AppKind | None = None,
     name: str | None = None, bundle_id: str | None = None, og_id: int | None = None,
 ) -> Page[AppRow]:
     """Apps in scope; `name` matches part of the name, `bundle_id` exactly, `og_id` takes the OG
@@ -112,7 +104,7 @@ class NewApp:
 
 
 async def _check_bundle_free(
-    db: AsyncSession, og_id: int, kind: str, bundle_id: str, own: int | None
+    db: Db, og_id: int, kind: str, bundle_id: str, own: int | None
 ) -> None:
     other = await store.app_in_catalog(db, og_id, kind, bundle_id)
     if other is not None and other.id != own:
@@ -122,7 +114,7 @@ async def _check_bundle_free(
         )
 
 
-async def create(db: AsyncSession, scope: Scope, new: NewApp) -> AppRow:
+async def create(db: Db, scope: Scope, new: NewApp) -> AppRow:
     """Add an app to the catalog of `new.og_id`, checking the fields its kind needs."""
     scope.require_write()
     name = validate_app_name(new.name)
@@ -164,7 +156,7 @@ class AppChanges:
     device_licensing_enabled: bool | None = None
 
 
-async def update(db: AsyncSession, scope: Scope, app_id: int, changes: AppChanges) -> AppRow:
+async def update(db: Db, scope: Scope, app_id: int, changes: AppChanges) -> AppRow:
     scope.require_write()
     row = await get(db, scope, app_id)
     kind = AppKind(row.kind)
@@ -191,7 +183,7 @@ async def update(db: AsyncSession, scope: Scope, app_id: int, changes: AppChange
     return row
 
 
-async def delete(db: AsyncSession, scope: Scope, app_id: int) -> None:
+async def delete(db: Db, scope: Scope, app_id: int) -> None:
     """Remove an app with its assignments and device statuses; refused while users hold licences."""
     scope.require_write()
     row = await get(db, scope, app_id)
@@ -215,7 +207,7 @@ class AssignmentView:
     target_name: str | None
 
 
-async def _target_path(db: AsyncSession, scope: Scope, kind: str, target_id: int) -> tuple[str, str]:
+async def _target_path(db: Db, scope: Scope, kind: str, target_id: int) -> tuple[str, str]:
     """The path of the OG a target lives at, and the target's name; NotFound out of scope."""
     if kind == "og":
         og = await org_groups.get(db, scope, target_id)
@@ -227,7 +219,7 @@ async def _target_path(db: AsyncSession, scope: Scope, kind: str, target_id: int
 
 
 async def assign(
-    db: AsyncSession, scope: Scope, app_id: int, target_kind: str, target_id: int,
+    db: Db, scope: Scope, app_id: int, target_kind: str, target_id: int,
     mode: str = "automatic",
 ) -> AppAssignmentRow:
     """Assign an app to a user group or an OG (with its children), automatic or on demand.
@@ -262,7 +254,7 @@ async def assign(
     return row
 
 
-async def assignments_of(db: AsyncSession, scope: Scope, app_id: int) -> list[AssignmentView]:
+async def assignments_of(db: Db, scope: Scope, app_id: int) -> list[AssignmentView]:
     """The app's assignments, oldest first, with their targets' names."""
     app = await get(db, scope, app_id)
     rows = await store.assignments_of_app(db, app.id)
@@ -282,7 +274,7 @@ async def assignments_of(db: AsyncSession, scope: Scope, app_id: int) -> list[As
     return out
 
 
-async def unassign(db: AsyncSession, scope: Scope, app_id: int, assignment_id: int) -> None:
+async def unassign(db: Db, scope: Scope, app_id: int, assignment_id: int) -> None:
     scope.require_write()
     app = await get(db, scope, app_id)
     row = await db.get(AppAssignmentRow, assignment_id)
@@ -293,7 +285,7 @@ async def unassign(db: AsyncSession, scope: Scope, app_id: int, assignment_id: i
 
 
 async def assignments_for_device(
-    db: AsyncSession, device: DeviceRow, *, modes: Sequence[str] = ("automatic",),
+    db: Db, device: DeviceRow, *, modes: Sequence[str] = ("automatic",),
     app_id: int | None = None,
 ) -> list[tuple[AppRow, AppAssignmentRow]]:
     """The assignments (of these modes) that reach a device, one per app, by app name: assigned
@@ -309,12 +301,12 @@ async def assignments_for_device(
     return list(found.values())
 
 
-async def target_paths(db: AsyncSession, rows: Sequence[AppAssignmentRow]) -> dict[int, str]:
+async def target_paths(db: Db, rows: Sequence[AppAssignmentRow]) -> dict[int, str]:
     """The materialized paths of the OGs these assignments target (user-group targets have none)."""
     return await store.og_paths(db, {r.target_id for r in rows if r.target_kind == "og"})
 
 
-async def apps_for_device(db: AsyncSession, device: DeviceRow) -> list[tuple[AppRow, AppAssignmentRow]]:
+async def apps_for_device(db: Db, device: DeviceRow) -> list[tuple[AppRow, AppAssignmentRow]]:
     """The automatic assignments that apply to a device (what to push when it enrolls)."""
     return await assignments_for_device(db, device)
 
@@ -323,7 +315,7 @@ async def apps_for_device(db: AsyncSession, device: DeviceRow) -> list[tuple[App
 
 
 async def device_apps(
-    db: AsyncSession, scope: Scope, device_id: int, page: PageRequest
+    db: Db, scope: Scope, device_id: int, page: PageRequest
 ) -> Page[tuple[DeviceAppRow, AppRow]]:
     """A device's app statuses with their apps, by app name; DeviceNotFound out of scope."""
     device = await devices.get(db, scope, device_id)
@@ -331,17 +323,17 @@ async def device_apps(
     return Page(rows, page.page, page.page_size, total)
 
 
-async def get_device_app(db: AsyncSession, device_id: int, app_id: int) -> DeviceAppRow | None:
+async def get_device_app(db: Db, device_id: int, app_id: int) -> DeviceAppRow | None:
     return await store.device_app(db, device_id, app_id)
 
 
-async def device_app_by_command(db: AsyncSession, command_uuid: str) -> DeviceAppRow | None:
+async def device_app_by_command(db: Db, command_uuid: str) -> DeviceAppRow | None:
     """The device app status an InstallApplication (or RemoveApplication) command belongs to."""
     return await store.device_app_by_command(db, command_uuid)
 
 
 async def set_device_app_status(
-    db: AsyncSession, device_id: int, app_id: int, status: DeviceAppStatus, reason: str,
+    db: Db, device_id: int, app_id: int, status: DeviceAppStatus, reason: str,
     license_type: LicenseType | str | None = None, command_uuid: str | None = None,
 ) -> DeviceAppRow:
     """Record where an app stands on a device (insert or update). Every field is set as given:
@@ -363,7 +355,7 @@ class VppUserView:
     token_og: OrgGroupRow | None
 
 
-async def vpp_user_of(db: AsyncSession, scope: Scope, user_id: int) -> list[VppUserView]:
+async def vpp_user_of(db: Db, scope: Scope, user_id: int) -> list[VppUserView]:
     """The Apps and Books user(s) of an enrollment user, one per token, with their status."""
     user: EnrollmentUserRow = await users.get(db, scope, user_id)
     rows = await vpp_store.vpp_users_of(db, user.id)

@@ -21,8 +21,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.apple.vpp.errors import VppError
 from quince.apple.vpp.records import EventState, NewVppUser, VppFailure, VppUser
 from quince.clients.vpp import VppClient
@@ -43,6 +41,7 @@ from quince.services.mdm import commands
 from quince.services.scope import Scope, operator_scope
 from quince.store import apps as store
 from quince.store import vpp as vpp_store
+from quince.store.database import Db
 from quince.store.models import (
     AppAssignmentRow,
     AppRow,
@@ -74,7 +73,7 @@ def _log(name: str, outcome: str, level: int = logging.INFO, **fields: object) -
 # --- deciding what a device gets ------------------------------------------------------------------
 
 
-async def _companion_app(db: AsyncSession, device: DeviceRow) -> AppRow | None:
+async def _companion_app(db: Db, device: DeviceRow) -> AppRow | None:
     """The purchased app the device's OG names as its companion (Hub) app, if any."""
     tree, overrides = await load_tree(db), await load_overrides(db)
     bundle_id = str(setting_rules.resolve(tree, overrides, device.og_id, "companion_app_bundle_id").value)
@@ -99,7 +98,7 @@ def _takes_user_licence(verdict: Eligibility) -> bool:
     return isinstance(verdict, Eligible) and verdict.license_type is LicenseType.USER
 
 
-async def deliver(db: AsyncSession, device: DeviceRow, app: AppRow) -> DeviceAppRow:
+async def deliver(db: Db, device: DeviceRow, app: AppRow) -> DeviceAppRow:
     """Start delivering one app to one device, as the rules allow; returns its status row."""
     verdict = _eligibility(device, app)
     if not isinstance(verdict, Eligible):
@@ -127,13 +126,13 @@ async def deliver(db: AsyncSession, device: DeviceRow, app: AppRow) -> DeviceApp
     return row
 
 
-async def _register_user(db: AsyncSession, user_id: int, og_id: int) -> None:
+async def _register_user(db: Db, user_id: int, og_id: int) -> None:
     """Queue the registration of the user's Apps and Books user (one waiting job per user and OG)."""
     await jobs.enqueue(db, USER_JOB, {"user_id": user_id, "og_id": og_id},
                        dedupe_key=f"user:{user_id}:og:{og_id}")
 
 
-async def associate_at_enrollment(db: AsyncSession, device: DeviceRow) -> bool:
+async def associate_at_enrollment(db: Db, device: DeviceRow) -> bool:
     """Silent Apps and Books association (DESIGN.md rule 7): when a user-enrolled device enrolls
     and a token serves its OG (set there or above), the enrollment user's Apps and Books user is
     registered with their Managed Apple ID, whether or not an app is assigned to them. Idempotent:
@@ -167,7 +166,7 @@ class DeliveryStart:
 
 
 async def deliver_assignment(
-    db: AsyncSession, scope: Scope, app: AppRow, assignment: AppAssignmentRow,
+    db: Db, scope: Scope, app: AppRow, assignment: AppAssignmentRow,
 ) -> DeliveryStart:
     """Start delivering an app to the Enrolled devices in `scope` that a new automatic assignment
     reaches, exactly as at enrollment (`deliver`); devices that enroll later get it when they
@@ -195,7 +194,7 @@ async def deliver_assignment(
     return DeliveryStart(started, refused, len(busy))
 
 
-async def on_enrolled(db: AsyncSession, device: DeviceRow) -> list[DeviceAppRow]:
+async def on_enrolled(db: Db, device: DeviceRow) -> list[DeviceAppRow]:
     """A device completed enrollment: its user's Apps and Books user is associated silently, and
     its automatic apps and its OG's companion app go out."""
     await associate_at_enrollment(db, device)
@@ -207,7 +206,7 @@ async def on_enrolled(db: AsyncSession, device: DeviceRow) -> list[DeviceAppRow]
 
 
 async def install_on_demand(
-    db: AsyncSession, scope: Scope, app_id: int, *, device_id: int | None = None,
+    db: Db, scope: Scope, app_id: int, *, device_id: int | None = None,
     user_id: int | None = None,
 ) -> list[DeviceAppRow]:
     """Install an app now on one device, or on every enrolled device of a user."""
@@ -241,7 +240,7 @@ class Context:
     poll_seconds: float = POLL_SECONDS
 
 
-async def _fail_waiting(db: AsyncSession, user_id: int, status: DeviceAppStatus, reason: str,
+async def _fail_waiting(db: Db, user_id: int, status: DeviceAppStatus, reason: str,
                         app_id: int | None = None) -> None:
     for row, _device, app in await store.waiting_for(db, user_id, status):
         if app_id is None or app.id == app_id:
@@ -267,7 +266,7 @@ def _retry_for(exc: VppError) -> jobs.Outcome:
     return jobs.Fail(f"Apps and Books: {exc.message}")
 
 
-async def handle_user(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outcome:
+async def handle_user(db: Db, job: JobRow, ctx: Context) -> jobs.Outcome:
     """Make sure the user's Apps and Books user exists and is Associated, then go on to licences."""
     user_id, og_id = _id(job, "user_id"), _id(job, "og_id")
     user = await db.get(EnrollmentUserRow, user_id)
@@ -304,7 +303,7 @@ def silent_association(vpp_user: VppUserRow) -> NewVppUser:
 
 
 async def _register(
-    db: AsyncSession, client: VppClient, user: EnrollmentUserRow, vpp_user: VppUserRow, user_id: int,
+    db: Db, client: VppClient, user: EnrollmentUserRow, vpp_user: VppUserRow, user_id: int,
     poll_seconds: float,
 ) -> jobs.Outcome:
     try:
@@ -345,7 +344,7 @@ async def _register(
 
 
 async def _after_registration(
-    db: AsyncSession, user: EnrollmentUserRow, vpp_user: VppUserRow, user_id: int,
+    db: Db, user: EnrollmentUserRow, vpp_user: VppUserRow, user_id: int,
     found: list[VppUser],
 ) -> jobs.Outcome:
     record = next((u for u in found if u.client_user_id == vpp_user.client_user_id), None)
@@ -361,7 +360,7 @@ async def _after_registration(
     return None
 
 
-async def _licences_for_waiting(db: AsyncSession, user_id: int, vpp_user: VppUserRow) -> None:
+async def _licences_for_waiting(db: Db, user_id: int, vpp_user: VppUserRow) -> None:
     for row, _device, app in await store.waiting_for(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER):
         await apps.set_device_app_status(db, row.device_id, app.id, DeviceAppStatus.WAITING_FOR_LICENSE,
                                          "Assigning a user-based licence.", LicenseType.USER)
@@ -369,7 +368,7 @@ async def _licences_for_waiting(db: AsyncSession, user_id: int, vpp_user: VppUse
                            dedupe_key=f"licence:{vpp_user.id}:{app.id}")
 
 
-async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outcome:
+async def handle_license(db: Db, job: JobRow, ctx: Context) -> jobs.Outcome:
     """Assign the app's user-based licence, then queue InstallApplication on the waiting devices."""
     vpp_user = await db.get(VppUserRow, _id(job, "vpp_user_id"))
     app = await db.get(AppRow, _id(job, "app_id"))
@@ -423,12 +422,12 @@ async def handle_license(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Ou
     return None
 
 
-async def _token_of(db: AsyncSession, vpp_user: VppUserRow, ctx: Context) -> str | None:
+async def _token_of(db: Db, vpp_user: VppUserRow, ctx: Context) -> str | None:
     row = await db.get(VppTokenRow, vpp_user.token_id)
     return vpp_tokens.decrypt(ctx.settings.var_dir, row.token_encrypted) if row is not None else None
 
 
-async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
+async def _install_waiting(db: Db, user_id: int, app: AppRow) -> None:
     """Queue InstallApplication (user licence, managed) on each device waiting for this app."""
     system = await operator_scope(db, actor=ACTOR)
     waiting = await store.waiting_for(db, user_id, DeviceAppStatus.WAITING_FOR_LICENSE)
@@ -449,7 +448,7 @@ async def _install_waiting(db: AsyncSession, user_id: int, app: AppRow) -> None:
 # --- unenrolment ----------------------------------------------------------------------------------
 
 
-async def on_unenrolled(db: AsyncSession, device: DeviceRow) -> None:
+async def on_unenrolled(db: Db, device: DeviceRow) -> None:
     """A device left: its apps are gone; the user's licences go too when this was their last
     enrolled device and the OG says so (vpp_release_license_on_unenroll)."""
     for row in await store.device_apps_of(db, device.id):
@@ -465,7 +464,7 @@ async def on_unenrolled(db: AsyncSession, device: DeviceRow) -> None:
                        dedupe_key=f"release:{device.enrollment_user_id}")
 
 
-async def handle_release(db: AsyncSession, job: JobRow, ctx: Context) -> jobs.Outcome:
+async def handle_release(db: Db, job: JobRow, ctx: Context) -> jobs.Outcome:
     """Give back the user's licences (assets/disassociate), unless a device enrolled again."""
     user_id = _id(job, "user_id")
     if await store.enrolled_device_count(db, user_id):
@@ -493,8 +492,8 @@ def handlers(
     ctx = Context(settings, client_for or (lambda token: VppClient(token, base_url=settings.vpp_url)),
                   poll_seconds)
 
-    def bind(handler: Callable[[AsyncSession, JobRow, Context], Awaitable[jobs.Outcome]]) -> jobs.Handler:
-        async def run(db: AsyncSession, job: JobRow) -> jobs.Outcome:
+    def bind(handler: Callable[[Db, JobRow, Context], Awaitable[jobs.Outcome]]) -> jobs.Handler:
+        async def run(db: Db, job: JobRow) -> jobs.Outcome:
             return await handler(db, job, ctx)
         return run
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.app_eligibility import AppKind, Eligibility, NotSupported, eligibility
 from quince.domain.errors import NotFound
 from quince.services.apps import catalog as apps
 from quince.services.scope import Scope
 from quince.store import apps as store
 from quince.store import vpp as vpp_store
+from quince.store.database import Db
 from quince.store.models import (
     AppAssignmentRow,
     AppRow,
@@ -78,7 +77,7 @@ def on_user_enrollment(app: AppRow) -> Eligibility:
                        device_licensing_enabled=app.device_licensing_enabled)
 
 
-async def entries(db: AsyncSession, og: OrgGroupRow, rows: Sequence[AppRow]) -> list[CatalogEntry]:
+async def entries(db: Db, og: OrgGroupRow, rows: Sequence[AppRow]) -> list[CatalogEntry]:
     """Catalog entries for these apps as seen from `og` (a few queries for the whole page)."""
     ids = [r.id for r in rows]
     held = await vpp_store.held_per_app(db, ids)
@@ -95,7 +94,7 @@ async def entries(db: AsyncSession, og: OrgGroupRow, rows: Sequence[AppRow]) -> 
 
 
 async def catalog(
-    db: AsyncSession, scope: Scope, og: OrgGroupRow, page: PageRequest, *, kind: AppKind | None = None,
+    db: Db, scope: Scope, og: OrgGroupRow, page: PageRequest, *, kind: AppKind | None = None,
     text: str | None = None,
 ) -> Page[CatalogEntry]:
     """The apps that reach devices at `og` or below it, by name: from catalogs in its subtree and
@@ -107,7 +106,7 @@ async def catalog(
     return Page(await entries(db, og, rows), page.page, page.page_size, total)
 
 
-async def get_visible(db: AsyncSession, scope: Scope, og: OrgGroupRow, app_id: int) -> CatalogEntry:
+async def get_visible(db: Db, scope: Scope, og: OrgGroupRow, app_id: int) -> CatalogEntry:
     """One app that reaches devices at `og`; NotFound otherwise (or outside `scope`)."""
     row = await store.app_visible_at(db, scope.og_ids(), og.path, apps.og_ids_of_path(og.path), app_id)
     if row is None:
@@ -129,7 +128,7 @@ class Targets:
 
 
 async def targets(
-    db: AsyncSession, scope: Scope, ogs: Sequence[tuple[OrgGroupRow, int]], og: OrgGroupRow,
+    db: Db, scope: Scope, ogs: Sequence[tuple[OrgGroupRow, int]], og: OrgGroupRow,
     app: AppRow, catalog: OrgGroupRow,
 ) -> Targets:
     """`ogs` is the admin's OG tree (depth first, with levels), as the console holds it."""
@@ -142,7 +141,7 @@ async def targets(
 
 
 async def assignment_statuses(
-    db: AsyncSession, scope: Scope, app: AppRow, catalog: OrgGroupRow, rows: Sequence[AppAssignmentRow],
+    db: Db, scope: Scope, app: AppRow, catalog: OrgGroupRow, rows: Sequence[AppAssignmentRow],
 ) -> dict[int, dict[str, int]]:
     """For each assignment, how many devices in `scope` that it reaches stand at each status."""
     paths = await apps.target_paths(db, rows)
@@ -164,13 +163,13 @@ class DeviceLine:
     og_name: str
 
 
-async def status_counts(db: AsyncSession, scope: Scope, app_id: int) -> dict[str, int]:
+async def status_counts(db: Db, scope: Scope, app_id: int) -> dict[str, int]:
     """How many devices in `scope` stand at each status for this app."""
     return await store.status_counts(db, app_id, scope.og_ids())
 
 
 async def devices_with(
-    db: AsyncSession, scope: Scope, app_id: int, page: PageRequest, *, status: str | None = None,
+    db: Db, scope: Scope, app_id: int, page: PageRequest, *, status: str | None = None,
 ) -> Page[DeviceLine]:
     """The devices in `scope` that Quince has tried to give this app, newest change first."""
     rows, total = await store.devices_with_app(db, app_id, scope.og_ids(), page.page * page.page_size,
@@ -192,7 +191,7 @@ class VppUserLine:
 
 
 async def vpp_users(
-    db: AsyncSession, scope: Scope, og: OrgGroupRow, page: PageRequest, *, status: str | None = None,
+    db: Db, scope: Scope, og: OrgGroupRow, page: PageRequest, *, status: str | None = None,
     text: str | None = None,
 ) -> Page[VppUserLine]:
     """The Apps and Books users of enrollment users at `og` or below it (within `scope`), by

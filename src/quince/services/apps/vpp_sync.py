@@ -14,8 +14,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.clients.vpp import VppClient
 from quince.domain.app_eligibility import AppKind
 from quince.domain.errors import NotFound
@@ -23,6 +21,7 @@ from quince.services.apps.vpp_tokens import token_row
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store import apps as store
+from quince.store.database import Db
 from quince.store.models import AppRow
 
 log = logging.getLogger("quince.vpp")
@@ -49,7 +48,7 @@ class SyncResult:
 
 
 async def sync_assets(
-    db: AsyncSession,
+    db: Db,
     scope: Scope | None,
     og_id: int,
     client: VppClient,

@@ -27,7 +27,6 @@ from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.vpp.json_format import parse_apple_date
 from quince.clients.vpp import token_hash
@@ -37,6 +36,7 @@ from quince.services.directory import org_groups
 from quince.services.directory.org_tree import load_tree
 from quince.services.scope import Scope
 from quince.store import vpp as store
+from quince.store.database import Db
 from quince.store.models import OrgGroupRow, VppTokenRow
 
 log = logging.getLogger("quince.vpp")
@@ -164,7 +164,7 @@ def decrypt(var_dir: Path, blob: bytes) -> str:
 
 
 async def set_token(
-    db: AsyncSession,
+    db: Db,
     scope: Scope,
     og_id: int,
     token_text: str | bytes,
@@ -208,7 +208,7 @@ async def set_token(
     return row
 
 
-async def token_row(db: AsyncSession, og_id: int) -> VppTokenRow | None:
+async def token_row(db: Db, og_id: int) -> VppTokenRow | None:
     """The token row serving an OG (set there or at the nearest ancestor), without decrypting it."""
     tree = await load_tree(db)
     if og_id not in tree:
@@ -221,7 +221,7 @@ async def token_row(db: AsyncSession, og_id: int) -> VppTokenRow | None:
     return None
 
 
-async def effective_token(db: AsyncSession, og_id: int, *, var_dir: Path) -> EffectiveToken | None:
+async def effective_token(db: Db, og_id: int, *, var_dir: Path) -> EffectiveToken | None:
     """The sToken serving an OG, decrypted, or None when neither it nor an ancestor has one."""
     row = await token_row(db, og_id)
     if row is None:
@@ -229,7 +229,7 @@ async def effective_token(db: AsyncSession, og_id: int, *, var_dir: Path) -> Eff
     return EffectiveToken(row, decrypt(var_dir, row.token_encrypted))
 
 
-async def token_info(db: AsyncSession, scope: Scope, og_id: int) -> TokenInfo | None:
+async def token_info(db: Db, scope: Scope, og_id: int) -> TokenInfo | None:
     """What `quince vpp show` prints: the effective token's organization, location, expiry and
     source OG."""
     og = await org_groups.get(db, scope, og_id)
@@ -246,7 +246,7 @@ async def token_info(db: AsyncSession, scope: Scope, og_id: int) -> TokenInfo | 
     )
 
 
-async def remove_token(db: AsyncSession, scope: Scope, og_id: int, *, force: bool = False) -> int:
+async def remove_token(db: Db, scope: Scope, og_id: int, *, force: bool = False) -> int:
     """Remove the token set at this OG (OGs below then inherit from above, if anything). With VPP
     users registered under it, refuses unless `force`: their records and licences go with it.
     Returns how many VPP users were dropped."""

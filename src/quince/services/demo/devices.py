@@ -12,11 +12,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.devices import EnrollmentStatus
 from quince.services.enrollment import sessions as enrollment
 from quince.services.enrollment.sessions import EnrollmentStarted, Flow, SessionStatus
+from quince.store.database import Db
 from quince.store.models import EnrollmentUserRow
 
 TTL = timedelta(minutes=30)
@@ -51,7 +50,7 @@ ENROLLMENTS = (
 )
 
 
-async def seed(session: AsyncSession, people: dict[str, EnrollmentUserRow], now: datetime) -> int:
+async def seed(session: Db, people: dict[str, EnrollmentUserRow], now: datetime) -> int:
     """Run the demo enrollments for these users (by username); returns how many devices exist."""
     made = 0
     for step in ENROLLMENTS:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import Conflict
 from quince.domain.org_groups import group_id_key
 from quince.services.access import admins
@@ -15,6 +13,7 @@ from quince.services.demo import devices as demo_devices
 from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.scope import Scope
 from quince.store import org_groups as og_store
+from quince.store.database import Db
 from quince.store.models import utcnow
 
 CUSTOMER_GROUP_ID = "acme"
@@ -109,16 +108,16 @@ class DemoSummary:
     api_key: str
 
 
-async def is_fresh(session: AsyncSession) -> bool:
+async def is_fresh(session: Db) -> bool:
     """True when the install holds no organization group but the Global root."""
     return len(await og_store.all_ogs(session)) <= 1
 
 
-async def is_seeded(session: AsyncSession) -> bool:
+async def is_seeded(session: Db) -> bool:
     return await og_store.by_group_id_key(session, group_id_key(CUSTOMER_GROUP_ID)) is not None
 
 
-async def seed(session: AsyncSession, scope: Scope) -> DemoSummary:
+async def seed(session: Db, scope: Scope) -> DemoSummary:
     """Create the demo tenant below the scope's top OG (the caller commits)."""
     scope.require_write()
     if await is_seeded(session):

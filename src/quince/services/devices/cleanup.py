@@ -24,11 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import Conflict, InvalidInput
 from quince.services.scope import Scope
 from quince.store import device_cleanup as stored
+from quince.store.database import Db
 from quince.store.device_cleanup import NOTHING_HELD, Holdings
 from quince.store.models import DeviceRow
 
@@ -83,7 +82,7 @@ def cutoff_for(days: int, now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)) - timedelta(days=days)
 
 
-async def preview(db: AsyncSession, scope: Scope, days: int, *, now: datetime | None = None,
+async def preview(db: Db, scope: Scope, days: int, *, now: datetime | None = None,
                   sample_size: int = SAMPLE_SIZE) -> Preview:
     """What `remove` would take now from the scope's subtree (reads only)."""
     cutoff = cutoff_for(days, now)
@@ -94,7 +93,7 @@ async def preview(db: AsyncSession, scope: Scope, days: int, *, now: datetime | 
     return Preview(days, cutoff, count, sample, await stored.holdings_of_abandoned(db, scope.path, cutoff))
 
 
-async def remove(db: AsyncSession, scope: Scope, days: int, *, expected: int,
+async def remove(db: Db, scope: Scope, days: int, *, expected: int,
                  now: datetime | None = None) -> Removed:
     """Remove the abandoned placeholders superseded more than `days` ago in the scope's subtree,
     with what they hold, when there are exactly `expected` of them (what the administrator
@@ -127,7 +126,7 @@ async def remove(db: AsyncSession, scope: Scope, days: int, *, expected: int,
     return Removed(removed, Holdings(len(session_ids), len(certificate_ids), commands, messages, apps))
 
 
-async def _repoint_predecessors(db: AsyncSession, successor: dict[int, int | None]) -> None:
+async def _repoint_predecessors(db: Db, successor: dict[int, int | None]) -> None:
     """Records that point at a removed placeholder (and stay) point at its first remaining successor."""
     def remaining(device_id: int) -> int | None:
         seen: set[int] = set()

@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store import dashboard_figures, device_search
+from quince.store.database import Db
 from quince.store.models import OrgGroupRow
 
 CHART_DAYS = 30
@@ -55,7 +54,7 @@ class DayCount:
     enrollments: int
 
 
-async def device_counts(db: AsyncSession, scope: Scope) -> CountsByOG:
+async def device_counts(db: Db, scope: Scope) -> CountsByOG:
     """Enrolled, in-progress and abandoned devices of the scope's OG itself and of each of its
     direct children (with their subtrees), and the total of all of them."""
     top = await org_groups.get(db, scope, scope.og_id)
@@ -76,7 +75,7 @@ async def device_counts(db: AsyncSession, scope: Scope) -> CountsByOG:
 
 
 async def enrollments_per_day(
-    db: AsyncSession, scope: Scope, *, days: int = CHART_DAYS, today: date | None = None
+    db: Db, scope: Scope, *, days: int = CHART_DAYS, today: date | None = None
 ) -> list[DayCount]:
     """Devices of the scope's subtree that completed enrollment on each of the last `days` days
     (UTC, oldest first, today last), days without any included."""

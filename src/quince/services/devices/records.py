@@ -11,8 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.devices import license_type_eligibility, ownership_for
 from quince.domain.errors import InvalidInput, NotFound
 from quince.domain.og_settings import Ownership
@@ -21,6 +19,7 @@ from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store import commands as stored_commands
 from quince.store import device_messages, device_search
+from quince.store.database import Db
 from quince.store.device_search import DeviceFilter
 from quince.store.models import (
     CommandRow,
@@ -136,7 +135,7 @@ class Related:
     """Superseding records by id, only those inside the caller's scope."""
 
 
-async def get(db: AsyncSession, scope: Scope, device_id: int) -> DeviceRow:
+async def get(db: Db, scope: Scope, device_id: int) -> DeviceRow:
     """The device with this id; DeviceNotFound when missing or outside the scope."""
     row = await device_search.device_in_subtree(db, scope.path, device_id)
     if row is None:
@@ -144,7 +143,7 @@ async def get(db: AsyncSession, scope: Scope, device_id: int) -> DeviceRow:
     return row
 
 
-async def find_by(db: AsyncSession, scope: Scope, searchby: str, value: str) -> DeviceRow:
+async def find_by(db: Db, scope: Scope, searchby: str, value: str) -> DeviceRow:
     """Workspace ONE's alternate-id lookup. `Udid` is matched exactly (case matters) against the
     stored UDID, which for a user-enrolled device is its Enrollment ID; when several records carry
     it, the newest wins."""
@@ -201,7 +200,7 @@ def as_utc(value: datetime) -> datetime:
 
 
 async def search(
-    db: AsyncSession,
+    db: Db,
     scope: Scope,
     page: PageRequest,
     *,
@@ -248,7 +247,7 @@ async def search(
     return await paginate(db, stmt, page)
 
 
-async def related(db: AsyncSession, scope: Scope, rows: Sequence[DeviceRow]) -> Related:
+async def related(db: Db, scope: Scope, rows: Sequence[DeviceRow]) -> Related:
     """The OGs, enrollment users and (in-scope) superseding records of these devices."""
     user_ids = [r.enrollment_user_id for r in rows if r.enrollment_user_id is not None]
     successor_ids = [r.superseded_by_device_id for r in rows if r.superseded_by_device_id is not None]
@@ -300,7 +299,7 @@ def friendly_name(device: DeviceRow, username: str | None) -> str:
 
 
 async def command_history(
-    db: AsyncSession, scope: Scope, device_id: int, page: PageRequest
+    db: Db, scope: Scope, device_id: int, page: PageRequest
 ) -> Page[CommandRow]:
     """The device's commands, newest first."""
     device = await get(db, scope, device_id)
@@ -308,7 +307,7 @@ async def command_history(
 
 
 async def messages(
-    db: AsyncSession, scope: Scope, device_id: int, page: PageRequest
+    db: Db, scope: Scope, device_id: int, page: PageRequest
 ) -> Page[DeviceMessageRow]:
     """The raw check-in and connect messages the device sent, newest first."""
     device = await get(db, scope, device_id)

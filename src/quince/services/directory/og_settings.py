@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain import og_settings as rules
 from quince.domain.errors import InvalidInput
 from quince.domain.og_settings import ChildPermission, Override, ResolvedSetting
@@ -15,6 +13,7 @@ from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.scope import Scope
 from quince.store import concurrency
 from quince.store import og_settings as setting_store
+from quince.store.database import Db
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class SettingView:
     source: OrgGroup
 
 
-async def read(session: AsyncSession, scope: Scope, og_id: int) -> list[SettingView]:
+async def read(session: Db, scope: Scope, og_id: int) -> list[SettingView]:
     await org_groups.get(session, scope, og_id)
     tree, overrides = await load_tree(session), await load_overrides(session)
     return [
@@ -36,7 +35,7 @@ async def read(session: AsyncSession, scope: Scope, og_id: int) -> list[SettingV
     ]
 
 
-async def read_one(session: AsyncSession, scope: Scope, og_id: int, key: str) -> SettingView:
+async def read_one(session: Db, scope: Scope, og_id: int, key: str) -> SettingView:
     rules.definition(key)
     return next(v for v in await read(session, scope, og_id) if v.definition.key == key)
 
@@ -52,7 +51,7 @@ def parse_child_permission(raw: str | None) -> ChildPermission:
 
 
 async def override(
-    session: AsyncSession,
+    session: Db,
     scope: Scope,
     og_id: int,
     key: str,
@@ -85,7 +84,7 @@ async def override(
     return await read_one(session, scope, og_id, key)
 
 
-async def inherit(session: AsyncSession, scope: Scope, og_id: int, key: str) -> SettingView:
+async def inherit(session: Db, scope: Scope, og_id: int, key: str) -> SettingView:
     """Drop the OG's own value of `key` so it follows its parent again (dropping it twice is
     the same as once)."""
     scope.require_write()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import (
     Conflict,
     GroupIdTaken,
@@ -29,6 +27,7 @@ from quince.services.scope import Scope
 from quince.store import concurrency
 from quince.store import og_settings as setting_store
 from quince.store import org_groups as og_store
+from quince.store.database import Db
 from quince.store.models import OrgGroupRow
 from quince.store.paging import Page, PageRequest
 
@@ -44,7 +43,7 @@ class OGCounts:
     devices: int = 0
 
 
-async def ensure_root(session: AsyncSession) -> OrgGroupRow:
+async def ensure_root(session: Db) -> OrgGroupRow:
     """Create the Global root OG holding every setting's default, if it is not there yet."""
     root = await og_store.root(session)
     if root is not None:
@@ -61,7 +60,7 @@ async def ensure_root(session: AsyncSession) -> OrgGroupRow:
     return root
 
 
-async def get(session: AsyncSession, scope: Scope, og_id: int) -> OrgGroupRow:
+async def get(session: Db, scope: Scope, og_id: int) -> OrgGroupRow:
     """The OG with this id; NotFound if it does not exist or lies outside the scope."""
     row = await session.get(OrgGroupRow, og_id)
     if row is None or not scope.covers(row.path):
@@ -69,14 +68,14 @@ async def get(session: AsyncSession, scope: Scope, og_id: int) -> OrgGroupRow:
     return row
 
 
-async def get_by_group_id(session: AsyncSession, scope: Scope, group_id: str) -> OrgGroupRow:
+async def get_by_group_id(session: Db, scope: Scope, group_id: str) -> OrgGroupRow:
     row = await og_store.by_group_id_key(session, group_id_key(group_id))
     if row is None or not scope.covers(row.path):
         raise NotFound("Organization group with Group ID", group_id)
     return row
 
 
-async def resolve_ref(session: AsyncSession, scope: Scope, ref: str | int) -> OrgGroupRow:
+async def resolve_ref(session: Db, scope: Scope, ref: str | int) -> OrgGroupRow:
     """An OG named by numeric id or by Group ID (what people type at the CLI)."""
     if isinstance(ref, int) or ref.isdigit():
         try:
@@ -88,7 +87,7 @@ async def resolve_ref(session: AsyncSession, scope: Scope, ref: str | int) -> Or
 
 
 async def search(
-    session: AsyncSession,
+    session: Db,
     scope: Scope,
     page: PageRequest,
     *,
@@ -109,14 +108,14 @@ async def search(
     )
 
 
-async def counts(session: AsyncSession, og_ids: list[int]) -> dict[int, OGCounts]:
+async def counts(session: Db, og_ids: list[int]) -> dict[int, OGCounts]:
     """How many users, admins and devices sit directly at each OG."""
     found = await og_store.counts_at(session, og_ids)
     return {i: OGCounts(**c) for i, c in found.items()}
 
 
 async def _check_group_id_free(
-    session: AsyncSession, scope: Scope, group_id: str, own_id: int | None
+    session: Db, scope: Scope, group_id: str, own_id: int | None
 ) -> None:
     holder = await og_store.by_group_id_key(session, group_id_key(group_id))
     if holder is not None and holder.id != own_id:
@@ -124,7 +123,7 @@ async def _check_group_id_free(
 
 
 async def create(
-    session: AsyncSession,
+    session: Db,
     scope: Scope,
     parent_id: int,
     *,
@@ -165,13 +164,13 @@ def _parse_type(raw: str) -> OGType:
     raise InvalidInput("LocationGroupType", f"LocationGroupType must be one of {allowed}, not {raw!r}.")
 
 
-async def holdings(session: AsyncSession, og_id: int) -> dict[str, int]:
+async def holdings(session: Db, og_id: int) -> dict[str, int]:
     """What an OG holds that stops it from being moved or deleted."""
     return await og_store.holdings(session, og_id)
 
 
 async def update(
-    session: AsyncSession,
+    session: Db,
     scope: Scope,
     og_id: int,
     *,
@@ -210,7 +209,7 @@ async def update(
 
 
 async def _move_or_retype(
-    session: AsyncSession, scope: Scope, row: OrgGroupRow, parent_id: int | None, kind: OGType
+    session: Db, scope: Scope, row: OrgGroupRow, parent_id: int | None, kind: OGType
 ) -> None:
     if row.parent_id is None or row.id == scope.og_id:
         raise Conflict(
@@ -234,7 +233,7 @@ async def _move_or_retype(
     setting_store.add_new(session, row.id, {key: copy for key, copy in copies.items() if key not in own})
 
 
-async def delete(session: AsyncSession, scope: Scope, og_id: int) -> None:
+async def delete(session: Db, scope: Scope, og_id: int) -> None:
     """Delete an OG that holds nothing; its own settings go with it."""
     scope.require_write()
     await concurrency.exclusive(session, concurrency.Section.ORG_TREE)
@@ -251,7 +250,7 @@ async def delete(session: AsyncSession, scope: Scope, og_id: int) -> None:
     await session.flush()
 
 
-async def subtree(session: AsyncSession, scope: Scope, og_id: int) -> list[tuple[OrgGroupRow, int]]:
+async def subtree(session: Db, scope: Scope, og_id: int) -> list[tuple[OrgGroupRow, int]]:
     """The OG and all OGs below it, depth first, each with its level below og_id."""
     top = await get(session, scope, og_id)
     rows = {r.id: r for r in await og_store.rows_within(session, top.path)}
@@ -259,5 +258,5 @@ async def subtree(session: AsyncSession, scope: Scope, og_id: int) -> list[tuple
     return [(rows[og.id], level) for og, level in tree.descendants(top.id)]
 
 
-async def parent_of(session: AsyncSession, row: OrgGroupRow) -> OrgGroupRow | None:
+async def parent_of(session: Db, row: OrgGroupRow) -> OrgGroupRow | None:
     return None if row.parent_id is None else await session.get(OrgGroupRow, row.parent_id)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import OutOfScope
 from quince.domain.org_groups import OGType
 from quince.domain.users import sign_in_name_key
@@ -20,6 +18,7 @@ from quince.services.scope import Scope, operator_scope
 from quince.store import org_groups as og_store
 from quince.store import sign_in as sign_in_store
 from quince.store import users as user_store
+from quince.store.database import Db
 from quince.store.models import OrgGroupRow
 
 
@@ -42,7 +41,7 @@ class SharedName:
     """The user id the name signs in today, or None: nobody (sign-in refuses it)."""
 
 
-async def shared_names(session: AsyncSession, scope: Scope) -> list[SharedName]:
+async def shared_names(session: Db, scope: Scope) -> list[SharedName]:
     """Every sign-in name two or more users hold, in name order. Install-wide: root only."""
     if scope.og_id != (await operator_scope(session)).og_id:
         raise OutOfScope("Sign-in names span every tenant: only the whole install's operator sees them.")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import Conflict, InvalidInContext, InvalidInput, NotFound
 from quince.domain.org_groups import validate_og_name
 from quince.services.directory import org_groups, users
+from quince.services.references import by_id_or_name
 from quince.services.scope import Scope
 from quince.store import user_groups as group_store
+from quince.store.database import Db
 from quince.store.models import (
     EnrollmentUserRow,
     UserGroupMappingRow,
@@ -26,31 +26,23 @@ def _validate_name(name: str) -> str:
         raise InvalidInput("Name", exc.message.replace("organization group", "user group")) from None
 
 
-async def get(session: AsyncSession, scope: Scope, group_id: int) -> UserGroupRow:
+async def get(session: Db, scope: Scope, group_id: int) -> UserGroupRow:
     row = await group_store.group_within(session, group_id, scope.path)
     if row is None:
         raise NotFound("User group", group_id)
     return row
 
 
-async def resolve_ref(session: AsyncSession, scope: Scope, ref: str) -> UserGroupRow:
+async def resolve_ref(session: Db, scope: Scope, ref: str) -> UserGroupRow:
     """A user group named by numeric id or by name (refused if the name is ambiguous)."""
-    if ref.isdigit():
-        try:
-            return await get(session, scope, int(ref))
-        except NotFound:
-            pass
-    rows = await group_store.groups_named_within(session, ref.casefold(), scope.path)
-    if not rows:
-        raise NotFound("User group", ref)
-    if len(rows) > 1:
-        ids = ", ".join(str(r.id) for r in rows)
-        raise InvalidInput("UserGroup", f"Several user groups are named {ref!r} (ids {ids}); use an id.")
-    return rows[0]
+    return await by_id_or_name(
+        ref, lambda group_id: get(session, scope, group_id),
+        lambda name: group_store.groups_named_within(session, name.casefold(), scope.path),
+        noun="User group", field="UserGroup", several="Several user groups are named {ref}")
 
 
 async def search(
-    session: AsyncSession, scope: Scope, page: PageRequest, *, name: str | None = None,
+    session: Db, scope: Scope, page: PageRequest, *, name: str | None = None,
     og_id: int | None = None,
 ) -> Page[UserGroupRow]:
     og = await org_groups.get(session, scope, og_id) if og_id is not None else None
@@ -58,21 +50,21 @@ async def search(
 
 
 async def member_counts(
-    session: AsyncSession, group_ids: list[int], scope: Scope | None = None
+    session: Db, group_ids: list[int], scope: Scope | None = None
 ) -> dict[int, int]:
     """Members of each group; with a scope, only those the caller may see."""
     found = await group_store.member_counts(session, group_ids, scope.path if scope is not None else None)
     return {i: found.get(i, 0) for i in group_ids}
 
 
-async def _check_name_free(session: AsyncSession, og_id: int, name: str, own_id: int | None) -> None:
+async def _check_name_free(session: Db, og_id: int, name: str, own_id: int | None) -> None:
     other = await group_store.group_named_at(session, og_id, name.casefold())
     if other is not None and other.id != own_id:
         raise Conflict(f"A user group named {name!r} already exists in that organization group.")
 
 
 async def create(
-    session: AsyncSession, scope: Scope, *, name: str, og_id: int, description: str = ""
+    session: Db, scope: Scope, *, name: str, og_id: int, description: str = ""
 ) -> UserGroupRow:
     scope.require_write()
     name = _validate_name(name)
@@ -85,7 +77,7 @@ async def create(
 
 
 async def update(
-    session: AsyncSession, scope: Scope, group_id: int, *, name: str | None = None,
+    session: Db, scope: Scope, group_id: int, *, name: str | None = None,
     description: str | None = None,
 ) -> UserGroupRow:
     scope.require_write()
@@ -100,7 +92,7 @@ async def update(
     return row
 
 
-async def delete_group(session: AsyncSession, scope: Scope, group_id: int) -> None:
+async def delete_group(session: Db, scope: Scope, group_id: int) -> None:
     """Delete a user group with its memberships and mappings."""
     scope.require_write()
     await session.delete(await get(session, scope, group_id))
@@ -108,13 +100,13 @@ async def delete_group(session: AsyncSession, scope: Scope, group_id: int) -> No
 
 
 async def members(
-    session: AsyncSession, scope: Scope, group_id: int, page: PageRequest
+    session: Db, scope: Scope, group_id: int, page: PageRequest
 ) -> Page[EnrollmentUserRow]:
     await get(session, scope, group_id)
     return await group_store.members_within(session, group_id, scope.path, page)
 
 
-async def add_member(session: AsyncSession, scope: Scope, group_id: int, user_id: int) -> bool:
+async def add_member(session: Db, scope: Scope, group_id: int, user_id: int) -> bool:
     """Add a user to a group; False when the user was already a member (also when another request
     added them at the same moment: one statement inserts the membership or finds it there)."""
     scope.require_write()
@@ -123,7 +115,7 @@ async def add_member(session: AsyncSession, scope: Scope, group_id: int, user_id
     return await group_store.add_member(session, group.id, user.id)
 
 
-async def remove_member(session: AsyncSession, scope: Scope, group_id: int, user_id: int) -> None:
+async def remove_member(session: Db, scope: Scope, group_id: int, user_id: int) -> None:
     scope.require_write()
     group = await get(session, scope, group_id)
     user = await users.get(session, scope, user_id)
@@ -137,13 +129,13 @@ def _validate_rank(rank: int) -> int:
     return rank
 
 
-async def mappings(session: AsyncSession, scope: Scope, group_id: int) -> list[UserGroupMappingRow]:
+async def mappings(session: Db, scope: Scope, group_id: int) -> list[UserGroupMappingRow]:
     await get(session, scope, group_id)
     return await group_store.mappings_of_group(session, group_id)
 
 
 async def get_mapping(
-    session: AsyncSession, scope: Scope, group_id: int, mapping_id: int
+    session: Db, scope: Scope, group_id: int, mapping_id: int
 ) -> UserGroupMappingRow:
     await get(session, scope, group_id)
     row = await session.get(UserGroupMappingRow, mapping_id)
@@ -153,7 +145,7 @@ async def get_mapping(
 
 
 async def add_mapping(
-    session: AsyncSession, scope: Scope, group_id: int, og_id: int, rank: int
+    session: Db, scope: Scope, group_id: int, og_id: int, rank: int
 ) -> UserGroupMappingRow:
     """Map a user group to a target OG, which must be the group's own OG or below it."""
     scope.require_write()
@@ -182,7 +174,7 @@ async def add_mapping(
 
 
 async def update_mapping(
-    session: AsyncSession, scope: Scope, group_id: int, mapping_id: int, rank: int
+    session: Db, scope: Scope, group_id: int, mapping_id: int, rank: int
 ) -> UserGroupMappingRow:
     scope.require_write()
     row = await get_mapping(session, scope, group_id, mapping_id)
@@ -191,7 +183,7 @@ async def update_mapping(
     return row
 
 
-async def remove_mapping(session: AsyncSession, scope: Scope, group_id: int, mapping_id: int) -> None:
+async def remove_mapping(session: Db, scope: Scope, group_id: int, mapping_id: int) -> None:
     scope.require_write()
     await session.delete(await get_mapping(session, scope, group_id, mapping_id))
     await session.flush()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import Conflict, InvalidInput, NotFound
 from quince.domain.users import (
     sign_in_name_key,
@@ -18,6 +16,7 @@ from quince.services.access import passwords
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store import users as user_store
+from quince.store.database import Db
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
 from quince.store.paging import Page, PageRequest
 
@@ -39,7 +38,7 @@ class UserChanges:
     og_id: int | None = None
 
 
-async def get(session: AsyncSession, scope: Scope, user_id: int) -> EnrollmentUserRow:
+async def get(session: Db, scope: Scope, user_id: int) -> EnrollmentUserRow:
     row = await session.get(EnrollmentUserRow, user_id)
     og = await session.get(OrgGroupRow, row.og_id) if row is not None else None
     if row is None or og is None or not scope.covers(og.path):
@@ -47,19 +46,19 @@ async def get(session: AsyncSession, scope: Scope, user_id: int) -> EnrollmentUs
     return row
 
 
-async def find_by_username(session: AsyncSession, username: str) -> EnrollmentUserRow | None:
+async def find_by_username(session: Db, username: str) -> EnrollmentUserRow | None:
     """Any user with this username, ignoring case, regardless of scope (for sign-in)."""
     return await user_store.user_by_name_key(session, username_key(username))
 
 
-async def get_by_username(session: AsyncSession, scope: Scope, username: str) -> EnrollmentUserRow:
+async def get_by_username(session: Db, scope: Scope, username: str) -> EnrollmentUserRow:
     row = await find_by_username(session, username)
     if row is None:
         raise NotFound("User", username)
     return await get(session, scope, row.id)
 
 
-async def resolve_ref(session: AsyncSession, scope: Scope, ref: str) -> EnrollmentUserRow:
+async def resolve_ref(session: Db, scope: Scope, ref: str) -> EnrollmentUserRow:
     """A user named by numeric id or username (what people type at the CLI)."""
     if ref.isdigit():
         try:
@@ -79,7 +78,7 @@ def _sign_in_names(row: EnrollmentUserRow) -> dict[str, str]:
 
 
 async def _claim_sign_in_names(
-    session: AsyncSession, row: EnrollmentUserRow, held: frozenset[str] = frozenset()
+    session: Db, row: EnrollmentUserRow, held: frozenset[str] = frozenset()
 ) -> None:
     """Make `row`'s sign-in names exactly its current ones (`held`: the ones it had). A name
     another user signs in with is refused before anything is written, with the same words
@@ -105,7 +104,7 @@ async def _claim_sign_in_names(
 
 
 async def search(
-    session: AsyncSession,
+    session: Db,
     scope: Scope,
     page: PageRequest,
     *,
@@ -134,7 +133,7 @@ async def search(
 
 
 async def add(
-    session: AsyncSession,
+    session: Db,
     scope: Scope,
     *,
     username: str,
@@ -189,7 +188,7 @@ def differs(row: EnrollmentUserRow, changes: UserChanges) -> bool:
 
 
 async def update(
-    session: AsyncSession, scope: Scope, user_id: int, changes: UserChanges
+    session: Db, scope: Scope, user_id: int, changes: UserChanges
 ) -> EnrollmentUserRow:
     scope.require_write()
     row = await get(session, scope, user_id)
@@ -221,7 +220,7 @@ async def update(
     return row
 
 
-async def delete(session: AsyncSession, scope: Scope, user_id: int) -> None:
+async def delete(session: Db, scope: Scope, user_id: int) -> None:
     """Delete a user who has no device records (those keep the history of who enrolled)."""
     scope.require_write()
     row = await get(session, scope, user_id)
@@ -235,7 +234,7 @@ async def delete(session: AsyncSession, scope: Scope, user_id: int) -> None:
     await session.flush()
 
 
-async def og_of(session: AsyncSession, row: EnrollmentUserRow) -> OrgGroupRow:
+async def og_of(session: Db, row: EnrollmentUserRow) -> OrgGroupRow:
     og = await session.get(OrgGroupRow, row.og_id)
     assert og is not None
     return og

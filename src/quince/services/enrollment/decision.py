@@ -3,20 +3,19 @@ policy. The one decide step both the enrollment (`sessions.start`) and the admin
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.enrollment_policy import EnrollingUser, GroupMapping, Outcome, decide_enrollment_og
 from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.store import user_groups as user_group_store
+from quince.store.database import Db
 from quince.store.models import EnrollmentUserRow
 
 
-async def mappings_for(db: AsyncSession, user_id: int) -> list[GroupMapping]:
+async def mappings_for(db: Db, user_id: int) -> list[GroupMapping]:
     """Every mapping of every user group the user belongs to."""
     return await user_group_store.mappings_of_user(db, user_id)
 
 
-async def decide(db: AsyncSession, user: EnrollmentUserRow, group_id: str | None) -> Outcome:
+async def decide(db: Db, user: EnrollmentUserRow, group_id: str | None) -> Outcome:
     """Where a device of `user` enrolls with `group_id` typed, or why it may not."""
     return decide_enrollment_og(
         EnrollingUser(user.id, user.username, user.active, user.og_id),

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import flag_modified
-
 from quince.domain.devices import EnrollmentStatus
 from quince.store import placeholders as placeholder_store
+from quince.store.database import Db
 from quince.store.models import DeviceRow
+from quince.store.rows import always_written
 
 
 async def supersede_older(
-    db: AsyncSession, user_id: int, newer: DeviceRow, now: datetime
+    db: Db, user_id: int, newer: DeviceRow, now: datetime
 ) -> tuple[int, ...]:
     """Mark the user's other placeholders that never completed (and are not superseded yet) as
     superseded by `newer`; their ids. One guarded UPDATE: a record completing in another
@@ -43,5 +42,4 @@ def complete(device: DeviceRow, now: datetime) -> None:
     device.superseded_at = None
     # Unconditionally in the UPDATE: a newer sign-in may have marked the row after this session
     # read it, so "None as read" says nothing about the row as stored.
-    flag_modified(device, "superseded_by_device_id")
-    flag_modified(device, "superseded_at")
+    always_written(device, "superseded_by_device_id", "superseded_at")

@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.enrollment_policy import (
     EnrollmentDecision,
     GroupIdOutOfReach,
@@ -25,6 +23,7 @@ from quince.services.directory.org_tree import load_tree
 from quince.services.enrollment.decision import decide, mappings_for
 from quince.services.scope import Scope
 from quince.store import user_groups as user_group_store
+from quince.store.database import Db
 
 OUTSIDE_OG = "an organization group outside the groups you manage"
 OUTSIDE_USER_GROUP = "a user group outside the groups you manage"
@@ -104,7 +103,7 @@ def as_typed(username: str, group_id: str | None) -> list[str]:
     return [repr(username), *(group_id_phrases(entered) if entered else ())]
 
 
-async def visibility(session: AsyncSession, scope: Scope, group_names: dict[int, str]) -> Visibility:
+async def visibility(session: Db, scope: Scope, group_names: dict[int, str]) -> Visibility:
     """What `scope` may read of a decision involving these user groups (id -> name)."""
     visible = (
         await user_group_store.ids_within(session, list(group_names), scope.path) if group_names else set()
@@ -113,14 +112,14 @@ async def visibility(session: AsyncSession, scope: Scope, group_names: dict[int,
 
 
 async def preview(
-    session: AsyncSession, scope: Scope, username: str, group_id: str | None
+    session: Db, scope: Scope, username: str, group_id: str | None
 ) -> Outcome:
     """The decision for `username` (who must be in scope), creating nothing."""
     return await decide(session, await users.get_by_username(session, scope, username), group_id)
 
 
 async def preview_as_seen(
-    session: AsyncSession, scope: Scope, username: str, group_id: str | None
+    session: Db, scope: Scope, username: str, group_id: str | None
 ) -> dict[str, Any]:
     """`as_preview_dict` of the decision for `username` (in scope), with every organization group
     and user group `scope` may not see replaced by a phrase, and a Group ID of such an OG read as

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.apple.profiles import EnrollmentFlow, EnrollmentProfileSpec, signed_enrollment_profile
 from quince.pki.authority import Pki, device_common_name
 from quince.services.enrollment import scep
 from quince.services.enrollment.sessions import Flow, SessionStatus, mark
+from quince.store.database import Db
 from quince.store.models import EnrollmentSessionRow
 
 CHECKIN_PATH = "/DeviceServices/mdm/checkin"
@@ -33,7 +32,7 @@ class ProfileSettings:
 
 
 async def deliver(
-    db: AsyncSession, pki: Pki, settings: ProfileSettings, enrollment: EnrollmentSessionRow
+    db: Db, pki: Pki, settings: ProfileSettings, enrollment: EnrollmentSessionRow
 ) -> bytes:
     """The signed profile for this session (DER); each delivery issues a new SCEP challenge,
     valid until the session expires."""

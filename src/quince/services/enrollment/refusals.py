@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.enrollment_policy import EnrollmentRefusal
 from quince.domain.errors import NotFound
 from quince.services.scope import Scope
 from quince.store import enrollment_sessions as session_store
+from quince.store.database import Db
 from quince.store.models import EnrollmentRefusalRow, EnrollmentUserRow, OrgGroupRow
 
 RECENT = 20
@@ -31,7 +30,7 @@ class RefusalItem:
 
 
 async def record(
-    db: AsyncSession,
+    db: Db,
     user: EnrollmentUserRow,
     refusal: EnrollmentRefusal,
     *,
@@ -60,7 +59,7 @@ async def record(
     return row
 
 
-async def recent(db: AsyncSession, scope: Scope, limit: int = RECENT) -> list[RefusalItem]:
+async def recent(db: Db, scope: Scope, limit: int = RECENT) -> list[RefusalItem]:
     """The newest refusals whose OG lies in the scope's subtree, newest first."""
     found = await session_store.recent_refusals(db, scope.path, limit)
     return [RefusalItem(row, name) for row, name in found]

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.pki import scep
 from quince.pki.authority import (
@@ -28,6 +27,7 @@ from quince.pki.authority import (
 )
 from quince.services.enrollment.sessions import SecretKind, SessionStatus, secret_hash
 from quince.store import enrollment_sessions as session_store
+from quince.store.database import Db
 from quince.store.models import (
     DeviceCertificateRow,
     EnrollmentSecretRow,
@@ -68,7 +68,7 @@ def _now() -> datetime:
 
 
 async def issue_challenge(
-    db: AsyncSession, enrollment_session_id: int, *, ttl: timedelta, now: datetime | None = None
+    db: Db, enrollment_session_id: int, *, ttl: timedelta, now: datetime | None = None
 ) -> str:
     """A new single-use SCEP challenge for the session; the plain value is returned only here."""
     now = now or _now()
@@ -83,7 +83,7 @@ async def issue_challenge(
 
 
 async def handle_pki_operation(
-    db: AsyncSession,
+    db: Db,
     pki: Pki,
     body: bytes,
     *,
@@ -146,7 +146,7 @@ async def handle_pki_operation(
 
 
 async def _redeem(
-    db: AsyncSession, challenge: str, now: datetime
+    db: Db, challenge: str, now: datetime
 ) -> EnrollmentSessionRow | tuple[Outcome, str | None]:
     """Spend a live challenge and return its session; else why not, and whose challenge it was."""
     if len(challenge) > 512:

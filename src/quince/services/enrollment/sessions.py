@@ -18,8 +18,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain import og_settings as setting_rules
 from quince.domain.devices import placeholder_for
 from quince.domain.enrollment_policy import EnrollmentDecision, EnrollmentRefusal
@@ -33,6 +31,7 @@ from quince.services.enrollment import refusals as enrollment_refusals
 from quince.store import enrollment_sessions as session_store
 from quince.store import sign_in as sign_in_store
 from quince.store import users as user_store
+from quince.store.database import Db
 from quince.store.models import (
     DeviceRow,
     EnrollmentSecretRow,
@@ -90,7 +89,7 @@ def _dummy_hash() -> str:
     return passwords.hash_password(secrets.token_urlsafe(16))
 
 
-async def find_enrollment_user(db: AsyncSession, identifier: str) -> EnrollmentUserRow | None:
+async def find_enrollment_user(db: Db, identifier: str) -> EnrollmentUserRow | None:
     """The one user whose username, email or managed Apple ID is `identifier`, ignoring case.
     Sign-in names are unique install-wide (`sign_in_names`), so no other tenant's user can make
     this ambiguous."""
@@ -101,7 +100,7 @@ async def find_enrollment_user(db: AsyncSession, identifier: str) -> EnrollmentU
 
 
 async def authenticate(
-    db: AsyncSession,
+    db: Db,
     identifier: str,
     password: str,
     address: str,
@@ -136,7 +135,7 @@ def _attempt_key(user: EnrollmentUserRow) -> str:
     return sign_in_throttle.attempt_key(Namespace.USER, user.username_key)
 
 
-async def choice_ticket(db: AsyncSession, user: EnrollmentUserRow) -> int:
+async def choice_ticket(db: Db, user: EnrollmentUserRow) -> int:
     """After `authenticate` accepted `user` (same transaction): a ticket for the one group choice
     that may follow, without the password again. It is the id of that successful sign-in."""
     ticket = await sign_in_store.latest_success(db, _attempt_key(user))
@@ -144,7 +143,7 @@ async def choice_ticket(db: AsyncSession, user: EnrollmentUserRow) -> int:
     return int(ticket)
 
 
-async def redeem_choice_ticket(db: AsyncSession, user: EnrollmentUserRow, ticket: int) -> bool:
+async def redeem_choice_ticket(db: Db, user: EnrollmentUserRow, ticket: int) -> bool:
     """Use a ticket from `choice_ticket` once: True the first time, False ever after (or for a
     ticket that is not this user's). Deleting the successful attempt changes no rate limit (only
     failures count), and two requests racing for it cannot both delete it."""
@@ -152,7 +151,7 @@ async def redeem_choice_ticket(db: AsyncSession, user: EnrollmentUserRow, ticket
 
 
 async def start(
-    db: AsyncSession,
+    db: Db,
     user: EnrollmentUserRow,
     *,
     flow: Flow,
@@ -201,7 +200,7 @@ async def start(
 
 
 async def issue_secret(
-    db: AsyncSession,
+    db: Db,
     enrollment: EnrollmentSessionRow,
     kind: SecretKind,
     *,
@@ -219,7 +218,7 @@ async def issue_secret(
 
 
 async def redeem_secret(
-    db: AsyncSession, kind: SecretKind, plain: str, *, consume: bool, now: datetime | None = None
+    db: Db, kind: SecretKind, plain: str, *, consume: bool, now: datetime | None = None
 ) -> EnrollmentSessionRow | None:
     """The session a live secret belongs to, or None (unknown, expired, or used when single-use).
 
@@ -238,25 +237,25 @@ async def redeem_secret(
 
 
 async def record_machine_info(
-    db: AsyncSession, enrollment: EnrollmentSessionRow, parsed: Mapping[str, object], raw: bytes
+    db: Db, enrollment: EnrollmentSessionRow, parsed: Mapping[str, object], raw: bytes
 ) -> None:
     enrollment.machine_info = dict(parsed)
     enrollment.machine_info_raw = raw
     await db.flush()
 
 
-async def mark(db: AsyncSession, enrollment: EnrollmentSessionRow, status: SessionStatus) -> None:
+async def mark(db: Db, enrollment: EnrollmentSessionRow, status: SessionStatus) -> None:
     enrollment.status = status.value
     await db.flush()
 
 
-async def devices_of(db: AsyncSession, user_id: int) -> list[DeviceRow]:
+async def devices_of(db: Db, user_id: int) -> list[DeviceRow]:
     """A user's device records, oldest first (placeholders included)."""
     return await user_store.devices_of(db, user_id)
 
 
 
-async def serves_domain(db: AsyncSession, domain: str) -> bool:
+async def serves_domain(db: Db, domain: str) -> bool:
     """True when some enrollment user has a managed Apple ID or email at `domain`.
 
     Service discovery answers per domain, never per user, so it cannot be used to learn

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import Conflict, NotFound, OutOfScope
 from quince.domain.jobs import JobStatus
 from quince.services.jobs.queue import release, utcnow
 from quince.services.scope import Scope, operator_scope
 from quince.store import jobs as stored
+from quince.store.database import Db
 from quince.store.models import JobRow
 from quince.store.paging import Page, PageRequest, paginate
 
 
-async def require_install_scope(db: AsyncSession, caller: Scope) -> None:
+async def require_install_scope(db: Db, caller: Scope) -> None:
     """Jobs span every organization group: only administrators of the whole install see them."""
     root = await operator_scope(db)
     if caller.og_id != root.og_id:
@@ -26,7 +25,7 @@ async def require_install_scope(db: AsyncSession, caller: Scope) -> None:
 
 
 async def search(
-    db: AsyncSession,
+    db: Db,
     caller: Scope,
     paging: PageRequest,
     *,
@@ -39,7 +38,7 @@ async def search(
     return page
 
 
-async def requeue(db: AsyncSession, caller: Scope, job_id: int, *, now: datetime | None = None) -> JobRow:
+async def requeue(db: Db, caller: Scope, job_id: int, *, now: datetime | None = None) -> JobRow:
     """Give a failed job a fresh set of attempts, to run now (after fixing what made it fail)."""
     await require_install_scope(db, caller)
     job = await db.get(JobRow, job_id)

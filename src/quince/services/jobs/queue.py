@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.jobs import JobStatus
 from quince.store import jobs as stored
+from quince.store.database import Db
 from quince.store.models import JobRow
 
 log = logging.getLogger("quince.jobs")
@@ -79,11 +78,11 @@ class Fail:
 
 
 Outcome: TypeAlias = Retry | Fail | None
-Handler: TypeAlias = Callable[[AsyncSession, JobRow], Awaitable[Outcome]]
+Handler: TypeAlias = Callable[[Db, JobRow], Awaitable[Outcome]]
 
 
 async def enqueue(
-    db: AsyncSession,
+    db: Db,
     kind: str,
     payload: Mapping[str, Any],
     *,
@@ -124,7 +123,7 @@ _DEDUPE_ROUNDS = 5
 
 
 async def claim(
-    db: AsyncSession,
+    db: Db,
     worker_id: str,
     kinds: Iterable[str],
     limit: int = 10,
@@ -143,7 +142,7 @@ async def claim(
 
 
 async def renew(
-    db: AsyncSession, worker_id: str, job_ids: Iterable[int], lease: timedelta = DEFAULT_LEASE,
+    db: Db, worker_id: str, job_ids: Iterable[int], lease: timedelta = DEFAULT_LEASE,
     *, now: datetime | None = None,
 ) -> set[int]:
     """Extend `worker_id`'s leases on these jobs to now + `lease`, only where it still holds them
@@ -154,7 +153,7 @@ async def renew(
     return await stored.extend_leases(db, worker_id, ids, (now or utcnow()) + lease)
 
 
-async def hold(db: AsyncSession, job_id: int, worker_id: str) -> bool:
+async def hold(db: Db, job_id: int, worker_id: str) -> bool:
     """In the transaction that is about to record a job's outcome: lock the job if `worker_id` still
     holds its lease, and say whether it does. False: another worker took the job over (or it is
     finished), so this worker must record nothing."""
@@ -171,7 +170,7 @@ def release(job: JobRow) -> None:
     job.locked_until = None
 
 
-async def complete(db: AsyncSession, job: JobRow, *, now: datetime | None = None) -> None:
+async def complete(db: Db, job: JobRow, *, now: datetime | None = None) -> None:
     """The job is done (in the caller's transaction, with the handler's changes)."""
     job.status = DONE
     job.finished_at = now or utcnow()
@@ -179,7 +178,7 @@ async def complete(db: AsyncSession, job: JobRow, *, now: datetime | None = None
     await db.flush()
 
 
-async def fail(db: AsyncSession, job: JobRow, error: str, *, now: datetime | None = None) -> None:
+async def fail(db: Db, job: JobRow, error: str, *, now: datetime | None = None) -> None:
     """Give up on the job, loudly: status failed, the error kept, an ERROR in the log."""
     job.status = FAILED
     job.last_error = _clip(error)
@@ -193,7 +192,7 @@ async def fail(db: AsyncSession, job: JobRow, error: str, *, now: datetime | Non
 
 
 async def retry(
-    db: AsyncSession,
+    db: Db,
     job: JobRow,
     error: str,
     delay: float | None = None,
@@ -228,7 +227,7 @@ async def retry(
     )
 
 
-async def apply(db: AsyncSession, job: JobRow, outcome: Outcome, *, now: datetime | None = None) -> None:
+async def apply(db: Db, job: JobRow, outcome: Outcome, *, now: datetime | None = None) -> None:
     """Record what a handler said about its job."""
     if outcome is None:
         await complete(db, job, now=now)
@@ -239,7 +238,7 @@ async def apply(db: AsyncSession, job: JobRow, outcome: Outcome, *, now: datetim
                     alarming=outcome.alarming, now=now)
 
 
-async def prune(db: AsyncSession, *, now: datetime | None = None,
+async def prune(db: Db, *, now: datetime | None = None,
                 keep_done: timedelta = KEEP_DONE, keep_failed: timedelta = KEEP_FAILED) -> int:
     """Delete finished jobs past their keeping time; returns how many."""
     now = now or utcnow()

@@ -10,8 +10,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from quince.domain.jobs import JobStatus
 from quince.services.jobs.queue import (
     DEFAULT_LEASE,
@@ -25,6 +23,7 @@ from quince.services.jobs.queue import (
     retry,
     utcnow,
 )
+from quince.store.database import Db, Sessions
 from quince.store.models import JobRow
 
 log = logging.getLogger("quince.jobs")
@@ -36,7 +35,7 @@ class Housekeeping:
     """A clean-up the runners do with the hourly job pruning (expired sessions, old attempts)."""
 
     what: str
-    run: Callable[[AsyncSession, datetime], Awaitable[int]]
+    run: Callable[[Db, datetime], Awaitable[int]]
     """Deletes what has expired at the given time; returns how many rows."""
 
 
@@ -46,7 +45,7 @@ class JobRunner:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        sessionmaker: Sessions,
         handlers: Mapping[str, Handler],
         worker_id: str,
         poll_interval: float = 1.0,
@@ -125,7 +124,7 @@ class JobRunner:
                             "worker took the job over", job_id, self.worker_id,
                             extra={"job_id": job_id, "outcome": "lease_lost"})
 
-    async def _hold(self, db: AsyncSession, job_id: int) -> bool:
+    async def _hold(self, db: Db, job_id: int) -> bool:
         """Lock the job for recording an outcome if this runner still holds it; it leaves `_held`
         either way (it is about to be finished, or it is no longer ours)."""
         held = await hold(db, job_id, self.worker_id)

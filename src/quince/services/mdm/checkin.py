@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.cms import issued_by
 from quince.apple.mdm_messages.checkin import (
@@ -33,6 +32,7 @@ from quince.services.apps import delivery as app_delivery
 from quince.services.enrollment import placeholders
 from quince.services.enrollment.sessions import Flow, SecretKind, SessionStatus, secret_hash
 from quince.store import device_binding
+from quince.store.database import Db
 from quince.store.models import DeviceCertificateRow, DeviceMessageRow, DeviceRow, EnrollmentSessionRow
 
 
@@ -65,7 +65,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 async def authenticate_device(
-    db: AsyncSession,
+    db: Db,
     pki: Pki,
     signer: x509.Certificate,
     identity: DeviceIdentity,
@@ -113,7 +113,7 @@ def raw_to_keep(device: DeviceRow, message: CheckInMessage) -> bytes:
 
 
 async def keep_message(
-    db: AsyncSession, device: DeviceRow, channel: str, kind: str, raw: bytes,
+    db: Db, device: DeviceRow, channel: str, kind: str, raw: bytes,
     command_uuid: str | None = None,
 ) -> None:
     """Keep the raw plist of every message, next to what was parsed from it."""
@@ -125,7 +125,7 @@ async def keep_message(
     await db.flush()
 
 
-async def handle_checkin(db: AsyncSession, context: DeviceContext, message: CheckInMessage) -> str:
+async def handle_checkin(db: Db, context: DeviceContext, message: CheckInMessage) -> str:
     """Apply a check-in message; returns the outcome for the log."""
     device, now = context.device, _now()
     if isinstance(message, Authenticate):
@@ -169,7 +169,7 @@ async def handle_checkin(db: AsyncSession, context: DeviceContext, message: Chec
     raise NotSupported(f"Quince does not support the {message.message_type} check-in.")
 
 
-async def _extend_access_token(db: AsyncSession, context: DeviceContext) -> None:
+async def _extend_access_token(db: Db, context: DeviceContext) -> None:
     """An account-driven device sends its bearer token on every request for as long as it is
     enrolled: from the first TokenUpdate the token lives as long as the identity certificate."""
     await device_binding.extend_secrets(db, context.enrollment.id, SecretKind.ACCESS_TOKEN,

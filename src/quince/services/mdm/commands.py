@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.apple.commands.building import build_command
 from quince.apple.commands.inventory import inventory_update, merge_inventory
 from quince.apple.commands.json_codec import command_json
@@ -26,6 +24,7 @@ from quince.services.apps import catalog as apps
 from quince.services.mdm import push
 from quince.services.scope import Scope
 from quince.store import commands as stored
+from quince.store.database import Db
 from quince.store.models import CommandRow, DeviceRow, OrgGroupRow
 
 
@@ -53,7 +52,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _device_in_scope(db: AsyncSession, scope: Scope, device_id: int) -> DeviceRow:
+async def _device_in_scope(db: Db, scope: Scope, device_id: int) -> DeviceRow:
     device = await db.get(DeviceRow, device_id)
     og = await db.get(OrgGroupRow, device.og_id) if device is not None else None
     if device is None or og is None or not scope.covers(og.path):
@@ -62,7 +61,7 @@ async def _device_in_scope(db: AsyncSession, scope: Scope, device_id: int) -> De
 
 
 async def queue(
-    db: AsyncSession,
+    db: Db,
     scope: Scope,
     device_id: int,
     request_type: str,
@@ -94,7 +93,7 @@ async def queue(
     return row
 
 
-async def next_for(db: AsyncSession, device: DeviceRow, *, after_not_now: bool) -> CommandRow | None:
+async def next_for(db: Db, device: DeviceRow, *, after_not_now: bool) -> CommandRow | None:
     """The oldest command to send now; after a NotNow, commands the device deferred wait."""
     statuses = [CommandStatus.QUEUED, CommandStatus.PENDING]
     if not after_not_now:
@@ -102,14 +101,14 @@ async def next_for(db: AsyncSession, device: DeviceRow, *, after_not_now: bool) 
     return await stored.oldest_in(db, device.id, statuses)
 
 
-async def mark_sent(db: AsyncSession, row: CommandRow) -> None:
+async def mark_sent(db: Db, row: CommandRow) -> None:
     row.status = CommandStatus.PENDING
     row.sent_at = _now()
     row.attempts += 1
     await db.flush()
 
 
-async def record_report(db: AsyncSession, device: DeviceRow, report: CommandReport) -> CommandRow | None:
+async def record_report(db: Db, device: DeviceRow, report: CommandReport) -> CommandRow | None:
     """Apply a device's result to its command; None for Idle, unknown or already-finished ones."""
     if report.status is ReportStatus.IDLE or not report.command_uuid:
         return None
@@ -134,7 +133,7 @@ async def record_report(db: AsyncSession, device: DeviceRow, report: CommandRepo
     return row
 
 
-async def _app_result(db: AsyncSession, row: CommandRow) -> None:
+async def _app_result(db: Db, row: CommandRow) -> None:
     """An InstallApplication's answer becomes the app's status on the device."""
     if row.request_type != "InstallApplication":
         return

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.clients.apns import ApnsClient, ApnsClients, PushOutcome, short
 from quince.domain.devices import EnrollmentStatus, PushState
 from quince.logs import DEVICE_SERVICES, event
 from quince.services import jobs
+from quince.store.database import Db
 from quince.store.models import DeviceRow, JobRow
 
 log = logging.getLogger("quince.push")
@@ -30,7 +29,7 @@ def dedupe_key(device_id: int) -> str:
     return f"device:{device_id}"
 
 
-async def request_push(db: AsyncSession, device_id: int) -> None:
+async def request_push(db: Db, device_id: int) -> None:
     """Ask for a push to this device, in the caller's transaction (coalesced with a waiting one)."""
     await jobs.enqueue(db, PUSH_JOB, {"device_id": device_id}, dedupe_key=dedupe_key(device_id))
 
@@ -40,7 +39,7 @@ def _log(device: DeviceRow, job: JobRow, outcome: str, level: int = logging.INFO
           job=job.id, attempt=job.attempts, **fields)
 
 
-async def handle_push(db: AsyncSession, job: JobRow, apns: ApnsClient | None) -> jobs.Outcome:
+async def handle_push(db: Db, job: JobRow, apns: ApnsClient | None) -> jobs.Outcome:
     """Send the push of one `apns.push` job; the outcome tells the runner what became of it."""
     device_id = job.payload.get("device_id")
     device = await db.get(DeviceRow, device_id) if isinstance(device_id, int) else None
@@ -103,7 +102,7 @@ async def handle_push(db: AsyncSession, job: JobRow, apns: ApnsClient | None) ->
 def handlers(apns: ApnsClients) -> dict[str, jobs.Handler]:
     """The job handlers of this module, for a JobRunner."""
 
-    async def push(db: AsyncSession, job: JobRow) -> jobs.Outcome:
+    async def push(db: Db, job: JobRow) -> jobs.Outcome:
         return await handle_push(db, job, await apns.get())
 
     return {PUSH_JOB: push}

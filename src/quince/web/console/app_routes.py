@@ -32,6 +32,7 @@ from quince.web.console.context import (
     ConsoleRoute,
     PageNotFound,
     SignedIn,
+    list_params,
     load_console,
     log,
     not_found,
@@ -74,9 +75,8 @@ def _kind_label(kind: str) -> str:
 @router.get("/apps")
 async def app_list(request: Request, db: Db, console: SignedIn) -> Response:
     q = request.query_params
-    params = {name: q.get(name, "").strip()[:128] for name in ("og", "kind", "q")}
+    params = list_params(request, console, "kind", "q")
     page_number = parse_page(q.get("page"))
-    params["og"] = str(console.og.id)
     error: str | None = None
     kind: AppKind | None = None
     try:
@@ -175,9 +175,8 @@ async def create_app(
 @router.get("/apps/vpp-users")
 async def vpp_user_list(request: Request, db: Db, console: SignedIn) -> Response:
     q = request.query_params
-    params = {name: q.get(name, "").strip()[:128] for name in ("og", "status", "q")}
+    params = list_params(request, console, "status", "q")
     page_number = parse_page(q.get("page"))
-    params["og"] = str(console.og.id)
     status = params["status"] if params["status"] in tuple(VppUserStatus) else ""
     found = await app_overview.vpp_users(db, console.scope, console.og,
                                          PageRequest(page_number, PAGE_SIZE), status=status or None,

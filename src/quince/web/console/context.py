@@ -128,6 +128,13 @@ def parse_page(raw: str | None) -> int:
     return 0
 
 
+def list_params(request: Request, console: Console, *names: str, max_chars: int = 128) -> dict[str, str]:
+    """A list page's filters from its query, stripped and cut at `max_chars`, with `og` set to the
+    OG the page is about (what the pager and filter links carry on)."""
+    q = request.query_params
+    return {"og": str(console.og.id), **{name: q.get(name, "").strip()[:max_chars] for name in names}}
+
+
 def text(form: FormData, name: str, max_chars: int = 1024) -> str:
     """A form field as stripped text, cut at `max_chars` (a file or a missing field is '')."""
     value = form.get(name, "")

@@ -29,6 +29,7 @@ from quince.web.console.context import (
     Console,
     ConsoleRoute,
     SignedIn,
+    list_params,
     load_console,
     log,
     not_found,
@@ -102,12 +103,10 @@ def _og_choices(console: Console) -> list[tuple[OrgGroupRow, int]]:
 
 @router.get("/users")
 async def user_list(request: Request, db: Db, console: SignedIn) -> Response:
-    q = request.query_params
-    params = {name: q.get(name, "").strip()[:128] for name in ("og", "q", "status")}
+    params = list_params(request, console, "q", "status")
     if params["status"] not in dict(STATUSES):
         params["status"] = ""
-    page_number = parse_page(q.get("page"))
-    params["og"] = str(console.og.id)
+    page_number = parse_page(request.query_params.get("page"))
     found = await users.search(
         db, console.here, PageRequest(page_number, PAGE_SIZE), text=params["q"] or None,
         active={"active": True, "inactive": False}.get(params["status"]),

@@ -16,9 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.domain.org_groups import group_id_key
 from quince.domain.users import (
@@ -31,6 +28,8 @@ from quince.services.access import passwords
 from quince.services.directory import org_groups, users
 from quince.services.scope import Scope
 from quince.store import users as user_store
+from quince.store.database import Db
+from quince.store.errors import DatabaseError
 from quince.store.models import EnrollmentUserRow, OrgGroupRow
 
 COLUMNS = (
@@ -269,7 +268,7 @@ def username_unavailable(username: str) -> InvalidInput:
 class _Batch:
     """Writes one batch of rows into the session (not committing)."""
 
-    def __init__(self, session: AsyncSession, scope: Scope, pool: ThreadPoolExecutor,
+    def __init__(self, session: Db, scope: Scope, pool: ThreadPoolExecutor,
                  ogs: dict[str, OrgGroupRow | QuinceError]) -> None:
         self.session, self.scope, self.pool, self.ogs = session, scope, pool, ogs
 
@@ -346,7 +345,7 @@ class _Batch:
 
 
 async def import_users(
-    session: AsyncSession,
+    session: Db,
     scope: Scope,
     parsed: ParsedFile,
     *,
@@ -373,7 +372,7 @@ async def import_users(
             try:
                 await batch_writer.write(batch, report)
                 await commit()
-            except SQLAlchemyError as exc:
+            except DatabaseError as exc:
                 await session.rollback()
                 ogs.clear()
                 reason = f"The database refused this batch ({type(exc).__name__}); nothing in it was saved."

@@ -18,14 +18,13 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from quince.domain.errors import NotFound
 from quince.services.directory import org_groups
 from quince.services.directory.user_import import importer as user_import
 from quince.services.directory.user_import.importer import ImportFileError, ImportReport, ParsedFile, RowError
 from quince.services.scope import Scope
 from quince.store import user_import_runs as run_store
+from quince.store.database import Db, Sessions
 from quince.store.models import UserImportRunRow
 
 log = logging.getLogger("quince.user_import")
@@ -117,7 +116,7 @@ def _stored_errors(errors: list[RowError]) -> list[list[object]]:
 
 
 async def start(
-    session: AsyncSession, scope: Scope, *, og_id: int, started_by: str, filename: str
+    session: Db, scope: Scope, *, og_id: int, started_by: str, filename: str
 ) -> UserImportRunRow:
     """Record a new run (queued) for an import into `og_id`'s subtree."""
     scope.require_write()
@@ -132,7 +131,7 @@ async def start(
     return row
 
 
-async def get(session: AsyncSession, scope: Scope, run_id: int) -> UserImportRunRow:
+async def get(session: Db, scope: Scope, run_id: int) -> UserImportRunRow:
     """A run whose OG lies in the caller's subtree."""
     row = await run_store.run_within(session, run_id, scope.path)
     if row is None:
@@ -140,12 +139,12 @@ async def get(session: AsyncSession, scope: Scope, run_id: int) -> UserImportRun
     return row
 
 
-async def recent(session: AsyncSession, scope: Scope, limit: int = 10) -> list[UserImportRunRow]:
+async def recent(session: Db, scope: Scope, limit: int = 10) -> list[UserImportRunRow]:
     """The latest runs into the caller's subtree, newest first."""
     return await run_store.latest_runs_within(session, scope.path, limit)
 
 
-async def _record(session: AsyncSession, run_id: int, **values: Any) -> None:
+async def _record(session: Db, run_id: int, **values: Any) -> None:
     """Write fields of the run in the session's transaction (the caller commits); a run that ends
     gets its end time."""
     now = _now()
@@ -159,7 +158,7 @@ class _Progress:
     """Writes the run's progress into each batch's own transaction, so the row moves exactly as the
     users are committed."""
 
-    def __init__(self, session: AsyncSession, run_id: int, parsed: ParsedFile, batch_size: int) -> None:
+    def __init__(self, session: Db, run_id: int, parsed: ParsedFile, batch_size: int) -> None:
         self.session, self.run_id, self.batch_size = session, run_id, batch_size
         self.total = parsed.total
         self.done = len(parsed.errors)
@@ -175,7 +174,7 @@ class _Progress:
 
 
 async def _import(
-    session: AsyncSession, scope: Scope, run_id: int, data: bytes, batch_size: int
+    session: Db, scope: Scope, run_id: int, data: bytes, batch_size: int
 ) -> ImportReport | None:
     await _record(session, run_id, status=RUNNING)
     await session.commit()
@@ -200,7 +199,7 @@ async def _import(
     return report
 
 
-async def _end(session: AsyncSession, run_id: int, status: str, message: str) -> None:
+async def _end(session: Db, run_id: int, status: str, message: str) -> None:
     """Mark a run that could not finish, as far as the database still lets us."""
     try:
         await session.rollback()
@@ -211,7 +210,7 @@ async def _end(session: AsyncSession, run_id: int, status: str, message: str) ->
 
 
 async def execute(
-    sessionmaker: async_sessionmaker[AsyncSession], scope: Scope, run_id: int, data: bytes, *,
+    sessionmaker: Sessions, scope: Scope, run_id: int, data: bytes, *,
     batch_size: int = 500,
 ) -> UserImportRunRow | None:
     """Parse and import the file of a run, recording its progress and outcome on the run's row;
@@ -237,7 +236,7 @@ async def execute(
 
 def launch(
     tasks: set[asyncio.Task[Any]],
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: Sessions,
     scope: Scope,
     run_id: int,
     data: bytes,
