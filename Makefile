@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-pg test-unit test-storage lint bench clean
+.PHONY: run test test-pg test-unit test-storage lint bench import-graph clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test-unit: $(VENV)/.installed-test
 test-storage: $(VENV)/.installed-test
 	$(BIN)/pytest tests/storage
 	QUINCE_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests/storage
+
+# docs/import-graph.md, drawn from the code (a unit test fails when it is stale).
+import-graph: $(VENV)/.installed-test
+	$(BIN)/python tools/import_graph.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
