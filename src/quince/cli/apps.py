@@ -17,7 +17,7 @@ from quince.services.devices import records as devices
 from quince.services.directory import org_groups, user_groups, users
 from quince.services.scope import Scope
 from quince.store.database import Db
-from quince.store.models import AppRow, DeviceAppRow, DeviceRow
+from quince.store.models import AppRow, DeviceAppRow
 from quince.store.rows import by_id
 
 app = typer.Typer(no_args_is_help=True, help="The app catalog, assignments and apps on devices.")
@@ -65,16 +65,6 @@ def device_app_dict(status: DeviceAppRow, row: AppRow) -> dict[str, Any]:
         "StatusReason": status.reason, "LicenseType": (status.license_type or "").title() or None,
         "CommandUuid": status.command_uuid, "UpdatedOn": when(status.updated_at),
     }
-
-
-async def _device(db: Db, scope: Scope, ref: str) -> DeviceRow:
-    """A device by numeric id, or by Udid (a user-enrolled device's Enrollment ID)."""
-    if ref.isdigit():
-        try:
-            return await devices.get(db, scope, int(ref))
-        except devices.DeviceNotFound:
-            pass
-    return await devices.find_by(db, scope, "Udid", ref)
 
 
 def _add(new_app: NewApp, group_ref: str, as_json: bool) -> None:
@@ -244,7 +234,7 @@ def device_status(device: Annotated[str, typer.Argument(
     """Where each app stands on a device, with the reason (e.g. why a public app is not supported)."""
 
     async def work(db: Db, scope: Scope) -> list[dict[str, Any]]:
-        row = await _device(db, scope, device)
+        row = await devices.resolve_ref(db, scope, device)
         found = await all_pages(lambda p: apps.device_apps(db, scope, row.id, p))
         return [device_app_dict(status, app_row) for status, app_row in found]
 
@@ -276,7 +266,7 @@ def install(
             await apps.get(db, scope, row.id, kind=AppKind.PURCHASED)  # NotFound, worded for it
         if device is not None:
             touched = await app_delivery.install_on_demand(
-                db, scope, row.id, device_id=(await _device(db, scope, device)).id)
+                db, scope, row.id, device_id=(await devices.resolve_ref(db, scope, device)).id)
         else:
             assert user is not None
             touched = await app_delivery.install_on_demand(

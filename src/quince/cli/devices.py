@@ -24,15 +24,6 @@ DeviceRef = Annotated[str, typer.Argument(
 )]
 
 
-async def _resolve(db: Db, scope: Scope, ref: str) -> DeviceRow:
-    if ref.isdigit():
-        try:
-            return await devices.get(db, scope, int(ref))
-        except devices.DeviceNotFound:
-            pass
-    return await devices.find_by(db, scope, "Udid", ref)
-
-
 def _device_dict(row: DeviceRow) -> dict[str, Any]:
     return {
         "Id": row.id, "Uuid": row.uuid, "Udid": row.udid or "", "EnrollmentStatus": row.enrollment_status,
@@ -82,7 +73,7 @@ def show(ref: DeviceRef, as_json: JsonOption = False) -> None:
     """One device record with its extended properties and inventory."""
 
     async def work(db: Db, scope: Scope) -> dict[str, Any]:
-        row = await _resolve(db, scope, ref)
+        row = await devices.resolve_ref(db, scope, ref)
         return {**_device_dict(row), "ExtendedProperties": dict(devices.extended_properties(row)),
                 "Inventory": row.inventory or {}}
 
@@ -112,7 +103,7 @@ def queue_command(
         fail("--keys must be a JSON object.")
 
     async def work(db: Db, scope: Scope) -> dict[str, Any]:
-        row = await _resolve(db, scope, ref)
+        row = await devices.resolve_ref(db, scope, ref)
         command = await commands.queue(db, scope, row.id, request_type, parsed, queued_by="local operator")
         return _command_dict(command)
 
@@ -125,7 +116,7 @@ def command_history(ref: DeviceRef, as_json: JsonOption = False) -> None:
     """A device's commands, newest first, with their status."""
 
     async def work(db: Db, scope: Scope) -> list[dict[str, Any]]:
-        row = await _resolve(db, scope, ref)
+        row = await devices.resolve_ref(db, scope, ref)
         found = await devices.command_history(db, scope, row.id, PageRequest(0, 500))
         return [_command_dict(c) for c in found.items]
 

@@ -143,6 +143,17 @@ async def get(db: Db, scope: Scope, device_id: int) -> DeviceRow:
     return row
 
 
+async def resolve_ref(db: Db, scope: Scope, ref: str) -> DeviceRow:
+    """A device named by numeric id, or by Udid (a user-enrolled device's Enrollment ID): what
+    people type at the CLI."""
+    if ref.isdigit():
+        try:
+            return await get(db, scope, int(ref))
+        except DeviceNotFound:
+            pass
+    return await find_by(db, scope, "Udid", ref)
+
+
 async def find_by(db: Db, scope: Scope, searchby: str, value: str) -> DeviceRow:
     """Workspace ONE's alternate-id lookup. `Udid` is matched exactly (case matters) against the
     stored UDID, which for a user-enrolled device is its Enrollment ID; when several records carry
