@@ -6,18 +6,13 @@ checks out. `run_many` runs many of them concurrently. It imports nothing from Q
 side (only quince.apple.cms, to verify the profile's signature); see docs/simulator.md.
 """
 
-from quince.simulator.device import (
-    CommandExchange,
-    ConnectResult,
-    Credentials,
-    EnrollmentResult,
-    PendingEnrollment,
-    SimulatedDevice,
-    Step,
-)
+from quince.simulator.device import PendingEnrollment, SimulatedDevice
 from quince.simulator.errors import NotEnrolled, ProtocolViolation, ServerRefused, SimulatorError
 from quince.simulator.fleet import DeviceRun, run_many, shared_transport
-from quince.simulator.iphone import HardwareFacts, UserEnrolledIPhone
+from quince.simulator.holdings import HardwareFacts
+from quince.simulator.iphone import UserEnrolledIPhone
+from quince.simulator.outcomes import CommandExchange, ConnectResult, EnrollmentResult, Step
+from quince.simulator.web_sheet import Credentials
 
 __all__ = [
     "CommandExchange",

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from cryptography import x509
@@ -30,15 +30,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from quince.simulator import scep_client
+from quince.simulator import scep_client, web_sheet
+from quince.simulator.answers import parse_bearer_challenge, read_command, refused
 from quince.simulator.built_in_identity import BuiltInIdentity, new_built_in_identity
 from quince.simulator.enrollment_profile import EnrollmentProfile, check_scep_ca, read_profile
 from quince.simulator.errors import NotEnrolled, ProtocolViolation, ServerRefused
-from quince.simulator.html_forms import read_page
-from quince.simulator.iphone import HardwareFacts, InstalledProfile, UserEnrolledIPhone, new_enrollment_id
+from quince.simulator.holdings import HardwareFacts, InstalledProfile
+from quince.simulator.iphone import UserEnrolledIPhone, new_enrollment_id
+from quince.simulator.outcomes import CommandExchange, ConnectResult, EnrollmentResult, Step
+from quince.simulator.web_sheet import Credentials
 
 WELL_KNOWN_PATH = "/.well-known/com.apple.remotemanagement"
-CALLBACK_SCHEME = "apple-remotemanagement-user-login"
 MACHINE_INFO_TYPE = "application/pkcs7-signature"
 PROFILE_TYPE = "application/x-apple-aspen-config"
 CHECKIN_TYPE = "application/x-apple-aspen-mdm-checkin"
@@ -48,66 +50,6 @@ ENROLLMENT_AGENT = "DeviceManagementClient/1.0"
 MDM_AGENT = "MDM/1.0"
 WEB_SHEET_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS {os} like Mac OS X) AppleWebKit/605.1.15 "
                    "(KHTML, like Gecko) Version/18.2 Mobile/15E148 Safari/604.1")
-MAX_REDIRECTS = 10
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What the person types: the work address (also the user identifier) and password."""
-
-    email: str
-    password: str
-    group_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Step:
-    """One HTTP request the device made, for reports and timing."""
-
-    name: str
-    method: str
-    path: str
-    status: int
-    seconds: float
-
-
-@dataclass
-class EnrollmentResult:
-    email: str
-    outcome: str  # "enrolled" or "aborted_after_sign_in"
-    enrollment_id: str | None = None
-    managed_apple_id: str | None = None
-    topic: str | None = None
-    steps: list[Step] = field(default_factory=list)
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class CommandExchange:
-    """One command the device received and what it answered."""
-
-    command_uuid: str
-    request_type: str
-    status: str
-    command: dict[str, Any] = field(repr=False)
-    response: dict[str, Any] = field(repr=False)
-
-
-@dataclass
-class ConnectResult:
-    """One connect session: from Idle to the server's empty reply."""
-
-    exchanges: list[CommandExchange] = field(default_factory=list)
-    messages: int = 0
-    latencies: list[float] = field(default_factory=list)  # seconds per PUT, in order
-
-    @property
-    def commands(self) -> list[str]:
-        return [e.request_type for e in self.exchanges]
-
-    @property
-    def statuses(self) -> list[str]:
-        return [e.status for e in self.exchanges]
 
 
 @dataclass(frozen=True)
@@ -214,14 +156,6 @@ class SimulatedDevice:
                                time.perf_counter() - started))
         return response
 
-    @staticmethod
-    def _refused(step: str, response: httpx.Response) -> ServerRefused:
-        detail = response.text[:300] if response.headers.get("content-type", "").startswith(
-            ("text/", "application/json")) else ""
-        if response.headers.get("content-type", "").startswith("text/html"):
-            detail = read_page(response.text).message
-        return ServerRefused(step, response.status_code, detail)
-
     # --- enrollment -----------------------------------------------------------------------
 
     async def enroll(self, *, abort_after_sign_in: bool = False) -> EnrollmentResult:
@@ -290,7 +224,7 @@ class SimulatedDevice:
             "user-identifier": self.credentials.email, "model-family": "iPhone",
         })
         if response.status_code != 200:
-            raise self._refused(step, response)
+            raise refused(step, response)
         try:
             servers = response.json()["Servers"]
             (entry,) = [s for s in servers if s.get("Version") == "mdm-byod"]
@@ -306,7 +240,7 @@ class SimulatedDevice:
         response = await self._send(step, self._http, "POST", base_url, content=machine_info,
                                     headers={"Content-Type": MACHINE_INFO_TYPE})
         if response.status_code != 401:
-            raise self._refused(step, response)
+            raise refused(step, response)
         params = parse_bearer_challenge(response.headers.get("www-authenticate", ""))
         if params.get("method") != "apple-as-web" or not params.get("url"):
             raise ProtocolViolation(step, f"unusable challenge {response.headers.get('www-authenticate')!r}")
@@ -318,49 +252,10 @@ class SimulatedDevice:
         agent = WEB_SHEET_AGENT.format(os=self.iphone.facts.os_version.replace(".", "_"))
         sheet = self._client({"User-Agent": agent})  # its own cookie jar, as a web sheet has
         try:
-            return await self._sign_in(sheet, sign_in_url)
+            return await web_sheet.sign_in(self._send, sheet, sign_in_url, self.credentials)
         finally:
             if self._transport is None:
                 await sheet.aclose()
-
-    async def _sign_in(self, sheet: httpx.AsyncClient, sign_in_url: str) -> str:
-        email = self.credentials.email
-        separator = "&" if urlsplit(sign_in_url).query else "?"
-        url = f"{sign_in_url}{separator}{urlencode({'user-identifier': email})}"
-        response = await self._send("sign_in.form", sheet, "GET", url)
-        data: dict[str, str] | None = None
-        for _ in range(MAX_REDIRECTS):
-            location = response.headers.get("location") if response.is_redirect else None
-            if location is not None and location.startswith(CALLBACK_SCHEME + ":"):
-                if response.status_code != 308:
-                    raise ProtocolViolation("sign_in", f"the callback came with HTTP {response.status_code}")
-                return access_token_from(location)
-            if location is not None:
-                url = urljoin(str(response.request.url), location)
-                response = await self._send("sign_in.redirect", sheet, "GET", url)
-                continue
-            if (response.status_code >= 400 and data is not None) or response.status_code >= 500:
-                raise self._refused("sign_in", response)
-            page = read_page(response.text)
-            form = page.form_with("state") if data is not None else None
-            if form is not None:  # the group list: the person picks their group
-                data = {**form.fields, "group_id": self._pick_group(form.options.get("group_id", []))}
-                step = "sign_in.group_choice"
-            elif data is None and (form := page.form_with("password")) is not None:
-                data = {**form.fields, "email": email, "password": self.credentials.password,
-                        "group_id": self.credentials.group_id or ""}
-                step = "sign_in.submit"
-            else:
-                raise self._refused("sign_in", response)
-            target = urljoin(str(response.request.url), form.action or str(response.request.url))
-            response = await self._send(step, sheet, "POST", target, data=data)
-        raise ProtocolViolation("sign_in", "too many redirects")
-
-    def _pick_group(self, options: list[str]) -> str:
-        wanted = self.credentials.group_id or ""
-        if wanted and wanted not in options:
-            raise ProtocolViolation("sign_in.group_choice", f"the group list does not offer {wanted!r}")
-        return wanted
 
     async def _fetch_profile(self, base_url: str, machine_info: bytes, token: str) -> EnrollmentProfile:
         step = "enroll.profile"
@@ -368,7 +263,7 @@ class SimulatedDevice:
             "Content-Type": MACHINE_INFO_TYPE, "Authorization": f"Bearer {token}",
         })
         if response.status_code != 200:
-            raise self._refused(step, response)
+            raise refused(step, response)
         if response.headers.get("content-type", "").split(";")[0].strip() != PROFILE_TYPE:
             raise ProtocolViolation(step, f"the profile came as {response.headers.get('content-type')!r}")
         return read_profile(response.content)
@@ -412,7 +307,7 @@ class SimulatedDevice:
         response = await self._send(step, self._http, "PUT", enrollment.profile.mdm.checkin_url, content=body,
                                     headers=self._signed_headers(enrollment, body, CHECKIN_TYPE))
         if response.status_code != 200:
-            raise self._refused(step, response)
+            raise refused(step, response)
         return response
 
     async def token_update(self, *, new_push_token: bool = False) -> None:
@@ -455,7 +350,7 @@ class SimulatedDevice:
             result.latencies.append(time.perf_counter() - started)
             result.messages += 1
             if response.status_code != 200:
-                raise self._refused("connect", response)
+                raise refused("connect", response)
             if not response.content:
                 return result
             command_uuid, command = read_command(response.content)
@@ -468,54 +363,3 @@ class SimulatedDevice:
             report = answer.body
         raise ProtocolViolation("connect", f"more than {max_commands} commands in one session")
 
-
-def read_command(body: bytes) -> tuple[str, Any]:
-    """The CommandUUID and Command of a server reply."""
-    try:
-        message = plistlib.loads(body)
-    except (plistlib.InvalidFileException, ValueError) as exc:
-        raise ProtocolViolation("connect", f"the reply is not a plist ({exc})") from None
-    if not isinstance(message, dict) or not isinstance(message.get("CommandUUID"), str):
-        raise ProtocolViolation("connect", "the reply has no CommandUUID")
-    return message["CommandUUID"], message.get("Command")
-
-
-def parse_bearer_challenge(header: str) -> dict[str, str]:
-    """The parameters of `WWW-Authenticate: Bearer k="v", k2="v2"` (comma- or space-separated,
-    as Apple's example and Fleet's server differ)."""
-    scheme, _, rest = header.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return {}
-    params: dict[str, str] = {}
-    i, n = 0, len(rest)
-    while i < n:
-        while i < n and rest[i] in " ,\t":
-            i += 1
-        start = i
-        while i < n and rest[i] not in "= ,\t":
-            i += 1
-        name = rest[start:i].strip().lower()
-        if i >= n or rest[i] != "=":
-            continue
-        i += 1
-        if i < n and rest[i] == '"':
-            end = rest.find('"', i + 1)
-            end = n if end < 0 else end
-            value, i = rest[i + 1:end], end + 1
-        else:
-            start = i
-            while i < n and rest[i] not in " ,\t":
-                i += 1
-            value = rest[start:i]
-        if name:
-            params[name] = value
-    return params
-
-
-def access_token_from(callback_url: str) -> str:
-    """The access-token of `apple-remotemanagement-user-login://authentication-results?access-token=…`."""
-    parts = urlsplit(callback_url)
-    tokens = parse_qs(parts.query).get("access-token", [])
-    if parts.netloc != "authentication-results" or len(tokens) != 1 or not tokens[0]:
-        raise ProtocolViolation("sign_in", f"unusable callback {callback_url!r}")
-    return tokens[0]

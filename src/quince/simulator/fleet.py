@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from quince.simulator.device import ConnectResult, Credentials, EnrollmentResult, SimulatedDevice
+from quince.simulator.device import SimulatedDevice
 from quince.simulator.errors import SimulatorError
+from quince.simulator.outcomes import ConnectResult, EnrollmentResult
+from quince.simulator.web_sheet import Credentials
 
 
 @dataclass

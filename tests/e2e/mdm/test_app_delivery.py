@@ -17,8 +17,7 @@ from quince.config import Settings
 from quince.domain.app_eligibility import AppKind
 from quince.services import jobs
 from quince.services.apps import catalog as apps
-from quince.services.apps import delivery as app_delivery
-from quince.services.apps import vpp_tokens
+from quince.services.apps import licensing, vpp_tokens
 from quince.services.apps.catalog import NewApp
 from quince.services.directory import og_settings
 from quince.services.scope import Scope
@@ -68,7 +67,7 @@ async def catalog(session: AsyncSession, scope: Scope, tenant: Tenant, live_sett
 def runner(engine: AsyncEngine, settings: Settings, vpp: VppDouble, name: str) -> jobs.JobRunner:
     """The server's job worker for the delivery flow, pointed at the local Apps and Books service."""
     local = settings.model_copy(update={"vpp_url": vpp.url})
-    return jobs.JobRunner(make_sessionmaker(engine), app_delivery.handlers(local, poll_seconds=0), name)
+    return jobs.JobRunner(make_sessionmaker(engine), licensing.handlers(local, poll_seconds=0), name)
 
 
 async def drain(worker: jobs.JobRunner, rounds: int = 30) -> None:
@@ -148,7 +147,7 @@ async def test_an_apps_and_books_outage_delays_the_flow_which_completes_after_re
     await worker.run_once()  # the user's clientUserId is stored before Apple hears of it
     await worker.run_once()  # ... then Apple is called, and is down
     session.expire_all()
-    waiting = list(await session.scalars(select(JobRow).where(JobRow.kind == app_delivery.USER_JOB)))
+    waiting = list(await session.scalars(select(JobRow).where(JobRow.kind == licensing.USER_JOB)))
     assert [j.status for j in waiting] == ["waiting"]
     assert waiting[0].last_error and "Apps and Books" in waiting[0].last_error
     assert (await statuses(session, device_id))[catalog.hub][0] == "WaitingForVppUser"

@@ -8,7 +8,7 @@ import plistlib
 import pytest
 
 from quince.simulator import ProtocolViolation, UserEnrolledIPhone
-from quince.simulator.device import access_token_from, parse_bearer_challenge
+from quince.simulator.answers import access_token_from, parse_bearer_challenge
 from quince.simulator.enrollment_profile import read_profile
 from quince.simulator.iphone import UE_DEVICE_INFORMATION_QUERIES
 

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.config import Settings
-from quince.services.apps import delivery as app_delivery
-from quince.services.apps import vpp_tokens
+from quince.services.apps import licensing, vpp_tokens
 from quince.services.scope import Scope
 from quince.store.models import JobRow, VppUserRow
 from tests.e2e.mdm.conftest import NewDevice, Tenant
@@ -32,7 +31,7 @@ async def token(session: AsyncSession, scope: Scope, tenant: Tenant, live_settin
 
 async def _user_jobs(session: AsyncSession) -> list[JobRow]:
     session.expire_all()
-    return list(await session.scalars(select(JobRow).where(JobRow.kind == app_delivery.USER_JOB)))
+    return list(await session.scalars(select(JobRow).where(JobRow.kind == licensing.USER_JOB)))
 
 
 @pytest.mark.usefixtures("token")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.domain.app_eligibility import PUBLIC_APP_ON_USER_ENROLLED, AppKind
 from quince.services.apps import catalog as apps
-from quince.services.apps import delivery as app_delivery
+from quince.services.apps import licensing
 from quince.services.apps.catalog import NewApp
 from quince.services.directory import user_groups
 from quince.services.scope import Scope
@@ -252,7 +252,7 @@ async def test_assigning_a_purchased_app_to_an_og_starts_delivery_to_its_user_en
     # What app_delivery.deliver documents: the user's Apps and Books user is registered first.
     status = await apps.get_device_app(session, fleet.alice_iphone, catalog.mail)
     assert status is not None and status.status == "WaitingForVppUser" and status.license_type == "user"
-    job = await session.scalar(select(JobRow).where(JobRow.kind == app_delivery.USER_JOB))
+    job = await session.scalar(select(JobRow).where(JobRow.kind == licensing.USER_JOB))
     assert job is not None and job.payload["og_id"] == fleet.sales
     assert await _count(session, CommandRow) == 0
     after = (await client.get(answer.headers["location"])).text

@@ -20,7 +20,7 @@ from quince.domain.devices import EnrollmentStatus
 from quince.services import jobs
 from quince.services.apps import catalog as apps
 from quince.services.apps import delivery as app_delivery
-from quince.services.apps import vpp_tokens
+from quince.services.apps import licensing, vpp_tokens
 from quince.services.apps.catalog import NewApp
 from quince.services.scope import Scope
 from quince.store.database import make_sessionmaker
@@ -83,7 +83,7 @@ async def delivery(session: AsyncSession, scope: Scope, engine: AsyncEngine, liv
         await app_delivery.deliver(session, device, app)
     await session.commit()
     return Delivery(device.id, (hub.id, word.id), make_sessionmaker(engine),
-                    app_delivery.handlers(settings, poll_seconds=0), Clock(jobs.utcnow()))
+                    licensing.handlers(settings, poll_seconds=0), Clock(jobs.utcnow()))
 
 
 def dying_after(path: str, vpp: VppDouble, handlers: Mapping[str, jobs.Handler]) -> dict[str, jobs.Handler]:
@@ -220,4 +220,4 @@ async def test_a_worker_dying_while_releasing_licences_releases_each_once_and_no
     released = [c for r in vpp_server.received(DISASSOCIATE) for c in r.body["clientUserIds"]]
     assert set(released) == {alice}
     assert [j.status for j in await session.scalars(select(JobRow).where(
-        JobRow.kind == app_delivery.RELEASE_JOB))] == [jobs.DONE]
+        JobRow.kind == licensing.RELEASE_JOB))] == [jobs.DONE]

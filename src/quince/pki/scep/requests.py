@@ -1,122 +1,35 @@
-"""SCEP (RFC 8894) messages: read a PKIOperation request, write the CertRep reply. No I/O.
-
-A PKCSReq is a CMS SignedData, signed by the requester's (usually self-signed) certificate,
-whose content is an EnvelopedData encrypted to Quince's CA and holding the PKCS#10 CSR. The
-CertRep is a SignedData signed by the CA; on success its content is an EnvelopedData, encrypted
-to the requester's certificate, holding a certificates-only SignedData with the issued certificate.
-
-`cryptography` covers the primitives (RSA, AES, 3DES, X.509, CSRs) but its PKCS#7 helpers cannot
-carry SCEP's own signed attributes (messageType, transactionID, nonces...), and its envelope
-helpers handle only AES; asn1crypto's CMS structures are used to read and write those layers.
-"""
+"""Reading a SCEP PKIOperation request: the outer SignedData and its signed attributes, then the
+requester's signature and the PKCSReq's CSR, decrypted with the CA key. No I/O."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
 
-from asn1crypto import algos, cms, core
+from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives import padding, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.x509.oid import AttributeOID
 
-from quince.domain.errors import QuinceError
 from quince.pki.authority import Pki
-
-# SCEP's signed attributes (RFC 8894 section 3.2.1), under VeriSign's arc.
-MESSAGE_TYPE = "2.16.840.1.113733.1.9.2"
-PKI_STATUS = "2.16.840.1.113733.1.9.3"
-FAIL_INFO = "2.16.840.1.113733.1.9.4"
-SENDER_NONCE = "2.16.840.1.113733.1.9.5"
-RECIPIENT_NONCE = "2.16.840.1.113733.1.9.6"
-TRANSACTION_ID = "2.16.840.1.113733.1.9.7"
-CMS_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
-
-PKI_MESSAGE_TYPE = "application/x-pki-message"
-CA_CERT_TYPE = "application/x-x509-ca-cert"
-
-# What GetCACaps announces. No "Renewal" (RenewalReq is refused) and no "DES3": requests
-# enveloped with DES-EDE3 are still read, for clients that never ask for the capabilities.
-CA_CAPABILITIES = ("POSTPKIOperation", "SHA-256", "SHA-512", "AES", "SCEPStandard")
-
-
-class MessageType(StrEnum):
-    CERT_REP = "3"
-    RENEWAL_REQ = "17"
-    PKCS_REQ = "19"
-    CERT_POLL = "20"
-    GET_CERT = "21"
-    GET_CRL = "22"
-
-
-class PkiStatus(StrEnum):
-    SUCCESS = "0"
-    FAILURE = "2"
-    PENDING = "3"
-
-
-class FailInfo(StrEnum):
-    BAD_ALG = "0"
-    BAD_MESSAGE_CHECK = "1"
-    BAD_REQUEST = "2"
-    BAD_TIME = "3"
-    BAD_CERT_ID = "4"
-
-
-class ScepMessageError(QuinceError):
-    """The body is not a SCEP request that can be answered with a CertRep at all."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"Not a usable SCEP message: {reason}.")
-        self.reason = reason
-
-
-class ScepRequestRefused(QuinceError):
-    """A readable SCEP request that is refused: the answer is a CertRep FAILURE with `fail_info`."""
-
-    def __init__(self, fail_info: FailInfo, reason: str) -> None:
-        super().__init__(f"SCEP request refused ({fail_info.name}): {reason}.")
-        self.fail_info = fail_info
-        self.reason = reason
-
-
-# asn1crypto parses lazily and reports malformed input with these (cryptography adds
-# UnsupportedAlgorithm for odd keys); none may escape this module.
-_MALFORMED = (
-    ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, UnsupportedAlgorithm,
+from quince.pki.scep.protocol import (
+    CIPHERS,
+    CMS_MESSAGE_DIGEST,
+    DIGESTS,
+    MALFORMED,
+    MESSAGE_TYPE,
+    SENDER_NONCE,
+    TRANSACTION_ID,
+    FailInfo,
+    MessageType,
+    ScepMessageError,
+    ScepRequestRefused,
+    digest_of,
 )
-
-_DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,  # read for old clients; never announced in GetCACaps
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
-
-
-@dataclass(frozen=True)
-class _CipherSpec:
-    make: Callable[[bytes], BlockCipherAlgorithm]
-    key_size: int  # bytes
-    block_bits: int
-
-
-# By asn1crypto's names. DES-EDE3 is read (and answered in kind) for clients that predate AES.
-_CIPHERS: dict[str, _CipherSpec] = {
-    "aes128_cbc": _CipherSpec(algorithms.AES, 16, 128),
-    "aes192_cbc": _CipherSpec(algorithms.AES, 24, 128),
-    "aes256_cbc": _CipherSpec(algorithms.AES, 32, 128),
-    "tripledes_3key": _CipherSpec(TripleDES, 24, 64),
-}
 
 
 @dataclass(frozen=True)
@@ -145,21 +58,11 @@ class CertificateRequest:
     content_cipher: str  # the reply is enveloped with the cipher the client chose
 
 
-def ca_capabilities() -> bytes:
-    """The GetCACaps body: one capability per line."""
-    return "".join(f"{cap}\n" for cap in CA_CAPABILITIES).encode()
-
-
-def ca_certificate_der(pki: Pki) -> bytes:
-    """The GetCACert body: the CA certificate alone (no RA), DER."""
-    return pki.ca_certificate.public_bytes(serialization.Encoding.DER)
-
-
 def read_pki_message(body: bytes) -> PkiMessage:
     """Read the outer SignedData of a PKIOperation request; ScepMessageError when it is not one."""
     try:
         return _read(body)
-    except _MALFORMED as exc:
+    except MALFORMED as exc:
         raise ScepMessageError("the CMS structure is malformed") from exc
 
 
@@ -248,7 +151,7 @@ def open_request(message: PkiMessage, pki: Pki) -> CertificateRequest:
     """
     try:
         return _open(message, pki)
-    except _MALFORMED as exc:
+    except MALFORMED as exc:
         raise ScepRequestRefused(FailInfo.BAD_REQUEST, "the request's content is malformed") from exc
 
 
@@ -276,7 +179,7 @@ def _open(message: PkiMessage, pki: Pki) -> CertificateRequest:
 
 
 def _verify_signature(message: PkiMessage) -> None:
-    digest = _DIGESTS.get(message.digest_algorithm)
+    digest = DIGESTS.get(message.digest_algorithm)
     if digest is None or message.signature_algorithm != "rsassa_pkcs1v15":
         raise ScepRequestRefused(
             FailInfo.BAD_ALG,
@@ -289,14 +192,8 @@ def _verify_signature(message: PkiMessage) -> None:
         public_key.verify(message.signature, message.signed_attributes, PKCS1v15(), digest())
     except InvalidSignature as exc:
         raise ScepRequestRefused(FailInfo.BAD_MESSAGE_CHECK, "the signature does not verify") from exc
-    if message.message_digest != _hash(digest, message.content):
+    if message.message_digest != digest_of(digest, message.content):
         raise ScepRequestRefused(FailInfo.BAD_MESSAGE_CHECK, "the message digest does not match")
-
-
-def _hash(digest: type[hashes.HashAlgorithm], data: bytes) -> bytes:
-    h = hashes.Hash(digest())
-    h.update(data)
-    return h.finalize()
 
 
 def _decrypt(enveloped_der: bytes, pki: Pki) -> tuple[bytes, str]:
@@ -308,9 +205,9 @@ def _decrypt(enveloped_der: bytes, pki: Pki) -> tuple[bytes, str]:
     content_info = enveloped["encrypted_content_info"]
     algorithm = content_info["content_encryption_algorithm"]
     cipher_name = algorithm["algorithm"].native
-    if cipher_name not in _CIPHERS:
+    if cipher_name not in CIPHERS:
         raise ScepRequestRefused(FailInfo.BAD_ALG, f"content encryption {cipher_name} is not supported")
-    spec = _CIPHERS[cipher_name]
+    spec = CIPHERS[cipher_name]
     iv = algorithm["parameters"].native
     ciphertext = content_info["encrypted_content"].native
     if not isinstance(iv, bytes) or len(iv) != spec.block_bits // 8 or not ciphertext:
@@ -327,7 +224,7 @@ def _decrypt(enveloped_der: bytes, pki: Pki) -> tuple[bytes, str]:
 
 
 def _content_key(enveloped: cms.EnvelopedData, pki: Pki, key_size: int) -> bytes:
-    ca = asn1_x509.Certificate.load(ca_certificate_der(pki))
+    ca = asn1_x509.Certificate.load(pki.ca_certificate.public_bytes(serialization.Encoding.DER))
     candidates = []
     for recipient in enveloped["recipient_infos"]:
         if recipient.name != "ktri":
@@ -367,124 +264,3 @@ def _challenge(csr: x509.CertificateSigningRequest) -> str | None:
     except UnicodeDecodeError:
         return None
 
-
-def success_reply(
-    message: PkiMessage, request: CertificateRequest, certificate: x509.Certificate, pki: Pki
-) -> bytes:
-    """A CertRep SUCCESS carrying `certificate`, encrypted to the requester and signed by the CA."""
-    issued = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-    certs_only = cms.ContentInfo({
-        "content_type": "signed_data",
-        "content": cms.SignedData({
-            "version": "v1",
-            "digest_algorithms": [],
-            "encap_content_info": {"content_type": "data"},
-            "certificates": [issued],
-            "signer_infos": [],
-        }),
-    }).dump()
-    enveloped = _envelope(certs_only, message.signer_certificate, request.content_cipher)
-    return _cert_rep(message, pki, PkiStatus.SUCCESS, enveloped, fail_info=None)
-
-
-def failure_reply(message: PkiMessage, fail_info: FailInfo, pki: Pki) -> bytes:
-    """A CertRep FAILURE with `fail_info` (no pkcsPKIEnvelope), signed by the CA."""
-    return _cert_rep(message, pki, PkiStatus.FAILURE, None, fail_info=fail_info)
-
-
-def _envelope(plaintext: bytes, recipient: x509.Certificate, cipher_name: str) -> bytes:
-    recipient_key = recipient.public_key()
-    if not isinstance(recipient_key, rsa.RSAPublicKey):  # open_request checked this already
-        raise ScepRequestRefused(FailInfo.BAD_ALG, "the requester's key is not RSA")
-    spec = _CIPHERS[cipher_name]
-    key, iv = os.urandom(spec.key_size), os.urandom(spec.block_bits // 8)
-    padder = padding.PKCS7(spec.block_bits).padder()
-    encryptor = Cipher(spec.make(key), modes.CBC(iv)).encryptor()
-    ciphertext = encryptor.update(padder.update(plaintext) + padder.finalize()) + encryptor.finalize()
-    recipient_asn1 = asn1_x509.Certificate.load(recipient.public_bytes(serialization.Encoding.DER))
-    return _der(cms.ContentInfo({
-        "content_type": "enveloped_data",
-        "content": cms.EnvelopedData({
-            "version": "v0",
-            "recipient_infos": [cms.RecipientInfo({"ktri": cms.KeyTransRecipientInfo({
-                "version": "v0",
-                "rid": cms.RecipientIdentifier({
-                    "issuer_and_serial_number": _issuer_and_serial(recipient_asn1),
-                }),
-                "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15", "parameters": core.Null()},
-                "encrypted_key": recipient_key.encrypt(key, PKCS1v15()),
-            })})],
-            "encrypted_content_info": {
-                "content_type": "data",
-                "content_encryption_algorithm": {"algorithm": cipher_name, "parameters": iv},
-                "encrypted_content": ciphertext,
-            },
-        }),
-    }))
-
-
-def _issuer_and_serial(certificate: asn1_x509.Certificate) -> cms.IssuerAndSerialNumber:
-    return cms.IssuerAndSerialNumber({
-        "issuer": certificate.issuer, "serial_number": certificate.serial_number,
-    })
-
-
-def _der(value: core.Asn1Value) -> bytes:
-    return bytes(value.dump())  # asn1crypto has no type hints: say what dump() returns
-
-
-def _attribute(oid: str, value: core.Asn1Value) -> cms.CMSAttribute:
-    return cms.CMSAttribute({"type": cms.CMSAttributeType(oid), "values": [value]})
-
-
-def _cert_rep(
-    message: PkiMessage,
-    pki: Pki,
-    status: PkiStatus,
-    enveloped: bytes | None,
-    *,
-    fail_info: FailInfo | None,
-    now: datetime | None = None,
-) -> bytes:
-    # Answer with the digest the client signed with, so that it can check the reply.
-    digest_name = message.digest_algorithm if message.digest_algorithm in _DIGESTS else "sha256"
-    # FAILURE carries no pkcsPKIEnvelope. The content is then empty rather than absent: OpenSSL's
-    # PKCS7_verify (certmonger, sscep) rejects a SignedData without content as "no content".
-    content = enveloped or b""
-    attributes = [
-        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-        cms.CMSAttribute({
-            "type": "signing_time", "values": [cms.Time({"utc_time": now or datetime.now(UTC)})],
-        }),
-        cms.CMSAttribute({"type": "message_digest", "values": [_hash(_DIGESTS[digest_name], content)]}),
-        _attribute(MESSAGE_TYPE, core.PrintableString(MessageType.CERT_REP.value)),
-        _attribute(PKI_STATUS, core.PrintableString(status.value)),
-        _attribute(TRANSACTION_ID, message.transaction_id_value),
-        _attribute(RECIPIENT_NONCE, core.OctetString(message.sender_nonce)),
-        _attribute(SENDER_NONCE, core.OctetString(os.urandom(16))),
-    ]
-    if fail_info is not None:
-        attributes.append(_attribute(FAIL_INFO, core.PrintableString(fail_info.value)))
-    signed_attrs = cms.CMSAttributes(attributes)
-    signature = pki.ca_key.sign(signed_attrs.dump(), PKCS1v15(), _DIGESTS[digest_name]())
-    ca = asn1_x509.Certificate.load(ca_certificate_der(pki))
-    encap = {"content_type": "data", "content": content}
-    return _der(cms.ContentInfo({
-        "content_type": "signed_data",
-        "content": cms.SignedData({
-            "version": "v1",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_name})],
-            "encap_content_info": encap,
-            "certificates": [ca],
-            "signer_infos": [cms.SignerInfo({
-                "version": "v1",
-                "sid": cms.SignerIdentifier({"issuer_and_serial_number": _issuer_and_serial(ca)}),
-                "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_name}),
-                "signed_attrs": signed_attrs,
-                "signature_algorithm": algos.SignedDigestAlgorithm({
-                    "algorithm": "rsassa_pkcs1v15", "parameters": core.Null(),
-                }),
-                "signature": signature,
-            })],
-        }),
-    }))
