@@ -19,7 +19,8 @@ from quince.web.access_log import AccessLog
 from quince.web.api import apps as app_routes
 from quince.web.api import devices, enrollment, errors, group_settings, groups, openapi, user_groups, users
 from quince.web.api import jobs as job_routes
-from quince.web.api.deps import reject_nul_in_query
+from quince.web.api.deps import reject_nul_in_query, supported_api_version
+from quince.web.api.request_spelling import RequestSpelling
 from quince.web.body_limit import BodyLimit
 from quince.web.console import routes as console_routes
 from quince.web.device_management import signin
@@ -57,7 +58,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(reject_nul_in_query)],
+        dependencies=[Depends(reject_nul_in_query), Depends(supported_api_version)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -93,6 +94,9 @@ def create_app(
     )
     # Outermost: it logs and counts refusals by BodyLimit too.
     app.add_middleware(AccessLog, metrics=app.state.metrics)
+    # Before anything reads the path: an /API request in Workspace ONE's spelling (any case,
+    # /v1 or /v2) is given Quince's.
+    app.add_middleware(RequestSpelling)
     # Outermost of all: every layer sees the client a trusted proxy named (docs/security.md).
     app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
     return app

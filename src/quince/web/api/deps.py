@@ -13,7 +13,9 @@ from quince.domain.errors import InvalidInput
 from quince.services.access.admins import AuthenticationFailed, VerifiedPasswords, api_scope
 from quince.services.scope import Scope
 from quince.store.paging import MAX_PAGE_SIZE, PageRequest
+from quince.web.api.errors import UnsupportedVersion
 from quince.web.api.fields import AnyCase
+from quince.web.api.request_spelling import VERSIONS
 from quince.web.api.schemas import MAX_ID
 from quince.web.deps import Db
 from quince.web.proxies import client_address
@@ -71,6 +73,14 @@ def reject_nul_in_query(request: Request) -> None:
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
             raise InvalidInput(name, f"Query parameter {name!r} must not contain NUL characters.")
+
+
+def supported_api_version(request: Request) -> int | None:
+    """The API version the request named (web/api/request_spelling.py), refused when unknown."""
+    version: int | None = getattr(request.state, "api_version", None)
+    if version is not None and version not in VERSIONS:
+        raise UnsupportedVersion(version, VERSIONS)
+    return version
 
 
 def page_request(

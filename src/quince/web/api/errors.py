@@ -35,10 +35,19 @@ from quince.web.api.schemas import ApiError
 
 log = logging.getLogger("quince.api")
 
+
+class UnsupportedVersion(QuinceError):
+    """The request names an API version (`/API/v3/...`, `Accept: ...;version=3`) Quince lacks."""
+
+    def __init__(self, version: int, supported: tuple[int, ...]) -> None:
+        names = " and ".join(f"version={v}" for v in supported)
+        super().__init__(f"API version {version} is not supported: Quince answers {names}.")
+
 # (HTTP status, Workspace ONE-style error code). Codes are Quince's own except 1013 and 5061-style
 # "not found", which mirror what Workspace ONE scripts already recognise.
 _MAPPING: list[tuple[type[QuinceError], int, int]] = [
     (AuthenticationFailed, 401, 1013),
+    (UnsupportedVersion, 406, 1015),
     (Throttled, 429, 1014),
     (ReadOnly, 403, 1003),
     (OutOfScope, 403, 1004),
@@ -66,6 +75,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "The caller's role or organization groups do not allow this."),
         (404, "Not found, or outside the caller's organization groups."),
         (409, "The change clashes with what is stored."),
+        (406, "The path or the Accept header names an API version other than 1 or 2."),
         (413, "The request body is too large."),
         (429, "Too many failed sign-ins from this address or for this admin: wait Retry-After "
               "seconds."),
@@ -167,7 +177,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        response = error_response(request, exc.status_code, exc.status_code, str(exc.detail))
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":  # no route has this path
+            message = (f"No such endpoint: {request.method} {request.url.path}. The API's document "
+                       "is at /API/help.")
+        response = error_response(request, exc.status_code, exc.status_code, message)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         if exc.status_code == 405:

@@ -113,8 +113,8 @@ class RequestSpelling:
         self._spelling: _Spelling | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].lower().startswith(PREFIX):
-            self._respell(scope)
+        if scope["type"] == "http" and scope["path"].lstrip("/").lower().startswith(PREFIX[1:]):
+            self._respell(scope)  # "//API/..." too: a script that joins "https://host/" and "/API"
         await self.app(scope, receive, send)
 
     def _respell(self, scope: Scope) -> None:
