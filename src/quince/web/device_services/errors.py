@@ -1,0 +1,41 @@
+"""The one place where the device channel's refusals become answers: a plain-text body with its
+status (and headers), as devices and their logs expect; never JSON, never HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+
+class ChannelRefusal(Exception):
+    """A request the device channel will not act on (a 415, 413 or 400 before any lookup). Whoever
+    raises it has logged the reason; `DeviceServicesRoute` answers it."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def plain_text(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(message, status_code=status, media_type="text/plain", headers=headers)
+
+
+class DeviceServicesRoute(APIRoute):
+    """A device channel route: a `ChannelRefusal` escaping the route or its dependencies becomes
+    its plain-text answer."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ChannelRefusal as exc:
+                return plain_text(exc.status, exc.message, exc.headers)
+
+        return route
