@@ -125,13 +125,27 @@ async def _list_page(
     return render(
         request, console, "devices.html", status=400 if bad and status == 200 else status,
         title="Devices", nav="devices", items=items, total=total, page=page_number, pages=pages,
-        params=params, sort=sort, descending=descending, sorts=SORTS, statuses=STATUSES,
+        params=params, sort_headers=_sort_headers(params, sort, descending), statuses=STATUSES,
         ownerships=OWNERSHIPS, last_seen=LAST_SEEN, error=error, notice=notice,
         jump_error=jump_error, jump_value=jump_raw.strip() if jump_error else str(page_number + 1),
         carried=[(name, value) for name, value in params.items() if value],
         cleanup_days=cleanup_days, cleanup_error=cleanup_error, min_days=device_cleanup.MIN_DAYS,
         max_days=device_cleanup.MAX_DAYS, query=lambda **changes: query(params, **changes),
     )
+
+
+def _sort_headers(params: dict[str, str], sort: str, descending: bool) -> list[dict[str, str | None]]:
+    """The sortable columns' headers: each links to the list sorted by it (the sorted column's
+    link turns the order round) and the sorted one says which way it is sorted."""
+    headers: list[dict[str, str | None]] = []
+    for key, label in SORTS:
+        active = sort == key
+        order = "asc" if active and descending else "desc" if active else "asc"
+        headers.append({
+            "label": label, "href": f"/console/devices?{query(params, sort=key, dir=order, page=None)}",
+            "sort": ("descending" if descending else "ascending") if active else None,
+        })
+    return headers
 
 
 # --- removing abandoned placeholders ----------------------------------------------------------
