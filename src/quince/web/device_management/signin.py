@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.routing import APIRoute
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -50,6 +49,7 @@ from quince.web.deps import Db
 from quince.web.device_management import csrf, forms, pages
 from quince.web.paths import PROFILE_PATH, SIGN_IN_PATHS
 from quince.web.proxies import client_address
+from quince.web.routing import AnsweringRoute
 from quince.web.security import signing
 
 STATE_PURPOSE = "signin-group-choice"
@@ -117,22 +117,18 @@ def posted(flow: Flow) -> Callable[[Request], Awaitable[FormData]]:
     return form
 
 
-class SignInRoute(APIRoute):
+class SignInRoute(AnsweringRoute):
     """Every sign-in route: an ExpiredForm escaping the route or its dependencies becomes the
     "page expired" refusal page, logged once."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    answered = (ExpiredForm,)
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ExpiredForm as exc:
-                _log(request, "signin.submit", "csrf_rejected", exc.flow, warn=True)
-                return pages.refusal_page(request, pages.expired_page("csrf_rejected"), exc.flow,
-                                          exc.user_identifier)
-
-        return route
+    @staticmethod
+    def answer(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, ExpiredForm):
+            raise exc
+        _log(request, "signin.submit", "csrf_rejected", exc.flow, warn=True)
+        return pages.refusal_page(request, pages.expired_page("csrf_rejected"), exc.flow, exc.user_identifier)
 
 
 def _signin_page(

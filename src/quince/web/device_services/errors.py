@@ -3,11 +3,11 @@ status (and headers), as devices and their logs expect; never JSON, never HTML."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
+
+from quince.web.routing import AnsweringRoute
 
 
 class ChannelRefusal(Exception):
@@ -25,17 +25,14 @@ def plain_text(status: int, message: str, headers: Mapping[str, str] | None = No
     return Response(message, status_code=status, media_type="text/plain", headers=headers)
 
 
-class DeviceServicesRoute(APIRoute):
+class DeviceServicesRoute(AnsweringRoute):
     """A device channel route: a `ChannelRefusal` escaping the route or its dependencies becomes
     its plain-text answer."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    answered = (ChannelRefusal,)
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ChannelRefusal as exc:
-                return plain_text(exc.status, exc.message, exc.headers)
-
-        return route
+    @staticmethod
+    def answer(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, ChannelRefusal):
+            raise exc
+        return plain_text(exc.status, exc.message, exc.headers)
