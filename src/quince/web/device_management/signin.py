@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import FormData
@@ -48,9 +49,8 @@ from quince.web.deps import Db
 from quince.web.device_management import csrf, forms, pages
 from quince.web.paths import PROFILE_PATH, SIGN_IN_PATHS
 from quince.web.proxies import client_address
+from quince.web.routing import AnsweringRoute
 from quince.web.security import signing
-
-router = APIRouter(include_in_schema=False)
 
 STATE_PURPOSE = "signin-group-choice"
 STATE_TTL_SECONDS = 10 * 60
@@ -84,19 +84,51 @@ _key = signing.request_key
 _address = client_address
 
 
-async def _read_form(request: Request) -> FormData | None:
-    """The posted form, or None when it cannot be parsed (too many fields, a field too large...)."""
-    try:
-        return await request.form(max_files=0, max_fields=16, max_part_size=16 * 1024)
-    except (HTTPException, MultiPartException, MultipartParseError, ValueError):
-        return None
-
-
 def _log(request: Request, name: str, outcome: str, flow: Flow, *, warn: bool = False, **fields: Any) -> None:
     logs.event(
         logs.DEVICE_MANAGEMENT, name, outcome, level=logging.WARNING if warn else logging.INFO,
         request_id=request.state.request_id, flow=flow.value, **fields,
     )
+
+
+class ExpiredForm(Exception):
+    """A posted sign-in form that cannot be read (too many fields, a field too large...) or whose
+    CSRF token is wrong; `SignInRoute` answers it with the "page expired" refusal."""
+
+    def __init__(self, flow: Flow, user_identifier: str | None) -> None:
+        super().__init__("expired form")
+        self.flow = flow
+        self.user_identifier = user_identifier
+
+
+def posted(flow: Flow) -> Callable[[Request], Awaitable[FormData]]:
+    """A dependency giving `flow`'s posted form, its CSRF token checked; else ExpiredForm."""
+
+    async def form(request: Request) -> FormData:
+        _begin(request)
+        try:
+            form = await request.form(max_files=0, max_fields=16, max_part_size=16 * 1024)
+        except (HTTPException, MultiPartException, MultipartParseError, ValueError):
+            raise ExpiredForm(flow, None) from None
+        if not csrf.is_valid(request, _key(request), form.get(csrf.FIELD)):
+            raise ExpiredForm(flow, forms.clean_identifier(form.get("user_identifier")))
+        return form
+
+    return form
+
+
+class SignInRoute(AnsweringRoute):
+    """Every sign-in route: an ExpiredForm escaping the route or its dependencies becomes the
+    "page expired" refusal page, logged once."""
+
+    answered = (ExpiredForm,)
+
+    @staticmethod
+    def answer(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, ExpiredForm):
+            raise exc
+        _log(request, "signin.submit", "csrf_rejected", exc.flow, warn=True)
+        return pages.refusal_page(request, pages.expired_page("csrf_rejected"), exc.flow, exc.user_identifier)
 
 
 def _signin_page(
@@ -119,6 +151,9 @@ def _signin_page(
     )
 
 
+router = APIRouter(include_in_schema=False, route_class=SignInRoute)
+
+
 # --- routes -----------------------------------------------------------------------------------
 
 
@@ -137,8 +172,9 @@ async def web_form(request: Request) -> Response:
 
 
 @router.post(SIGN_IN_PATHS[Flow.WEB])
-async def web_submit(request: Request) -> Response:
-    return await _submit(request, Flow.WEB)
+async def web_submit(request: Request, form: Annotated[FormData, Depends(posted(Flow.WEB))],
+                     db: Db) -> Response:
+    return await _submit(request, db, Flow.WEB, form)
 
 
 @router.get(SIGN_IN_PATHS[Flow.ACCOUNT])
@@ -148,8 +184,9 @@ async def account_form(request: Request) -> Response:
 
 
 @router.post(SIGN_IN_PATHS[Flow.ACCOUNT])
-async def account_submit(request: Request) -> Response:
-    return await _submit(request, Flow.ACCOUNT)
+async def account_submit(request: Request, form: Annotated[FormData, Depends(posted(Flow.ACCOUNT))],
+                         db: Db) -> Response:
+    return await _submit(request, db, Flow.ACCOUNT, form)
 
 
 # --- the flow ---------------------------------------------------------------------------------
@@ -164,15 +201,9 @@ def _show_form(request: Request, flow: Flow) -> Response:
     )
 
 
-async def _submit(request: Request, flow: Flow) -> Response:
-    _begin(request)
-    form = await _read_form(request)
-    if form is None or not csrf.is_valid(request, _key(request), form.get(csrf.FIELD)):
-        _log(request, "signin.submit", "csrf_rejected", flow, warn=True)
-        identifier = forms.clean_identifier(form.get("user_identifier")) if form else None
-        return pages.refusal_page(request, pages.expired_page("csrf_rejected"), flow, identifier)
+async def _submit(request: Request, db: Db, flow: Flow, form: FormData) -> Response:
     if "state" in form:
-        return await _submit_choice(request, flow, form)
+        return await _submit_choice(request, db, flow, form)
     try:
         entry = forms.sign_in(form)
     except InvalidInput as exc:
@@ -186,33 +217,32 @@ async def _submit(request: Request, flow: Flow) -> Response:
         )
     settings = _settings(request)
     throttle = sign_in_throttle.from_settings(settings)
-    async with request.app.state.sessionmaker() as db:
-        try:
-            user = await enrollment.authenticate(db, entry.email, entry.password, _address(request), throttle)
-        except Throttled as exc:
-            page = pages.too_many_attempts(exc)
-            _log(request, "signin.submit", page.kind, flow, warn=True,
-                 user=await _username_of(db, entry.email))
-            return pages.refusal_page(request, page, flow, entry.user_identifier)
-        except WrongCredentials as exc:
-            await db.commit()  # the failed attempt counts towards the rate limits
-            page = pages.wrong_credentials(exc)
-            # Logged with the username when the address names a user, for the helpdesk; the page
-            # itself never says whether the account exists.
-            _log(request, "signin.submit", page.kind, flow, warn=True,
-                 user=await _username_of(db, entry.email))
-            return _signin_page(
-                request, flow, outcome=page.kind, status=page.status, email=entry.email,
-                group_id=entry.group_id or "", user_identifier=entry.user_identifier,
-                heading=page.heading, error=page.message,
-            )
-        if entry.group_id is None:
-            choices = await _group_choices(db, user)
-            if choices is not None:
-                ticket = await enrollment.choice_ticket(db, user)
-                await db.commit()
-                return await _choice_page(request, flow, user, ticket, choices, entry.user_identifier)
-        return await _start(request, db, flow, user, entry.group_id, entry.user_identifier, "signin.submit")
+    try:
+        user = await enrollment.authenticate(db, entry.email, entry.password, _address(request), throttle)
+    except Throttled as exc:
+        page = pages.too_many_attempts(exc)
+        _log(request, "signin.submit", page.kind, flow, warn=True,
+             user=await _username_of(db, entry.email))
+        return pages.refusal_page(request, page, flow, entry.user_identifier)
+    except WrongCredentials as exc:
+        await db.commit()  # the failed attempt counts towards the rate limits
+        page = pages.wrong_credentials(exc)
+        # Logged with the username when the address names a user, for the helpdesk; the page
+        # itself never says whether the account exists.
+        _log(request, "signin.submit", page.kind, flow, warn=True,
+             user=await _username_of(db, entry.email))
+        return _signin_page(
+            request, flow, outcome=page.kind, status=page.status, email=entry.email,
+            group_id=entry.group_id or "", user_identifier=entry.user_identifier,
+            heading=page.heading, error=page.message,
+        )
+    if entry.group_id is None:
+        choices = await _group_choices(db, user)
+        if choices is not None:
+            ticket = await enrollment.choice_ticket(db, user)
+            await db.commit()
+            return await _choice_page(request, flow, user, ticket, choices, entry.user_identifier)
+    return await _start(request, db, flow, user, entry.group_id, entry.user_identifier, "signin.submit")
 
 
 async def _username_of(db: Db, identifier: str) -> str | None:
@@ -269,7 +299,7 @@ async def _choice_page(
     )
 
 
-async def _submit_choice(request: Request, flow: Flow, form: FormData) -> Response:
+async def _submit_choice(request: Request, db: Db, flow: Flow, form: FormData) -> Response:
     """The second step of list mode: the signed state stands in for the password already checked."""
     raw_state = form.get("state")
     state = signing.verify(_key(request), STATE_PURPOSE, raw_state) if isinstance(raw_state, str) else None
@@ -283,24 +313,23 @@ async def _submit_choice(request: Request, flow: Flow, form: FormData) -> Respon
         _log(request, "signin.group_choice", "state_rejected", flow, warn=True)
         return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, None)
     identifier = forms.clean_identifier(state.get("i"))
-    async with request.app.state.sessionmaker() as db:
-        user = await db.get(EnrollmentUserRow, state["u"])
-        if user is None:
-            _log(request, "signin.group_choice", "state_rejected", flow, warn=True)
+    user = await db.get(EnrollmentUserRow, state["u"])
+    if user is None:
+        _log(request, "signin.group_choice", "state_rejected", flow, warn=True)
+        return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
+    try:
+        group_id = forms.group_id(form)
+    except InvalidInput as exc:
+        _log(request, "signin.group_choice", "invalid_form", flow, warn=True, user=user.username)
+        choices = await _group_choices(db, user)
+        if choices is None:
             return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
-        try:
-            group_id = forms.group_id(form)
-        except InvalidInput as exc:
-            _log(request, "signin.group_choice", "invalid_form", flow, warn=True, user=user.username)
-            choices = await _group_choices(db, user)
-            if choices is None:
-                return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
-            return await _choice_page(request, flow, user, state["t"], choices, identifier, error=exc.message)
-        if not await enrollment.redeem_choice_ticket(db, user, state["t"]):
-            # Sent before: a reload, the back button, or a copy. One sign-in, one enrollment.
-            _log(request, "signin.group_choice", "state_reused", flow, warn=True, user=user.username)
-            return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
-        return await _start(request, db, flow, user, group_id, identifier, "signin.group_choice")
+        return await _choice_page(request, flow, user, state["t"], choices, identifier, error=exc.message)
+    if not await enrollment.redeem_choice_ticket(db, user, state["t"]):
+        # Sent before: a reload, the back button, or a copy. One sign-in, one enrollment.
+        _log(request, "signin.group_choice", "state_reused", flow, warn=True, user=user.username)
+        return pages.refusal_page(request, pages.expired_page("state_rejected"), flow, identifier)
+    return await _start(request, db, flow, user, group_id, identifier, "signin.group_choice")
 
 
 def _refused_og(refusal: EnrollmentRefusal) -> str | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
 from cryptography import x509
 from fastapi import APIRouter, Depends, Request, Response
@@ -20,8 +21,8 @@ from quince.apple import cms
 from quince.apple.commands.json_codec import command_from_json
 from quince.apple.discovery import bearer_token
 from quince.apple.errors import InvalidSignature, MalformedMessage
-from quince.apple.mdm_messages.checkin import parse_checkin
-from quince.apple.mdm_messages.command_report import ReportStatus, parse_report
+from quince.apple.mdm_messages.checkin import CheckInMessage, parse_checkin
+from quince.apple.mdm_messages.command_report import CommandReport, ReportStatus, parse_report
 from quince.apple.mdm_messages.identity import DeviceIdentity
 from quince.apple.mdm_messages.replies import command_plist
 from quince.config import Settings
@@ -29,14 +30,15 @@ from quince.domain.devices import EnrollmentStatus
 from quince.pki.authority import Pki
 from quince.services.mdm import checkin, commands
 from quince.services.mdm.checkin import DeviceContext, DeviceRefused, NotSupported
-from quince.web.deps import Db
+from quince.web.deps import Db, RequestSettings
+from quince.web.device_services.errors import ChannelRefusal, DeviceServicesRoute, plain_text
 from quince.web.device_services.log import log_event
 from quince.web.paths import CHECKIN_PATH, SERVER_PATH
 from quince.web.pki_state import current_pki
 from quince.web.proxies import from_trusted_proxy
 from quince.web.request_body import BodyTooLarge, read_limited
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=DeviceServicesRoute)
 T = TypeVar("T")
 
 MAX_CHECKIN_BYTES = 256 * 1024
@@ -49,8 +51,12 @@ CONNECT_TYPE = "application/x-apple-aspen-mdm"
 CurrentPki = Annotated[Pki, Depends(current_pki)]
 
 
-def _text(status: int, message: str) -> Response:
-    return Response(message, status_code=status, media_type="text/plain")
+@dataclass(frozen=True)
+class Read(Generic[T]):
+    """A message as read: the body as sent (for the signature and the raw copy) and what it says."""
+
+    body: bytes
+    message: T
 
 
 def _signer(request: Request, body: bytes) -> x509.Certificate:
@@ -94,30 +100,43 @@ def _media_type(request: Request) -> str:
 
 async def _read(
     request: Request, channel: str, media_type: str, limit: int, parse: Callable[[bytes], T]
-) -> tuple[bytes, T] | Response:
-    """The body and what it says, or the 415/413/400 answer (logged with its reason)."""
+) -> Read[T]:
+    """The body and what it says; else a ChannelRefusal (415, 413 or 400), logged with its reason."""
     if _media_type(request) != media_type:
         log_event(request, channel, "refused:unsupported_media_type", warn=True,
                   content_type=request.headers.get("content-type", "")[:100])
-        return Response(f"The {channel} message must be sent as {media_type}.", status_code=415,
-                        media_type="text/plain", headers={"Accept": media_type})
+        raise ChannelRefusal(415, f"The {channel} message must be sent as {media_type}.",
+                             {"Accept": media_type})
     try:
         body = await read_limited(request, limit)
-        return body, parse(body)
+        return Read(body, parse(body))
     except BodyTooLarge:
         log_event(request, channel, "refused:too_large", warn=True)
-        return _text(413, f"The {channel} message is larger than {limit} bytes.")
+        raise ChannelRefusal(413, f"The {channel} message is larger than {limit} bytes.") from None
     except MalformedMessage as exc:
         log_event(request, channel, "refused:malformed", warn=True, reason=exc.reason)
-        return _text(400, exc.message)
+        raise ChannelRefusal(400, exc.message) from None
+
+
+async def checkin_message(request: Request) -> Read[CheckInMessage]:
+    """The dependency behind `CheckIn`: the check-in body and the message it holds."""
+    return await _read(request, "checkin", CHECKIN_TYPE, MAX_CHECKIN_BYTES, parse_checkin)
+
+
+async def command_report(request: Request, settings: RequestSettings) -> Read[CommandReport]:
+    """The dependency behind `Report`: the connect body and the report it holds. Result reports can
+    be large (an InstalledApplicationList of a few thousand apps): they may take the device
+    channel's whole cap, QUINCE_DEVICE_MAX_BODY_BYTES."""
+    return await _read(request, "connect", CONNECT_TYPE, settings.device_max_body_bytes, parse_report)
+
+
+CheckIn = Annotated[Read[CheckInMessage], Depends(checkin_message)]
+Report = Annotated[Read[CommandReport], Depends(command_report)]
 
 
 @router.put(CHECKIN_PATH)
-async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
-    read = await _read(request, "checkin", CHECKIN_TYPE, MAX_CHECKIN_BYTES, parse_checkin)
-    if isinstance(read, Response):
-        return read
-    body, message = read
+async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki, read: CheckIn) -> Response:
+    body, message = read.body, read.message
     try:
         context = await _authenticate(request, db, pki, body, message.identity)
         await checkin.keep_message(
@@ -129,26 +148,20 @@ async def checkin_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
         await db.rollback()
         log_event(request, f"checkin.{message.message_type}", "refused:unauthenticated", warn=True,
              reason=exc.reason, identity=message.identity.id)
-        return _text(403, exc.message)
+        return plain_text(403, exc.message)
     except NotSupported as exc:
         await db.commit()  # the raw message is kept
         log_event(request, f"checkin.{message.message_type}", "not_supported",
              **_who(context))
-        return _text(400, exc.message)
+        return plain_text(400, exc.message)
     await db.commit()
     log_event(request, f"checkin.{message.message_type}", outcome, **_who(context))
     return Response(status_code=200)
 
 
 @router.put(SERVER_PATH)
-async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Response:
-    # Result reports can be large (an InstalledApplicationList of a few thousand apps): they may
-    # take the device channel's whole cap, QUINCE_DEVICE_MAX_BODY_BYTES.
-    settings: Settings = request.app.state.settings
-    read = await _read(request, "connect", CONNECT_TYPE, settings.device_max_body_bytes, parse_report)
-    if isinstance(read, Response):
-        return read
-    body, report = read
+async def connect_endpoint(request: Request, db: Db, pki: CurrentPki, read: Report) -> Response:
+    body, report = read.body, read.message
     try:
         context = await _authenticate(request, db, pki, body, report.identity)
         if context.device.enrollment_status != EnrollmentStatus.ENROLLED.value:
@@ -157,7 +170,7 @@ async def connect_endpoint(request: Request, db: Db, pki: CurrentPki) -> Respons
         await db.rollback()
         log_event(request, "connect", "refused:unauthenticated", warn=True, reason=exc.reason,
              identity=report.identity.id)
-        return _text(403, exc.message)
+        return plain_text(403, exc.message)
     device = context.device
     await checkin.keep_message(db, device, "connect", report.status.value, body, report.command_uuid)
     done = await commands.record_report(db, device, report)

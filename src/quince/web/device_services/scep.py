@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from quince.pki import scep
 from quince.pki.authority import Pki
 from quince.services.enrollment import scep as scep_service
+from quince.web.deps import Db
 from quince.web.device_services.log import log_event
 from quince.web.pki_state import current_pki
 from quince.web.request_body import BodyTooLarge, read_limited
@@ -36,6 +37,7 @@ def _refuse(request: Request, status: int, outcome: str, text: str) -> Response:
 @router.get("/scep")
 async def scep_get(
     request: Request,
+    db: Db,
     pki: CurrentPki,
     operation: Operation = "",
     message: Annotated[str | None, Query(max_length=MAX_MESSAGE_BYTES * 2)] = None,
@@ -56,12 +58,12 @@ async def scep_get(
             return _refuse(request, 400, "refused:bad_encoding", "The message is not base64.")
         if len(body) > MAX_MESSAGE_BYTES:
             return _refuse(request, 413, "refused:too_large", "The message is too large.")
-        return await _pki_operation(request, pki, body)
+        return await _pki_operation(request, db, pki, body)
     return _refuse(request, 400, "refused:unknown_operation", "Unknown SCEP operation.")
 
 
 @router.post("/scep")
-async def scep_post(request: Request, pki: CurrentPki, operation: Operation = "") -> Response:
+async def scep_post(request: Request, db: Db, pki: CurrentPki, operation: Operation = "") -> Response:
     """PKIOperation with the DER message as the body (POSTPKIOperation)."""
     if operation != "PKIOperation":
         return _refuse(request, 400, "refused:unknown_operation", "Unknown SCEP operation.")
@@ -69,18 +71,17 @@ async def scep_post(request: Request, pki: CurrentPki, operation: Operation = ""
         body = await read_limited(request, MAX_MESSAGE_BYTES)
     except BodyTooLarge:
         return _refuse(request, 413, "refused:too_large", "The message is too large.")
-    return await _pki_operation(request, pki, body)
+    return await _pki_operation(request, db, pki, body)
 
 
-async def _pki_operation(request: Request, pki: Pki, body: bytes) -> Response:
-    async with request.app.state.sessionmaker() as db:
-        try:
-            result = await scep_service.handle_pki_operation(db, pki, body)
-        except scep.ScepMessageError as exc:
-            return _refuse(request, 400, "refused:not_scep", exc.message)
-        if result.outcome is scep_service.Outcome.ISSUED:
-            await db.commit()
-        # Otherwise nothing was written: leaving the block rolls the transaction back.
+async def _pki_operation(request: Request, db: Db, pki: Pki, body: bytes) -> Response:
+    try:
+        result = await scep_service.handle_pki_operation(db, pki, body)
+    except scep.ScepMessageError as exc:
+        return _refuse(request, 400, "refused:not_scep", exc.message)
+    if result.outcome is scep_service.Outcome.ISSUED:
+        await db.commit()
+    # Otherwise nothing was written: the session closes uncommitted, rolling the transaction back.
     log_event(
         request, "scep.pki_operation", result.outcome.value,
         warn=result.outcome is not scep_service.Outcome.ISSUED,
