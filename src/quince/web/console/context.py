@@ -13,14 +13,13 @@ place, `error_page`, which `ConsoleRoute` (every console router's route class) c
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.routing import APIRoute
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -44,6 +43,7 @@ from quince.store.models import AdminRow, OrgGroupRow
 from quince.web import deps
 from quince.web.console import accounts, cookies, pages
 from quince.web.deps import Db
+from quince.web.routing import AnsweringRoute
 from quince.web.security import signing
 
 MAX_ID = 2_147_483_647
@@ -303,23 +303,18 @@ def refused(request: Request, exc: QuinceError) -> Response:
     return problem(request, status, "Not changed", exc.message)
 
 
-class ConsoleRoute(APIRoute):
+RENDERED_ERRORS: tuple[type[Exception], ...] = (ConsoleError, QuinceError, *DATABASE_ERRORS)
+
+
+class ConsoleRoute(AnsweringRoute):
     """Every console route: what escapes a route or its dependencies becomes a page (`error_page`),
     never JSON or a server error."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    answered = RENDERED_ERRORS
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RENDERED_ERRORS as exc:
-                return error_page(request, exc)
-
-        return route
-
-
-RENDERED_ERRORS: tuple[type[Exception], ...] = (ConsoleError, QuinceError, *DATABASE_ERRORS)
+    @staticmethod
+    def answer(request: Request, exc: Exception) -> Response:
+        return error_page(request, exc)
 
 
 def error_page(request: Request, exc: Exception) -> Response:
