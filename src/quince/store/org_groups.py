@@ -79,6 +79,11 @@ async def by_group_id_key(db: AsyncSession, key: str) -> OrgGroupRow | None:
     return row
 
 
+async def by_uuid(db: AsyncSession, uuid: str) -> OrgGroupRow | None:
+    found = await db.execute(select(OrgGroupRow).where(OrgGroupRow.uuid == uuid.lower()))
+    return found.scalar_one_or_none()
+
+
 async def all_ogs(db: AsyncSession) -> list[OrgGroupRow]:
     return list(await db.scalars(select(OrgGroupRow)))
 

@@ -19,7 +19,7 @@ from quince.web.access_log import AccessLog
 from quince.web.api import apps as app_routes
 from quince.web.api import devices, enrollment, errors, group_settings, groups, openapi, user_groups, users
 from quince.web.api import jobs as job_routes
-from quince.web.api.deps import reject_nul_in_query, supported_api_version
+from quince.web.api.deps import known_query_names, reject_nul_in_query, supported_api_version
 from quince.web.api.request_spelling import RequestSpelling
 from quince.web.body_limit import BodyLimit
 from quince.web.console import routes as console_routes
@@ -58,7 +58,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(reject_nul_in_query), Depends(supported_api_version)],
+        dependencies=[Depends(reject_nul_in_query), Depends(supported_api_version),
+                      Depends(known_query_names)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -278,7 +278,7 @@ async def test_search_orders_and_pages_with_the_total(
 @pytest.mark.parametrize("params", [
     {"orderby": "serialnumber"}, {"sortorder": "UP"}, {"ownership": "Employee"},
     {"enrollmentstatus": "Happy"}, {"lastseen": "yesterday"}, {"isuserenrolled": "perhaps"},
-    {"pagesize": 501}, {"page": -1}, {"lgid": 0},
+    {"pagesize": 0}, {"page": -1}, {"lgid": 0},
     # A time is an ISO 8601 date-time, as documented: not a Unix time, nor a bare date.
     {"seensince": "0.5"}, {"lastseen": "1700000000"}, {"seenbefore": "2025-01-15"},
     {"lastseen": "2025-01-15T25:00:00"},

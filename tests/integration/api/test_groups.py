@@ -29,6 +29,7 @@ async def test_an_admin_creates_reads_renames_and_deletes_a_group(
                                            "Uuid": body["ParentLocationGroup"]["Uuid"]}
     assert body["Users"] == body["Admins"] == body["Devices"] == "0"
     og_id = body["Id"]["Value"]
+    assert body.pop("Value") == og_id  # what Workspace ONE answers a create with
 
     fetched = await client.get(f"{GROUPS}/{og_id}")
     assert fetched.json() == body
@@ -207,7 +208,7 @@ async def test_group_search_refuses_bad_paging_and_sorting(
 ) -> None:
     client = await api_client(og_id=world.acme)
     for params, expected in (
-        ({"pagesize": 501}, "pagesize"), ({"pagesize": 0}, "pagesize"), ({"page": -1}, "page"),
+        ({"pagesize": 0}, "pagesize"), ({"page": -1}, "page"),
         ({"page": "first"}, "page"), ({"orderby": "colour"}, "orderby"),
         ({"sortorder": "UP"}, "sortorder"), ({"name": "n" * 101}, "name"),
         ({"name": "a\x00"}, "NUL"), ({"page": 10**12}, "page"),

@@ -93,7 +93,7 @@ def assignment(w: World) -> int:
 CASES: dict[str, Case] = {
     f"GET {G}/search": Case(
         lambda w: Call("GET", f"{G}/search", {"groupid": "eng"}),
-        lambda w: Call("GET", f"{G}/search", {"pagesize": 501}),
+        lambda w: Call("GET", f"{G}/search", {"pagesize": 0}),
         filters=True,
     ),
     f"GET {G}/{{og_id}}": Case(
@@ -275,7 +275,7 @@ CASES: dict[str, Case] = {
     ),
     f"GET {A}/purchased/search": Case(
         lambda w: Call("GET", f"{A}/purchased/search", BUILDER),
-        lambda w: Call("GET", f"{A}/purchased/search", {"pagesize": 501}),
+        lambda w: Call("GET", f"{A}/purchased/search", {"pagesize": 0}),
         filters=True,
     ),
     f"GET {A}/purchased/{{app_id}}": Case(

@@ -75,6 +75,13 @@ async def get_by_group_id(session: Db, scope: Scope, group_id: str) -> OrgGroupR
     return row
 
 
+async def get_by_uuid(session: Db, scope: Scope, uuid: str) -> OrgGroupRow:
+    row = await og_store.by_uuid(session, uuid)
+    if row is None or not scope.covers(row.path):
+        raise NotFound("Organization group", uuid)
+    return row
+
+
 async def resolve_ref(session: Db, scope: Scope, ref: str | int) -> OrgGroupRow:
     """An OG named by numeric id or by Group ID (what people type at the CLI)."""
     if isinstance(ref, int) or ref.isdigit():

@@ -16,8 +16,8 @@ from quince.domain.app_eligibility import (
     MANIFEST_URL_PATTERN,
     MAX_LICENSES,
 )
-from quince.web.api.fields import Matches, Name, WholeNumber
-from quince.web.api.schemas import ApiInput, ApiModel, DbId, IdValue, Paged, Reference
+from quince.web.api.fields import Matches, Name, Text, WholeNumber
+from quince.web.api.schemas import ApiInput, ApiModel, DbId, IdValue, Ignored, Paged, Reference, ws1_ignored
 
 AppType = Literal["Public", "Internal", "Purchased"]
 # Workspace ONE's DeviceType for iPhone and iPad.
@@ -136,9 +136,14 @@ on enrollment) or OnDemand."""
 
 
 class InstallOnDevice(ApiInput):
-    """Install on one device."""
+    """Install on one device. Workspace ONE scripts send the device's Udid, SerialNumber and
+    MacAddress beside DeviceId: a Udid must be the device's; the hardware identifiers, which a
+    user-enrolled device never reports, are ignored."""
 
     device_id: DbId
+    udid: Annotated[Text, Field(max_length=128)] | None = None
+    serial_number: Ignored = ws1_ignored("serial number (never known for a user-enrolled device)")
+    mac_address: Ignored = ws1_ignored("MAC address (never known for a user-enrolled device)")
 
 
 class InstallForUser(ApiInput):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query, Response
 
 from quince.domain.app_eligibility import APP_NAME_MAX_LENGTH, BUNDLE_ID_MAX_LENGTH, AppKind, LicenseType
 from quince.domain.app_statuses import DeviceAppStatus
+from quince.domain.errors import InvalidInContext
 from quince.services.apps import catalog as apps
 from quince.services.apps import delivery as app_delivery
 from quince.services.apps.catalog import AssignmentView, NewApp
@@ -39,7 +40,7 @@ from quince.web.api.app_schemas import (
     VppUser,
     VppUsers,
 )
-from quince.web.api.deps import Caller, IdPath, IdQuery, Paging
+from quince.web.api.deps import Caller, IdPath, OgFilter, Paging
 from quince.web.api.fields import AnyCase, Text
 from quince.web.api.schemas import IdValue, Reference, wire_time
 from quince.web.deps import Db
@@ -90,15 +91,15 @@ TypeQuery = Annotated[Annotated[str, AnyCase(_APP_TYPES.values(), "type")] | Non
 
 @router.get(f"{A}/purchased/search", response_model=ApplicationSearch, response_model_exclude_none=True)
 async def search_purchased(
-    db: Db, caller: Caller, paging: Paging,
+    db: Db, caller: Caller, paging: Paging, og: OgFilter,
     applicationname: NameQuery = None, name: NameQuery = None, bundleid: BundleQuery = None,
-    locationgroupid: IdQuery = None,
 ) -> ApplicationSearch:
     """Purchased apps of catalogs in your organization groups, as `{Application: […], Page,
     PageSize, Total}` (Workspace ONE's v1 key). `applicationname` (or `name`) matches part of the
-    name; `locationgroupid` takes the OG with the OGs below it."""
+    name; `locationgroupid` (or `organizationgroupid`, `organizationgroupuuid`) takes the OG with the OGs
+    below it."""
     page = await apps.search(db, caller, paging, kind=AppKind.PURCHASED, name=applicationname or name,
-                             bundle_id=bundleid, og_id=locationgroupid)
+                             bundle_id=bundleid, og_id=og)
     return ApplicationSearch(application=await present_apps(db, page.items), page=page.page,
                              page_size=page.page_size, total=page.total)
 
@@ -122,7 +123,8 @@ async def add_purchased(body: PurchasedAppCreate, db: Db, caller: Caller) -> App
     return await _one(db, row)
 
 
-@router.post(f"{A}/purchased/{{app_id:int}}/install", response_model=InstallResult, status_code=202)
+@router.post(f"{A}/purchased/{{app_id:int}}/install", response_model=InstallResult, status_code=202,
+             responses=errors.UNPROCESSABLE)
 async def install_purchased(
     app_id: IdPath, body: Annotated[InstallRequest, Body()], db: Db, caller: Caller
 ) -> InstallResult:
@@ -132,7 +134,9 @@ async def install_purchased(
     caller.require_write()
     app = await apps.get(db, caller, app_id, kind=AppKind.PURCHASED)
     if isinstance(body, InstallOnDevice):
-        await devices.get(db, caller, body.device_id)
+        device = await devices.get(db, caller, body.device_id)
+        if body.udid is not None and body.udid.lower() != (device.udid or "").lower():
+            raise InvalidInContext("Udid", f"Udid {body.udid} is not device {body.device_id}'s.")
         touched = await app_delivery.install_on_demand(db, caller, app.id, device_id=body.device_id)
     else:
         await users.get(db, caller, body.user_id)
@@ -171,15 +175,14 @@ async def add_internal(body: InternalAppCreate, db: Db, caller: Caller) -> Appli
 
 @router.get(f"{A}/search", response_model=ApplicationSearch, response_model_exclude_none=True)
 async def search_apps(
-    db: Db, caller: Caller, paging: Paging,
+    db: Db, caller: Caller, paging: Paging, og: OgFilter,
     type: TypeQuery = None,
     applicationname: NameQuery = None, name: NameQuery = None, bundleid: BundleQuery = None,
-    locationgroupid: IdQuery = None,
 ) -> ApplicationSearch:
     """Apps of every kind in your organization groups' catalogs."""
     page = await apps.search(
         db, caller, paging, kind=_KINDS_BY_TYPE[type] if type else None, name=applicationname or name,
-        bundle_id=bundleid, og_id=locationgroupid,
+        bundle_id=bundleid, og_id=og,
     )
     return ApplicationSearch(application=await present_apps(db, page.items), page=page.page,
                              page_size=page.page_size, total=page.total)

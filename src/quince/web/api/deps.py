@@ -8,13 +8,16 @@ import binascii
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from quince.domain.errors import InvalidInput
 from quince.services.access.admins import AuthenticationFailed, VerifiedPasswords, api_scope
+from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store.paging import MAX_PAGE_SIZE, PageRequest
 from quince.web.api.errors import UnsupportedVersion
-from quince.web.api.fields import AnyCase
+from quince.web.api.fields import AnyCase, Uuid
 from quince.web.api.request_spelling import VERSIONS
 from quince.web.api.schemas import MAX_ID
 from quince.web.deps import Db
@@ -75,6 +78,60 @@ def reject_nul_in_query(request: Request) -> None:
             raise InvalidInput(name, f"Query parameter {name!r} must not contain NUL characters.")
 
 
+async def og_filter(
+    db: Db,
+    caller: Caller,
+    locationgroupid: IdQuery = None,
+    lgid: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Workspace ONE's short name for "
+                                      "locationgroupid.")] = None,
+    organizationgroupid: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Workspace ONE's "
+                                                     "newer name for locationgroupid.")] = None,
+    organizationgroupuuid: Annotated[Uuid | None, Query(description="The group by its Uuid.")] = None,
+) -> int | None:
+    """The organization group a search is narrowed to (with the groups below it), under any of
+    Workspace ONE's names for it; several names must name the same group."""
+    given = (("locationgroupid", locationgroupid), ("lgid", lgid),
+             ("organizationgroupid", organizationgroupid))
+    named = {name: value for name, value in given if value is not None}
+    if organizationgroupuuid is not None:
+        og = await org_groups.get_by_uuid(db, caller, organizationgroupuuid)
+        named["organizationgroupuuid"] = og.id
+    if len(set(named.values())) > 1:
+        raise InvalidInput(next(iter(named)), f"{' and '.join(named)} name different organization groups.")
+    return next(iter(named.values()), None)
+
+
+OgFilter = Annotated[int | None, Depends(og_filter)]
+
+
+def known_query_names(request: Request) -> None:
+    """An /API request whose query names a parameter its route does not read is refused: a filter
+    Quince silently dropped would widen the answer (a search a script meant for one group would
+    reach the whole tenant)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.url.path.startswith("/API/"):
+        return
+    known = _QUERY_NAMES.get(id(route))
+    if known is None:
+        known = _QUERY_NAMES[id(route)] = _query_names(route.dependant)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        offered = ", ".join(sorted(known)) or "none"
+        raise InvalidInput(unknown[0], f"Unknown query parameter {', '.join(unknown)}: this endpoint "
+                                       f"reads {offered}.")
+
+
+# The query names each route reads (routes live as long as the app).
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    found = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        found |= _query_names(sub)
+    return frozenset(found)
+
+
 def supported_api_version(request: Request) -> int | None:
     """The API version the request named (web/api/request_spelling.py), refused when unknown."""
     version: int | None = getattr(request.state, "api_version", None)
@@ -85,9 +142,11 @@ def supported_api_version(request: Request) -> int | None:
 
 def page_request(
     page: Annotated[int, Query(ge=0, le=MAX_PAGE, description="0-based page number")] = 0,
-    pagesize: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = MAX_PAGE_SIZE,
+    pagesize: Annotated[int, Query(ge=1, le=MAX_ID, description=(
+        f"Items per page, at most {MAX_PAGE_SIZE}: a larger number is taken as {MAX_PAGE_SIZE} "
+        "(the answer's PageSize says so), as Workspace ONE does."))] = MAX_PAGE_SIZE,
 ) -> PageRequest:
-    return PageRequest(page, pagesize)
+    return PageRequest(page, min(pagesize, MAX_PAGE_SIZE))
 
 
 Paging = Annotated[PageRequest, Depends(page_request)]

@@ -17,7 +17,7 @@ from quince.services.mdm import commands
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, SortOrder, sort_descending
+from quince.web.api.deps import Caller, IdPath, OgFilter, Paging, SortOrder, sort_descending
 from quince.web.api.device_schemas import (
     Command,
     CommandHistory,
@@ -112,9 +112,9 @@ async def search_devices(
     db: Db,
     caller: Caller,
     paging: Paging,
+    og: OgFilter,
     user: Annotated[Text | None, Query(max_length=user_rules.USERNAME_MAX_LENGTH,
                                        description="A username, any case.")] = None,
-    lgid: IdQuery = None,
     ownership: Annotated[Annotated[str, AnyCase([o.value for o in Ownership], "ownership")] | None,
                          Query()] = None,
     enrollmentstatus: Annotated[
@@ -132,13 +132,14 @@ async def search_devices(
     orderby: Annotated[Annotated[str, AnyCase(devices.ORDER_BY, "orderby")], Query()] = "id",
     sortorder: SortOrder = None,
 ) -> DeviceSearch:
-    """Devices in your organization groups, abandoned placeholders included. `lgid` takes the OG
-    with its children; `user` is a username; `model` matches part of the model."""
+    """Devices in your organization groups, abandoned placeholders included. `lgid` (or
+    `locationgroupid`, `organizationgroupid`, `organizationgroupuuid`) takes the OG with its
+    children; `user` is a username; `model` matches part of the model."""
     # Both given: both must hold, so the later one decides.
     given = [devices.as_utc(t) for t in (lastseen, seensince) if t is not None]
     since = max(given) if given else None
     page = await devices.search(
-        db, caller, paging, user=user, og_id=lgid, ownership=ownership,
+        db, caller, paging, user=user, og_id=og, ownership=ownership,
         enrollment_status=enrollmentstatus, platform=platform, model=model,
         last_seen_since=since, seen_before=seenbefore, user_enrolled=isuserenrolled,
         order_by=orderby, descending=sort_descending(sortorder),

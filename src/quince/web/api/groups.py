@@ -17,6 +17,7 @@ from quince.web.api.schemas import (
     IdValue,
     LocationGroup,
     LocationGroupCreate,
+    LocationGroupCreated,
     LocationGroupSearch,
     LocationGroupUpdate,
     OgType,
@@ -85,21 +86,22 @@ async def get_children(og_id: IdPath, db: Db, caller: Caller) -> list[LocationGr
     return await present(db, [r for r, _ in found], {r.id: level for r, level in found})
 
 
-@router.post("/{og_id:int}", response_model=LocationGroup, status_code=201,
+@router.post("/{og_id:int}", response_model=LocationGroupCreated, status_code=201,
              response_model_exclude_none=True, responses=errors.UNPROCESSABLE)
 async def create_group(
     og_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The parent organization group.")],
     body: LocationGroupCreate, db: Db, caller: Caller,
-) -> LocationGroup:
+) -> LocationGroupCreated:
     """Create a child organization group below `og_id`. The types above decide which type it may
     have (422 otherwise): below a Customer only Containers, a Partner only below Global or a
-    Partner."""
+    Partner. The answer is the group, with its id again as `Value` (what Workspace ONE answers)."""
     row = await org_groups.create(
         db, caller, og_id, name=body.name, group_id=body.group_id,
         og_type=body.location_group_type, country=body.country, locale=body.locale,
     )
     await db.commit()
-    return (await present(db, [row]))[0]
+    group = (await present(db, [row]))[0]
+    return LocationGroupCreated(**group.model_dump(), value=row.id)
 
 
 @router.put("/{og_id:int}", response_model=LocationGroup, response_model_exclude_none=True,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_pascal
 
 from quince.domain import users as user_rules
@@ -62,11 +63,47 @@ class ApiModel(BaseModel):
         return value
 
 
+log = logging.getLogger("quince.api")
+
+
+def ws1_ignored(what: str) -> Any:
+    """A field Workspace ONE clients send that Quince has no use for: accepted (any JSON value)
+    and ignored, so a script written for Workspace ONE runs unchanged; logged at debug."""
+    return Field(None, description=f"Workspace ONE's {what}: accepted and ignored by Quince.")
+
+
+# A value Workspace ONE clients send for a field Quince ignores: any JSON value.
+Ignored = Annotated[Any, "ignored"]
+
+
 class ApiInput(ApiModel):
     """A request body: JSON types are taken as the document states them (no "1" for 1, no 0 for
-    false), so a request the document calls invalid is refused."""
+    false), so a request the document calls invalid is refused. Fields Workspace ONE clients
+    send and Quince does not use are declared `Ignored` (listed in the document as such)."""
 
     model_config = ConfigDict(strict=True)
+
+    @model_validator(mode="after")
+    def _log_ignored(self) -> ApiInput:
+        ignored = sorted(
+            info.alias or name for name, info in type(self).model_fields.items()
+            if "ignored" in info.metadata and name in self.model_fields_set
+        )
+        if ignored:
+            log.debug("ignored Workspace ONE fields in %s: %s", type(self).__name__, ", ".join(ignored))
+        return self
+
+
+def _ws1_boolean(value: object) -> object:
+    """Workspace ONE's .NET binder takes "true" and "false" for a boolean; PowerShell scripts send them."""
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+# A boolean a client may also send as the string "true" or "false" (any case).
+Ws1Boolean = Annotated[bool, BeforeValidator(_ws1_boolean),
+                       Field(json_schema_extra={"description": 'true or false; "true" and "false" too.'})]
 
 
 class ApiError(BaseModel):
@@ -128,6 +165,14 @@ class LocationGroupCreate(ApiInput):
     location_group_type: NewOgType = "Container"
     country: Annotated[Text, Field(max_length=64)] | None = None
     locale: Annotated[Text, Field(max_length=16)] | None = None
+    add_default_location: Ignored = ws1_ignored("default location for the group")
+
+
+class LocationGroupCreated(LocationGroup):
+    """The new group, with its id again as `Value`: what Workspace ONE answers a create with, and
+    what its clients read."""
+
+    value: int
 
 
 class LocationGroupUpdate(ApiInput):
@@ -219,15 +264,35 @@ class UserSearch(Paged):
 Password = Annotated[Text, Field(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)]
 
 
-class UserCreate(ApiInput):
+class _Ws1UserFields(ApiInput):
+    """What Workspace ONE's user create and update carry that a User Enrollment server does not use."""
+
+    security_type: Ignored = ws1_ignored("SecurityType (Quince's users are Basic users)")
+    contact_number: Ignored = ws1_ignored("contact number")
+    mobile_number: Ignored = ws1_ignored("mobile number")
+    role: Ignored = ws1_ignored("self-service role")
+    message_type: Ignored = ws1_ignored("enrollment message type")
+    message_template_id: Ignored = ws1_ignored("enrollment message template")
+    staging_mode: Ignored = ws1_ignored("device staging mode")
+    device_staging_enabled: Ignored = ws1_ignored("device staging switch")
+
+
+class UserCreate(_Ws1UserFields):
     user_name: UserName
     password: Password | None = None
     email: EmailAddress
     managed_apple_id: EmailAddress | None = Field(None, description="Defaults to Email.")
     first_name: PersonName = ""
     last_name: PersonName = ""
-    status: bool = True
+    status: Ws1Boolean = True
     location_group_id: DbId = Field(description="The user's enrollment organization group.")
+    group: Ignored = ws1_ignored("Group (the enrollment organization group's name; LocationGroupId decides)")
+
+
+class UserCreated(User):
+    """The new user, with its id again as `Value` (as Workspace ONE answers)."""
+
+    value: int
 
 
 class EchoedFields(ApiInput):
@@ -247,7 +312,7 @@ class EchoedFields(ApiInput):
             raise InvalidInContext("Uuid", f"Uuid {self.uuid} is not the record in the address.")
 
 
-class UserUpdate(EchoedFields):
+class UserUpdate(EchoedFields, _Ws1UserFields):
     """Fields to change; a new LocationGroupId moves the user to that enrollment OG. What the
     server sets (Id, Uuid, Group, OrganizationGroupUuid, SecurityType, CreatedOn) may be sent back."""
 
@@ -257,11 +322,10 @@ class UserUpdate(EchoedFields):
     managed_apple_id: EmailAddress | None = None
     first_name: PersonName | None = None
     last_name: PersonName | None = None
-    status: bool | None = None
+    status: Ws1Boolean | None = None
     location_group_id: DbId | None = None
     group: Annotated[Text, Field(max_length=100)] | None = None
     organization_group_uuid: Annotated[Text, Field(max_length=36)] | None = None
-    security_type: Annotated[Text, Field(max_length=16)] | None = None
     created_on: Annotated[Text, Field(max_length=64)] | None = None
 
 
@@ -275,6 +339,10 @@ class UserGroup(ApiModel):
 
 
 class UserGroupSearch(Paged):
+    """Workspace ONE v1 answers user groups as `ResultSet`; `UserGroups` is Quince's earlier name
+    for the same list, kept for scripts written against it."""
+
+    result_set: list[UserGroup]
     user_groups: list[UserGroup]
 
 

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from quince.domain.errors import InvalidInContext
+from quince.domain.errors import InvalidInContext, InvalidInput
 from quince.services.directory import org_groups, user_groups
 from quince.services.scope import Scope
 from quince.store.models import UserGroupMappingRow, UserGroupRow
 from quince.web.api import errors
 from quince.web.api import users as users_api
-from quince.web.api.deps import Caller, IdPath, IdQuery, Paging
+from quince.web.api.deps import Caller, IdPath, OgFilter, Paging
 from quince.web.api.fields import Text
 from quince.web.api.groups import reference
 from quince.web.api.schemas import (
@@ -62,15 +62,18 @@ async def search_user_groups(
     db: Db,
     caller: Caller,
     paging: Paging,
+    og: OgFilter,
     name: Annotated[Text | None, Query(max_length=100)] = None,
-    locationgroupid: IdQuery = None,
+    groupname: Annotated[Text | None, Query(max_length=100, description="Workspace ONE's name for "
+                                            "name.")] = None,
 ) -> UserGroupSearch:
-    """User groups in your organization groups; `name` matches part of the name."""
-    page = await user_groups.search(db, caller, paging, name=name, og_id=locationgroupid)
-    return UserGroupSearch(
-        user_groups=await present(db, caller, page.items), page=page.page, page_size=page.page_size,
-        total=page.total,
-    )
+    """User groups in your organization groups; `name` (or `groupname`) matches part of the name."""
+    if name is not None and groupname is not None and name != groupname:
+        raise InvalidInput("groupname", "name and groupname say different things: send one.")
+    page = await user_groups.search(db, caller, paging, name=name or groupname, og_id=og)
+    found = await present(db, caller, page.items)
+    return UserGroupSearch(result_set=found, user_groups=found, page=page.page, page_size=page.page_size,
+                           total=page.total)
 
 
 @router.post("", response_model=UserGroup, status_code=201)

@@ -13,9 +13,9 @@ from quince.services.directory.users import UserChanges
 from quince.services.scope import Scope
 from quince.store.models import EnrollmentUserRow
 from quince.web.api import errors
-from quince.web.api.deps import Caller, IdPath, IdQuery, Paging, SortOrder, sort_descending
+from quince.web.api.deps import Caller, IdPath, OgFilter, Paging, SortOrder, sort_descending
 from quince.web.api.fields import AnyCase, Text
-from quince.web.api.schemas import IdValue, User, UserCreate, UserSearch, UserUpdate, wire_time
+from quince.web.api.schemas import IdValue, User, UserCreate, UserCreated, UserSearch, UserUpdate, wire_time
 from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/users", tags=["Users"], responses=errors.RESPONSES)
@@ -44,11 +44,11 @@ async def search_users(
     db: Db,
     caller: Caller,
     paging: Paging,
+    og: OgFilter,
     username: Annotated[Text | None, Query(max_length=user_rules.USERNAME_MAX_LENGTH)] = None,
     firstname: Annotated[Text | None, Query(max_length=user_rules.NAME_MAX_LENGTH)] = None,
     lastname: Annotated[Text | None, Query(max_length=user_rules.NAME_MAX_LENGTH)] = None,
     email: Annotated[Text | None, Query(max_length=user_rules.EMAIL_MAX_LENGTH)] = None,
-    locationgroupid: IdQuery = None,
     status: Annotated[bool | None, Query(description="true: active users, false: inactive")] = None,
     orderby: Annotated[Annotated[str, AnyCase(users.ORDER_BY, "orderby")], Query()] = "username",
     sortorder: SortOrder = None,
@@ -56,7 +56,7 @@ async def search_users(
     """Users in your organization groups; text filters match part of the field, ignoring case."""
     page = await users.search(
         db, caller, paging, username=username, first_name=firstname, last_name=lastname,
-        email=email, og_id=locationgroupid, active=status, order_by=orderby,
+        email=email, og_id=og, active=status, order_by=orderby,
         descending=sort_descending(sortorder),
     )
     return UserSearch(
@@ -65,16 +65,18 @@ async def search_users(
     )
 
 
-@router.post("/adduser", response_model=User, status_code=201)
-async def add_user(body: UserCreate, db: Db, caller: Caller) -> User:
-    """Create a basic user in the enrollment organization group LocationGroupId."""
+@router.post("/adduser", response_model=UserCreated, status_code=201)
+async def add_user(body: UserCreate, db: Db, caller: Caller) -> UserCreated:
+    """Create a basic user in the enrollment organization group LocationGroupId. The answer is the
+    user, with its id again as `Value` (what Workspace ONE answers)."""
     row = await users.add(
         db, caller, username=body.user_name, email=body.email, og_id=body.location_group_id,
         password=body.password, managed_apple_id=body.managed_apple_id,
         first_name=body.first_name, last_name=body.last_name, active=body.status,
     )
     await db.commit()
-    return await present_one(db, row)
+    user = await present_one(db, row)
+    return UserCreated(**user.model_dump(), value=row.id)
 
 
 @router.get("/{user_id:int}", response_model=User)
