@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.store.models import AdminRow, AdminSessionRow, ApiKeyRow, OrgGroupRow
 from quince.store.org_groups import within
+from quince.store.paging import Page, PageRequest, paginate
 
 T = TypeVar("T", AdminRow, ApiKeyRow)
 
@@ -22,6 +23,25 @@ async def admin_by_name_key(db: AsyncSession, key: str) -> AdminRow | None:
 async def admins_within(db: AsyncSession, path: str) -> list[tuple[AdminRow, OrgGroupRow]]:
     """Admins of the OGs in the subtree at `path`, with their OG, by username."""
     return await _with_og_within(db, AdminRow, path, AdminRow.username_key)
+
+
+async def search_within(
+    db: AsyncSession, path: str, page: PageRequest, *, username: str | None, role: str | None,
+    active: bool | None, under: str | None, descending: bool = False,
+) -> Page[AdminRow]:
+    """Admins of the OGs in the subtree at `path` (and at `under`, when given), by username:
+    `username` matches part of it, `role` exactly."""
+    stmt = select(AdminRow).join(OrgGroupRow, OrgGroupRow.id == AdminRow.og_id).where(within(path))
+    if under is not None:
+        stmt = stmt.where(within(under))
+    if username:
+        stmt = stmt.where(AdminRow.username_key.contains(username.casefold(), autoescape=True))
+    if role is not None:
+        stmt = stmt.where(AdminRow.role == role)
+    if active is not None:
+        stmt = stmt.where(AdminRow.active.is_(active))
+    order = AdminRow.username_key.desc() if descending else AdminRow.username_key
+    return await paginate(db, stmt.order_by(order, AdminRow.id), page)
 
 
 async def api_keys_within(db: AsyncSession, path: str) -> list[tuple[ApiKeyRow, OrgGroupRow]]:

@@ -20,6 +20,7 @@ from quince.services.scope import Scope
 from quince.store import admins as admin_store
 from quince.store.database import Db
 from quince.store.models import AdminRow, ApiKeyRow, OrgGroupRow, utcnow
+from quince.store.paging import Page, PageRequest
 
 
 class Role(StrEnum):
@@ -67,6 +68,24 @@ async def add_admin(
 
 async def list_admins(session: Db, scope: Scope) -> list[tuple[AdminRow, OrgGroupRow]]:
     return await admin_store.admins_within(session, scope.path)
+
+
+async def search(
+    session: Db, scope: Scope, page: PageRequest, *, username: str | None = None,
+    role: str | None = None, active: bool | None = None, og_id: int | None = None,
+    descending: bool = False,
+) -> Page[AdminRow]:
+    """Admins in scope by username; `og_id` takes that OG with the OGs below it. A role that is
+    not one of Quince's matches nobody."""
+    under = (await org_groups.get(session, scope, og_id)).path if og_id is not None else None
+    wanted: str | None = None
+    if role:
+        try:
+            wanted = parse_role(role).value
+        except InvalidInput:
+            return Page([], page.page, page.page_size, 0)
+    return await admin_store.search_within(session, scope.path, page, username=username, role=wanted,
+                                           active=active, under=under, descending=descending)
 
 
 async def remove_admin(session: Db, scope: Scope, username: str) -> None:
