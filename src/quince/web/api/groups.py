@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from quince.domain.org_groups import GROUP_ID_MAX_LENGTH, NAME_MAX_LENGTH
 from quince.services.directory import org_groups
@@ -21,6 +21,8 @@ from quince.web.api.schemas import (
     LocationGroupSearch,
     LocationGroupUpdate,
     OgType,
+    OrganizationGroupSearchV2,
+    OrganizationGroupV2,
     Reference,
     wire_time,
 )
@@ -52,8 +54,10 @@ async def present(
     return out
 
 
-@router.get("/search", response_model=LocationGroupSearch, response_model_exclude_none=True)
+@router.get("/search", response_model=LocationGroupSearch | OrganizationGroupSearchV2,
+            response_model_exclude_none=True)
 async def search_groups(
+    request: Request,
     db: Db,
     caller: Caller,
     paging: Paging,
@@ -62,16 +66,29 @@ async def search_groups(
     groupid: Annotated[Text | None, Query(max_length=GROUP_ID_MAX_LENGTH)] = None,
     orderby: Annotated[Annotated[str, AnyCase(org_groups.ORDER_BY, "orderby")], Query()] = "name",
     sortorder: SortOrder = None,
-) -> LocationGroupSearch:
-    """Organization groups in your subtree; `name` matches part of the name, `groupid` exactly."""
+) -> LocationGroupSearch | OrganizationGroupSearchV2:
+    """Organization groups in your subtree; `name` matches part of the name, `groupid` exactly.
+    With `Accept: application/json;version=2`, v2's `OrganizationGroups` and `TotalResults`."""
     page = await org_groups.search(
         db, caller, paging, name=name, og_type=type, group_id=groupid, order_by=orderby,
         descending=sort_descending(sortorder),
     )
-    return LocationGroupSearch(
-        location_groups=await present(db, list(page.items)), page=page.page,
-        page_size=page.page_size, total=page.total,
-    )
+    found = await present(db, list(page.items))
+    if getattr(request.state, "api_version", None) == 2:
+        return OrganizationGroupSearchV2(
+            organization_groups=[_v2(og) for og in found], total_results=page.total, page=page.page,
+            page_size=page.page_size)
+    return LocationGroupSearch(location_groups=found, page=page.page, page_size=page.page_size,
+                               total=page.total)
+
+
+def _v2(og: LocationGroup) -> OrganizationGroupV2:
+    parent = og.parent_location_group
+    return OrganizationGroupV2(
+        id=og.id.value, uuid=og.uuid, name=og.name, group_id=og.group_id,
+        location_group_type=og.location_group_type, country=og.country, locale=og.locale,
+        parent_location_group_uuid=parent.uuid if parent else None, created_on=og.created_on,
+        users=og.users, admins=og.admins, devices=og.devices)
 
 
 @router.get("/{og_id:int}", response_model=LocationGroup, response_model_exclude_none=True)

@@ -159,6 +159,33 @@ class LocationGroupSearch(Paged):
     location_groups: list[LocationGroup]
 
 
+class OrganizationGroupV2(ApiModel):
+    """An organization group as Workspace ONE v2 shows one: `Id` is a plain number."""
+
+    id: int
+    uuid: str
+    name: str
+    group_id: str
+    location_group_type: str
+    country: str | None = None
+    locale: str | None = None
+    parent_location_group_uuid: str | None = None
+    created_on: str
+    users: str
+    admins: str
+    devices: str
+
+
+class OrganizationGroupSearchV2(ApiModel):
+    """v2's OG search (`Accept: application/json;version=2`): `OrganizationGroups` and
+    `TotalResults`, with v1's paging keys."""
+
+    organization_groups: list[OrganizationGroupV2]
+    total_results: int
+    page: int
+    page_size: int
+
+
 class LocationGroupCreate(ApiInput):
     name: OgName
     group_id: GroupId
