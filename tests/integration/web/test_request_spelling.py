@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI, Request
 
-from quince.web.api.request_spelling import RequestSpelling, lower_names
+from quince.web.api.request_spelling import RequestSpelling, respell_query
 
 
 def _app() -> FastAPI:
@@ -47,6 +47,7 @@ async def test_the_version_comes_from_the_path_or_else_the_accept_header() -> No
     assert (await _get("/api/v2/mdm/devices/udid/x", headers=accept)).json()["version"] == 2
 
 
-def test_query_names_are_lower_cased_and_values_are_left_as_sent() -> None:
-    assert lower_names(b"PageSize=5&lgId=ABC&x") == b"pagesize=5&lgid=ABC&x"
-    assert lower_names(b"pagesize=5") == b"pagesize=5"
+def test_query_names_are_lower_cased_values_left_as_sent_and_empty_parameters_left_out() -> None:
+    assert respell_query(b"PageSize=5&lgId=ABC") == b"pagesize=5&lgid=ABC"
+    assert respell_query(b"pagesize=5") == b"pagesize=5"
+    assert respell_query(b"orderBy=&sortOrder=&Role=&x&user=Bob%20B") == b"user=Bob%20B"

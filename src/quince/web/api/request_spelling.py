@@ -4,9 +4,10 @@ Workspace ONE's paths under `/API/` and its query-parameter names are case-insen
 devices/search?PageSize=5` is the same call as `/API/mdm/devices/search?pagesize=5`), and a path may
 name the API version: `/API/v1/...`, `/API/v2/...`. Quince's routes are written once, in one
 spelling; this middleware rewrites an `/API` request's literal path segments to that spelling,
-lower-cases its query names, and takes the version off the path into `request.state.api_version`
-(an `Accept: application/json;version=N` header says the same thing; the path wins). Path values
-(ids, Udids, bundle IDs) keep their case. A path no route has is left alone: it gets the API's 404.
+lower-cases its query names (leaving out those sent without a value), and takes the version off
+the path into `request.state.api_version` (an `Accept: application/json;version=N` header says the
+same thing; the path wins). Path values (ids, Udids, bundle IDs) keep their case. A path no route
+has is left alone: it gets the API's 404.
 """
 
 from __future__ import annotations
@@ -131,15 +132,18 @@ class RequestSpelling:
         if spelled is not None or path != scope["path"]:
             scope["path"] = spelled or path
             scope["raw_path"] = quote(scope["path"]).encode("ascii")
-        scope["query_string"] = lower_names(scope.get("query_string", b""))
+        scope["query_string"] = respell_query(scope.get("query_string", b""))
 
 
-def lower_names(query: bytes) -> bytes:
-    """The query string with each parameter name lower-cased; values stay as sent."""
-    if not any(65 <= c <= 90 for c in query):  # no A-Z at all: nothing to do
+def respell_query(query: bytes) -> bytes:
+    """The query string with each parameter name lower-cased and the parameters without a value
+    left out (Workspace ONE's binder takes `orderby=` as no order given, and PowerShell scripts
+    send every parameter, empty or not); values stay as sent."""
+    if not query:
         return query
     pieces = []
     for piece in query.split(b"&"):
-        name, eq, value = piece.partition(b"=")
-        pieces.append(name.lower() + eq + value)
+        name, _eq, value = piece.partition(b"=")
+        if value:
+            pieces.append(name.lower() + b"=" + value)
     return b"&".join(pieces)
