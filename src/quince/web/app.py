@@ -17,7 +17,17 @@ from quince.web import metrics as metrics_routes
 from quince.web import workers
 from quince.web.access_log import AccessLog
 from quince.web.api import apps as app_routes
-from quince.web.api import devices, enrollment, errors, group_settings, groups, openapi, user_groups, users
+from quince.web.api import (
+    devices,
+    enrollment,
+    errors,
+    group_settings,
+    groups,
+    oauth,
+    openapi,
+    user_groups,
+    users,
+)
 from quince.web.api import jobs as job_routes
 from quince.web.api.deps import reject_nul_in_query, supported_api_version
 from quince.web.api.request_spelling import RequestSpelling
@@ -53,7 +63,9 @@ def create_app(
         title="Quince REST API",
         version=quince.__version__,
         description="Workspace ONE-shaped REST API of Quince. Authenticate with HTTP Basic "
-        "(an admin) plus the `aw-tenant-code` header (an API key).",
+        "(an admin) plus the `aw-tenant-code` header (an API key), or with an OAuth 2.0 Bearer "
+        "token from `POST /connect/token` (client credentials of a client made with "
+        "`quince apiclient create`).",
         openapi_url="/API/help",
         docs_url=None,
         redoc_url=None,
@@ -75,7 +87,7 @@ def create_app(
     # (last, a device message was matched against some 120 others first). No other route shares
     # its paths, so the order changes nothing else.
     app.include_router(mdm_routes.router)
-    for module in (groups, group_settings, users, user_groups, enrollment, devices):
+    for module in (oauth, groups, group_settings, users, user_groups, enrollment, devices):
         app.include_router(module.router)
     app.include_router(job_routes.router)
     app.include_router(app_routes.router)
