@@ -20,6 +20,8 @@ from quince.domain.errors import QuinceError
 GRANT_TYPE = "client_credentials"
 CLIENT_ID_MAX = 64
 CLIENT_SECRET_MAX = 256
+PARAMETERS = ("grant_type", "client_id", "client_secret", "scope")
+"""The parameters Quince reads; any other is ignored (RFC 6749 §3.2), even repeated."""
 
 
 class OAuthError(StrEnum):
@@ -95,7 +97,7 @@ def client_credentials_request(
     HTTP Basic. A form that names the client wins over an Authorization header (a script may send
     a Basic header of its own beside the form); parameters Quince does not know are ignored."""
     for name, values in form.items():
-        if len(values) > 1:
+        if name in PARAMETERS and len(values) > 1:
             raise TokenRefused(OAuthError.INVALID_REQUEST, f"The parameter {name} is given more than once.")
     field = {name: values[0] for name, values in form.items() if values}
     grant_type = field.get("grant_type", "")
