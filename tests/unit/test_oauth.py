@@ -69,3 +69,8 @@ def test_a_request_without_usable_client_credentials_is_invalid_client_401(
 
 def test_credentials_never_show_their_secret() -> None:
     assert "s3cret" not in repr(ClientCredentials("abc", "s3cret"))
+
+
+def test_parameters_quince_does_not_read_are_ignored_even_repeated() -> None:
+    form = {**GRANT, "client_id": ["abc"], "client_secret": ["s"], "audience": ["a", "b"]}
+    assert client_credentials_request(form, None).client_id == "abc"
