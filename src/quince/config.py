@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     sign_in_window_minutes: int = Field(
         60, ge=1, le=7 * 24 * 60, description="Failures older than this are forgotten (minutes)."
     )
+    oauth_token_seconds: int = Field(
+        3600, ge=60, le=24 * 3600,
+        description="How long an OAuth access token of the REST API stays good (seconds).",
+    )
     # Request body caps, one per face (web/body_limit.py): a larger body is refused with 413.
     device_max_body_bytes: int = Field(
         8 * 1024 * 1024, ge=256 * 1024,

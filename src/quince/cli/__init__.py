@@ -6,6 +6,7 @@ import typer
 
 from quince.cli import (
     admins,
+    api_clients,
     apns,
     apps,
     demo,
@@ -41,6 +42,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(user_groups.app, name="usergroups")
 app.add_typer(admins.admin_app, name="admin")
 app.add_typer(admins.apikey_app, name="apikey")
+app.add_typer(api_clients.app, name="apiclient")
 app.add_typer(enroll.app, name="enroll")
 app.add_typer(logs.app, name="logs")
 app.add_typer(devices.app, name="devices")

@@ -19,6 +19,7 @@ from quince.store.models import (
     AdminRow,
     ApiKeyRow,
     EnrollmentUserRow,
+    OAuthClientRow,
     OrgGroupRow,
     UserGroupMappingRow,
     UserGroupRow,
@@ -136,6 +137,14 @@ def api_key_dict(row: ApiKeyRow, og: OrgGroupRow) -> dict[str, Any]:
         "Id": row.id, "Uuid": row.uuid, "Name": row.name, "KeyPrefix": row.key_prefix,
         "LocationGroupId": og.id, "GroupId": og.group_id, "CreatedOn": when(row.created_at),
         "RevokedOn": when(row.revoked_at), "Active": row.revoked_at is None,
+    }
+
+
+def api_client_dict(row: OAuthClientRow, og: OrgGroupRow) -> dict[str, Any]:
+    return {
+        "ClientId": row.client_id, "Name": row.name, "Role": row.role,
+        "LocationGroupId": og.id, "GroupId": og.group_id, "CreatedOn": when(row.created_at),
+        "CreatedBy": row.created_by, "RevokedOn": when(row.revoked_at), "Active": row.revoked_at is None,
     }
 
 

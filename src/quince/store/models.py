@@ -178,6 +178,39 @@ class AdminRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class OAuthClientRow(Base):
+    """A REST API client of OAuth 2.0 client credentials (docs/api.md): it reaches its OG's subtree
+    with its role. Its secret is a 256-bit random value shown once; only its SHA-256 is stored."""
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    og_id: Mapped[int] = mapped_column(
+        ForeignKey("organization_groups.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(160), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OAuthTokenRow(Base):
+    """An access token issued to an OAuth client; only its SHA-256 is stored. Revoking the client
+    deletes its tokens; expired ones are deleted by the hourly housekeeping."""
+
+    __tablename__ = "oauth_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    oauth_client_id: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"),
+                                                 index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class AdminSessionRow(Base):
     """A console sign-in. The browser holds the token; only its SHA-256 is stored. Deleting the
     row ends the session on the server (sign-out, password, role or activation changes)."""

@@ -23,6 +23,7 @@ from quince.web.api import (
     errors,
     group_settings,
     groups,
+    oauth,
     openapi,
     system,
     user_groups,
@@ -63,7 +64,9 @@ def create_app(
         title="Quince REST API",
         version=quince.__version__,
         description="Workspace ONE-shaped REST API of Quince. Authenticate with HTTP Basic "
-        "(an admin) plus the `aw-tenant-code` header (an API key).",
+        "(an admin) plus the `aw-tenant-code` header (an API key), or with an OAuth 2.0 Bearer "
+        "token from `POST /connect/token` (client credentials of a client made with "
+        "`quince apiclient create`).",
         openapi_url="/API/help",
         docs_url=None,
         redoc_url=None,
@@ -86,7 +89,7 @@ def create_app(
     # (last, a device message was matched against some 120 others first). No other route shares
     # its paths, so the order changes nothing else.
     app.include_router(mdm_routes.router)
-    for module in (groups, group_settings, users, user_groups, enrollment, devices, system):
+    for module in (oauth, groups, group_settings, users, user_groups, enrollment, devices, system):
         app.include_router(module.router)
     app.include_router(job_routes.router)
     app.include_router(app_routes.router)

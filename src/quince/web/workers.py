@@ -15,7 +15,7 @@ from datetime import timedelta
 from quince.clients.apns import ApnsClients
 from quince.config import Settings
 from quince.services import jobs
-from quince.services.access import admin_sessions, sign_in_throttle
+from quince.services.access import admin_sessions, oauth_clients, sign_in_throttle
 from quince.services.apps import licensing
 from quince.services.mdm import push
 from quince.store.database import Sessions
@@ -55,6 +55,7 @@ def housekeeping(settings: Settings) -> list[jobs.Housekeeping]:
     return [
         jobs.Housekeeping("sign-in attempt(s)", lambda db, now: sign_in_throttle.prune(db, now, keep)),
         jobs.Housekeeping("expired console session(s)", admin_sessions.prune),
+        jobs.Housekeeping("expired OAuth token(s)", oauth_clients.prune),
     ]
 
 

@@ -30,6 +30,8 @@ class Namespace(StrEnum):
     """Enrollment users, on the enrollment sign-in pages."""
     ADMIN = "admin:"
     """Administrators, in the console and the REST API."""
+    OAUTH = "oauth:"
+    """REST API clients asking for an OAuth token (their client_id)."""
 
 
 class Throttled(QuinceError):

@@ -25,6 +25,7 @@ from quince.domain.errors import (
     ReadOnly,
     SettingLocked,
 )
+from quince.domain.oauth import TokenRefused
 from quince.domain.og_settings import UnknownSetting
 from quince.services.access.admins import AuthenticationFailed
 from quince.services.access.sign_in_throttle import Throttled
@@ -170,6 +171,19 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, Throttled):
             response.headers["Retry-After"] = str(exc.seconds)
         return response
+
+    @app.exception_handler(TokenRefused)
+    async def _token_refused(request: Request, exc: TokenRefused) -> JSONResponse:
+        # The token endpoint answers in OAuth's shape (RFC 6749 §5.2), never Quince's.
+        log.info("token refused %s %s: %s %s", request.method, request.url.path, exc.status, exc.reason,
+                 extra={"activity_id": activity_id(request)})
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="Quince API"'
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse({"error": exc.error.value, "error_description": exc.message},
+                            status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

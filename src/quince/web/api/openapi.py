@@ -12,6 +12,14 @@ _SECURITY_SCHEMES = {
         "type": "apiKey", "in": "header", "name": "aw-tenant-code",
         "description": "A REST API key; it and the admin together decide which OGs you reach.",
     },
+    "oauthClientCredentials": {
+        "type": "oauth2",
+        "description": "Instead of the two above: `Authorization: Bearer <access_token>`, the token "
+        "from POST /connect/token (or /API/oauth/token) with an OAuth client's id and secret "
+        "(`quince apiclient create`). The client's OG and role decide what it reaches; "
+        "aw-tenant-code is not needed (and ignored).",
+        "flows": {"clientCredentials": {"tokenUrl": "/connect/token", "scopes": {}}},
+    },
 }
 
 
@@ -38,9 +46,10 @@ def _adjust(schema: dict[str, Any]) -> None:
     components = schema.setdefault("components", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)
-    # Credentials are parsed by hand (web/api/deps.py), so declare them here: both are needed.
+    # Credentials are parsed by hand (web/api/deps.py), so declare them here: an admin and an API
+    # key together, or an OAuth client's token (the token endpoint itself declares none).
     components["securitySchemes"] = _SECURITY_SCHEMES
-    schema["security"] = [{"basicAuth": [], "tenantCode": []}]
+    schema["security"] = [{"basicAuth": [], "tenantCode": []}, {"oauthClientCredentials": []}]
 
 
 def document(app: FastAPI) -> None:
