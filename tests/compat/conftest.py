@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services.access import admins
+from quince.services.access import admins, oauth_clients
 from quince.services.scope import Scope
 from quince.store.models import DeviceRow, OrgGroupRow
 from tests.fixtures.database import database_url, engine, migrated_engine, scope, session
@@ -44,6 +44,7 @@ async def replay(live_server: str, session: AsyncSession, scope: Scope) -> Async
     await admins.add_admin(session, scope, username=ADMIN, password=PASSWORD, og_id=world.acme,
                            role="administrator")
     _row, key = await admins.create_api_key(session, scope, og_id=world.acme)
+    oauth_client, secret = await oauth_clients.create_client(session, scope, og_id=world.acme, name="scripts")
     await session.commit()
     client = httpx.AsyncClient(base_url=live_server, auth=(ADMIN, PASSWORD),
                                headers={"aw-tenant-code": key}, timeout=30)
@@ -58,6 +59,7 @@ async def replay(live_server: str, session: AsyncSession, scope: Scope) -> Async
         "eng_lab": world.eng_lab, "alice": world.alice, "bob": world.bob, "carol": world.carol,
         "sales_team": world.sales_team, "eng_team": world.eng_team, "device": device.id,
         "device_udid": device.udid, "app": app.json()["Id"]["Value"], "eng_uuid": eng.uuid, "me": ADMIN,
+        "client_id": oauth_client.client_id, "client_secret": secret,
     }
     yield Replay(client, {name: str(value) for name, value in values.items()})
     await client.aclose()
