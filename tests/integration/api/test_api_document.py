@@ -15,6 +15,10 @@ S = "/API/system"
 EXPECTED_OPERATIONS = {
     f"{S}/groups/search": {"get"},
     f"{S}/jobs/search": {"get"},
+    f"{S}/admins/search": {"get"},
+    f"{S}/info": {"get"},
+    "/connect/token": {"post"},
+    "/API/oauth/token": {"post"},
     f"{S}/groups/{{og_id}}": {"get", "put", "delete", "post"},  # POST: a child OG
     f"{S}/groups/{{og_id}}/children": {"get"},
     f"{S}/groups/{{og_id}}/settings": {"get"},

@@ -12,7 +12,7 @@ from quince.services.enrollment import preview as enrollment_preview
 from quince.web.api import errors
 from quince.web.api.deps import Caller
 from quince.web.api.fields import Text
-from quince.web.api.schemas import EnrollmentPreview
+from quince.web.api.user_schemas import EnrollmentPreview
 from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/mdm/enrollment", tags=["Enrollment"], responses=errors.RESPONSES)

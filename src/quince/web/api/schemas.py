@@ -9,18 +9,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_pascal
 
-from quince.domain import users as user_rules
 from quince.domain.errors import InvalidInContext
 from quince.domain.og_settings import SETTINGS, ChildPermission, CurrentSetting
 from quince.domain.org_groups import GROUP_ID_MAX_LENGTH, GROUP_ID_PATTERN, NAME_MAX_LENGTH, OGType
-from quince.services.access import passwords
-from quince.services.directory.user_groups import MAX_RANK, MIN_RANK
 from quince.web.api.fields import (
     AnyCase,
     Integer,
     Matches,
     Name,
-    PlainText,
     Text,
     Uuid,
     WholeNumber,
@@ -33,15 +29,6 @@ MAX_ID = 2_147_483_647
 
 DbId = Annotated[int, Field(ge=1, le=MAX_ID), WholeNumber]
 
-UserName = Annotated[str, Matches(
-    f"^{user_rules.USERNAME_PATTERN}$", "The username must not contain spaces, slashes or control characters"
-), Field(max_length=user_rules.USERNAME_MAX_LENGTH)]
-# Quince's own rule, stated as a pattern: it is simpler than `format: email` (RFC 5321), which it
-# would be wrong to claim (it takes "ü@例え.jp", which that format refuses).
-EmailAddress = Annotated[str, Matches(
-    f"^{user_rules.EMAIL_PATTERN}$", "is not an email address (name@domain, without spaces)"
-), Field(max_length=user_rules.EMAIL_MAX_LENGTH)]
-PersonName = Annotated[PlainText, Field(max_length=user_rules.NAME_MAX_LENGTH)]
 GroupId = Annotated[str, Matches(
     f"^{GROUP_ID_PATTERN}$", "Group ID: only letters A-Z and a-z, digits, '-', '_' and '.' are allowed"
 ), Field(max_length=GROUP_ID_MAX_LENGTH)]
@@ -266,62 +253,6 @@ OrganizationGroupSettingUpdate = Annotated[
 ]
 
 
-class User(ApiModel):
-    """An enrollment user; the password and its hash are never part of it."""
-
-    id: IdValue
-    uuid: str
-    user_name: str
-    email: str
-    managed_apple_id: str
-    first_name: str
-    last_name: str
-    status: bool = Field(description="True when the user is active.")
-    location_group_id: int = Field(description="The user's enrollment organization group.")
-    group: str = Field(description="The name of the enrollment organization group.")
-    organization_group_uuid: str
-    security_type: Literal["Basic"] = "Basic"
-    created_on: str
-
-
-class UserSearch(Paged):
-    users: list[User]
-
-
-Password = Annotated[Text, Field(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)]
-
-
-class _Ws1UserFields(ApiInput):
-    """What Workspace ONE's user create and update carry that a User Enrollment server does not use."""
-
-    security_type: Ignored = ws1_ignored("SecurityType (Quince's users are Basic users)")
-    contact_number: Ignored = ws1_ignored("contact number")
-    mobile_number: Ignored = ws1_ignored("mobile number")
-    role: Ignored = ws1_ignored("self-service role")
-    message_type: Ignored = ws1_ignored("enrollment message type")
-    message_template_id: Ignored = ws1_ignored("enrollment message template")
-    staging_mode: Ignored = ws1_ignored("device staging mode")
-    device_staging_enabled: Ignored = ws1_ignored("device staging switch")
-
-
-class UserCreate(_Ws1UserFields):
-    user_name: UserName
-    password: Password | None = None
-    email: EmailAddress
-    managed_apple_id: EmailAddress | None = Field(None, description="Defaults to Email.")
-    first_name: PersonName = ""
-    last_name: PersonName = ""
-    status: Ws1Boolean = True
-    location_group_id: DbId = Field(description="The user's enrollment organization group.")
-    group: Ignored = ws1_ignored("Group (the enrollment organization group's name; LocationGroupId decides)")
-
-
-class UserCreated(User):
-    """The new user, with its id again as `Value` (as Workspace ONE answers)."""
-
-    value: int
-
-
 class EchoedFields(ApiInput):
     """Fields a GET returns that the server sets. An update accepts them, so a script can send
     back what it read with some fields changed (read-modify-write, as Workspace ONE scripts do):
@@ -337,89 +268,3 @@ class EchoedFields(ApiInput):
                 "Id", f"Id {self.id.value} is not the record in the address ({record_id}).")
         if self.uuid is not None and self.uuid.lower() != record_uuid.lower():
             raise InvalidInContext("Uuid", f"Uuid {self.uuid} is not the record in the address.")
-
-
-class UserUpdate(EchoedFields, _Ws1UserFields):
-    """Fields to change; a new LocationGroupId moves the user to that enrollment OG. What the
-    server sets (Id, Uuid, Group, OrganizationGroupUuid, SecurityType, CreatedOn) may be sent back."""
-
-    user_name: UserName | None = None
-    password: Password | None = None
-    email: EmailAddress | None = None
-    managed_apple_id: EmailAddress | None = None
-    first_name: PersonName | None = None
-    last_name: PersonName | None = None
-    status: Ws1Boolean | None = None
-    location_group_id: DbId | None = None
-    group: Annotated[Text, Field(max_length=100)] | None = None
-    organization_group_uuid: Annotated[Text, Field(max_length=36)] | None = None
-    created_on: Annotated[Text, Field(max_length=64)] | None = None
-
-
-class UserGroup(ApiModel):
-    id: IdValue
-    uuid: str
-    name: str
-    description: str
-    location_group_id: int
-    members: int
-
-
-class UserGroupSearch(Paged):
-    """Workspace ONE v1 answers user groups as `ResultSet`; `UserGroups` is Quince's earlier name
-    for the same list, kept for scripts written against it."""
-
-    result_set: list[UserGroup]
-    user_groups: list[UserGroup]
-
-
-UserGroupName = Annotated[Name, Field(max_length=100)]
-Description = Annotated[Text, Field(max_length=500)]
-
-
-class UserGroupCreate(ApiInput):
-    name: UserGroupName
-    description: Description = ""
-    location_group_id: DbId
-
-
-class UserGroupUpdate(EchoedFields):
-    """Name and description; Id, Uuid, LocationGroupId and Members may be sent back as read (a
-    group's organization group cannot change)."""
-
-    name: UserGroupName | None = None
-    description: Description | None = None
-    location_group_id: Integer | None = None
-    members: Integer | None = None
-
-
-Rank = Annotated[int, Field(ge=MIN_RANK, le=MAX_RANK, description="1 is the best rank."), WholeNumber]
-
-
-class UserGroupMapping(ApiModel):
-    """A user group sends its members' devices to LocationGroup; rank 1 beats rank 2."""
-
-    id: IdValue
-    user_group_id: int
-    location_group: Reference
-    group_id: str
-    rank: int
-
-
-class UserGroupMappingCreate(ApiInput):
-    location_group_id: DbId
-    rank: Rank
-
-
-class UserGroupMappingUpdate(ApiInput):
-    rank: Rank
-
-
-class EnrollmentPreview(ApiModel):
-    """Where the user's device would enroll, or why it may not; every key is always present."""
-
-    allowed: bool
-    group_id: str | None
-    location_group_id: Reference | None
-    reason: str
-    trace: list[str]

@@ -16,8 +16,8 @@ from quince.web.api import users as users_api
 from quince.web.api.deps import Caller, IdPath, OgFilter, Paging
 from quince.web.api.fields import Text
 from quince.web.api.groups import reference
-from quince.web.api.schemas import (
-    IdValue,
+from quince.web.api.schemas import IdValue
+from quince.web.api.user_schemas import (
     UserGroup,
     UserGroupCreate,
     UserGroupMapping,

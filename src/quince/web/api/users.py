@@ -15,7 +15,8 @@ from quince.store.models import EnrollmentUserRow
 from quince.web.api import errors
 from quince.web.api.deps import Caller, IdPath, OgFilter, Paging, SortOrder, sort_descending
 from quince.web.api.fields import AnyCase, Text
-from quince.web.api.schemas import IdValue, User, UserCreate, UserCreated, UserSearch, UserUpdate, wire_time
+from quince.web.api.schemas import IdValue, wire_time
+from quince.web.api.user_schemas import User, UserCreate, UserCreated, UserSearch, UserUpdate
 from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/system/users", tags=["Users"], responses=errors.RESPONSES)
