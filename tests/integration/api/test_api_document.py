@@ -68,7 +68,7 @@ async def test_api_help_serves_the_openapi_document_of_every_route(live_server: 
     assert document["openapi"].startswith("3.")
     assert {path: set(ops) for path, ops in document["paths"].items()} == EXPECTED_OPERATIONS
     assert document["components"]["securitySchemes"]["tenantCode"]["name"] == "aw-tenant-code"
-    assert document["security"] == [{"basicAuth": [], "tenantCode": []}]
+    assert document["security"] == [{"basicAuth": [], "tenantCode": []}, {"oauthClientCredentials": []}]
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
