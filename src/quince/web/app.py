@@ -17,7 +17,19 @@ from quince.web import metrics as metrics_routes
 from quince.web import workers
 from quince.web.access_log import AccessLog
 from quince.web.api import apps as app_routes
-from quince.web.api import devices, enrollment, errors, group_settings, groups, openapi, user_groups, users
+from quince.web.api import (
+    device_changes,
+    device_commands,
+    device_reports,
+    devices,
+    enrollment,
+    errors,
+    group_settings,
+    groups,
+    openapi,
+    user_groups,
+    users,
+)
 from quince.web.api import jobs as job_routes
 from quince.web.api.deps import reject_nul_in_query, supported_api_version
 from quince.web.api.request_spelling import RequestSpelling
@@ -75,7 +87,8 @@ def create_app(
     # (last, a device message was matched against some 120 others first). No other route shares
     # its paths, so the order changes nothing else.
     app.include_router(mdm_routes.router)
-    for module in (groups, group_settings, users, user_groups, enrollment, devices):
+    for module in (groups, group_settings, users, user_groups, enrollment, devices, device_commands,
+                   device_changes, device_reports):
         app.include_router(module.router)
     app.include_router(job_routes.router)
     app.include_router(app_routes.router)
