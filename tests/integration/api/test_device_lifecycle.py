@@ -188,7 +188,8 @@ async def test_the_command_form_answers_202_without_a_body_and_queues_the_apple_
     before = await commands_of(session, phones.bob)
 
     sync = await client.post(f"{DEVICES}/{phones.bob}/commands", params={"command": "syncdevice"})
-    query = await client.post(f"{DEVICES}/{phones.bob}/commands?command=DeviceQuery", json={})
+    query = await client.post(f"{DEVICES}/{phones.bob}/commands?command=DeviceQuery",
+                              headers={"Content-Type": "application/json", "Content-Length": "0"})
     lock = await client.post(f"{DEVICES}/{phones.bob}/commands", json={"command": "LockDevice"})
     apple = await client.post(f"{DEVICES}/{phones.bob}/commands", json={"RequestType": "ProfileList"})
 

@@ -75,7 +75,7 @@ async def queue_command(
 
     - Apple's: `{"RequestType": "DeviceInformation", "Queries": [...]}`, the other keys being the
       command's own; answered 201 with the queued command.
-    - Workspace ONE's: `?command=SyncDevice` with no body (or `{}`, or `{"command": "SyncDevice"}`);
+    - Workspace ONE's: `?command=SyncDevice` with no body, or the body `{"command": "SyncDevice"}`;
       answered 202 without a body. EnterpriseWipe removes management (the enrollment profile).
 
     A command User Enrollment forbids (EraseDevice, DeviceWipe, ClearPasscode, …) on a

@@ -130,11 +130,11 @@ Ws1CommandName = Annotated[str, AnyCase(COMMAND_NAMES, "command")]
 
 class Ws1CommandBody(BaseModel):
     """`{"command": "ClearPasscode"}`: the body one Workspace ONE client posts instead of
-    `?command=`; `{}` is an empty body."""
+    `?command=`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    command: Ws1CommandName | None = None
+    command: Ws1CommandName
 
 
 class BulkValueList(ApiModel):
