@@ -21,6 +21,7 @@ from quince.services.apps import licensing, vpp_tokens
 from quince.services.apps.catalog import NewApp
 from quince.services.directory import og_settings
 from quince.services.scope import Scope
+from quince.simulator import SimulatedDevice
 from quince.store.database import make_sessionmaker
 from quince.store.models import CommandRow, DeviceAppRow, DeviceRow, JobRow, VppUserRow
 from tests.e2e.mdm.conftest import NewDevice, Tenant, find_by_udid
@@ -84,14 +85,19 @@ async def statuses(session: AsyncSession, device_id: int) -> dict[int, tuple[str
     return {r.app_id: (r.status, r.license_type, r.reason) for r in rows}
 
 
+async def enrolled_iphone(new_device: NewDevice, api: httpx.AsyncClient) -> tuple[SimulatedDevice, int]:
+    """A new iPhone of Maria's, enrolled, and its device id."""
+    iphone = new_device()
+    enrolled = await iphone.enroll()
+    assert enrolled.enrollment_id is not None
+    return iphone, int((await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"])
+
+
 async def test_a_user_enrolled_device_gets_its_apps_through_silent_association(
     new_device: NewDevice, api: httpx.AsyncClient, session: AsyncSession, migrated_engine: AsyncEngine,
     live_settings: Settings, vpp_server: VppDouble, catalog: Catalog,
 ) -> None:
-    iphone = new_device()
-    enrolled = await iphone.enroll()
-    assert enrolled.enrollment_id is not None
-    device_id = (await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"]
+    iphone, device_id = await enrolled_iphone(new_device, api)
 
     before = await statuses(session, device_id)
     assert before[catalog.public][0] == "NotSupported"
@@ -208,10 +214,7 @@ async def test_an_enterprise_wipe_of_the_users_last_device_releases_their_licenc
     new_device: NewDevice, api: httpx.AsyncClient, session: AsyncSession, migrated_engine: AsyncEngine,
     live_settings: Settings, vpp_server: VppDouble, catalog: Catalog,
 ) -> None:
-    iphone = new_device()
-    enrolled = await iphone.enroll()
-    assert enrolled.enrollment_id is not None
-    device_id = (await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"]
+    iphone, device_id = await enrolled_iphone(new_device, api)
     worker = runner(migrated_engine, live_settings, vpp_server, "wipe-worker")
     await drain(worker)
     vpp_user = await session.scalar(select(VppUserRow))
