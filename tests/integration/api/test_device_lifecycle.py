@@ -13,6 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from quince.domain.app_eligibility import AppKind
+from quince.services.apps import catalog as apps
+from quince.services.apps.catalog import NewApp
 from quince.services.directory import og_settings
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
@@ -326,3 +329,22 @@ async def test_devices_and_organization_groups_outside_your_subtree_do_not_exist
     assert_error(move, 404)
     assert (await sales.get(f"{DEVICES}/devicecountinfo")).json()["TotalDevices"] == 1
     assert await snapshot(engine) == before
+
+
+async def test_a_moved_device_gets_the_automatic_apps_of_its_new_organization_group(
+    api_client: ApiClientFactory, world: World, phones: Phones, session: AsyncSession, scope: Scope,
+) -> None:
+    lab_app = await apps.create(session, scope, NewApp(AppKind.PURCHASED, world.eng_lab, "Lab Notes",
+                                                       "com.acme.labnotes", "4242", total_licenses=5))
+    await apps.assign(session, scope, lab_app.id, "og", world.eng_lab, "automatic")
+    await session.commit()
+    client = await api_client(og_id=world.acme)
+    before = (await client.get(f"{DEVICES}/{phones.bob}/apps")).json()["DeviceApps"]
+    assert "com.acme.labnotes" not in {a["ApplicationIdentifier"] for a in before}
+
+    moved = await client.put(f"{DEVICES}/{phones.bob}/commands/changeorganizationgroup/{world.eng_lab}")
+
+    assert moved.status_code == 204, moved.text
+    after = {a["ApplicationIdentifier"]: a["Status"]
+             for a in (await client.get(f"{DEVICES}/{phones.bob}/apps")).json()["DeviceApps"]}
+    assert after["com.acme.labnotes"] == "WaitingForVppUser"
