@@ -10,6 +10,7 @@ from quince.domain.devices import (
     license_type_eligibility,
     ownership_for,
     placeholder_for,
+    still_managed,
 )
 from quince.domain.og_settings import Ownership
 
@@ -43,3 +44,13 @@ def test_the_placeholder_is_in_progress_user_enrolled_employee_owned_with_user_b
 
 def test_the_placeholder_has_no_enrollment_id_until_the_device_checks_in() -> None:
     assert placeholder_for(user_id=1, target_og_id=1, default_ownership="C").udid is None
+
+
+@pytest.mark.parametrize(("status", "managed"), [
+    (EnrollmentStatus.ENROLLED, True), (EnrollmentStatus.ENTERPRISE_WIPE_PENDING, True),
+    (EnrollmentStatus.ENROLLMENT_IN_PROGRESS, False), (EnrollmentStatus.UNENROLLED, False),
+])
+def test_a_device_is_managed_until_its_enterprise_wipe_has_unenrolled_it(
+    status: EnrollmentStatus, managed: bool
+) -> None:
+    assert still_managed(status) is managed

@@ -79,6 +79,12 @@ class EnrollmentProfileSpec:
         return str(value).upper()
 
 
+def enrollment_profile_identifier(identifier_prefix: str) -> str:
+    """The PayloadIdentifier of the enrollment profile built with this prefix: what a RemoveProfile
+    names to remove management (the managed volume, its apps and accounts go with it)."""
+    return f"{identifier_prefix}.enrollment"
+
+
 def build_enrollment_profile(spec: EnrollmentProfileSpec) -> dict[str, Any]:
     """The profile as a plist-ready dict; raises `InvalidProfileSpec` for inputs Apple would reject."""
     _validate(spec)
@@ -138,7 +144,7 @@ def build_enrollment_profile(spec: EnrollmentProfileSpec) -> dict[str, Any]:
     return {
         "PayloadType": "Configuration",
         "PayloadVersion": 1,
-        "PayloadIdentifier": f"{prefix}.enrollment",
+        "PayloadIdentifier": enrollment_profile_identifier(prefix),
         "PayloadUUID": spec.payload_uuid("profile"),
         "PayloadDisplayName": spec.display_name or f"{organization} Work Management",
         "PayloadDescription": spec.description

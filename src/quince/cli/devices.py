@@ -1,4 +1,5 @@
-"""`quince devices`: list and show device records, queue a command, see a device's commands."""
+"""`quince devices`: list and show device records, queue a command, see a device's commands,
+Enterprise Wipe a device."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from quince.cli.runtime import console, emit, fail, plain, print_json, run
 from quince.cli.views import JsonOption
 from quince.services.devices import records as devices
 from quince.services.mdm import commands
+from quince.services.mdm.enterprise_wipe import enterprise_wipe
 from quince.services.scope import Scope
 from quince.store.database import Db
 from quince.store.models import CommandRow, DeviceRow
@@ -129,3 +131,46 @@ def command_history(ref: DeviceRef, as_json: JsonOption = False) -> None:
         table.add_row(plain(str(r["QueuedAt"])[:19]), plain(r["RequestType"]), plain(r["Status"]),
                       plain(r["CommandUuid"]))
     console.print(table)
+
+
+@app.command("wipe")
+def wipe(
+    ref: DeviceRef,
+    enterprise: Annotated[bool, typer.Option(
+        "--enterprise", help="Enterprise Wipe: remove management (the only wipe User Enrollment allows).",
+    )] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Enterprise Wipe: the device's enrollment profile is removed at its next connect, and with it
+    the managed apps, accounts and data; the person's own data stays. The record shows
+    EnterpriseWipePending until the device checks out, then Unenrolled."""
+    if not enterprise:
+        fail("Give --enterprise: Apple's User Enrollment forbids erasing a device (EraseDevice); "
+             "an Enterprise Wipe removes only what Quince manages.")
+
+    async def describe(db: Db, scope: Scope) -> str:
+        row = await devices.resolve_ref(db, scope, ref)
+        related = await devices.related(db, scope, [row])
+        user = related.users.get(row.enrollment_user_id) if row.enrollment_user_id is not None else None
+        username = user.username if user else None
+        name = devices.friendly_name(row, username)
+        return f"device {row.id} ({name}, {row.enrollment_status}) of user {username or '(none)'}"
+
+    if not yes:
+        described = run(describe)
+        if not typer.confirm(f"Enterprise Wipe {described}? Its managed apps, accounts and data will "
+                             "be removed.", default=False):
+            fail("Nothing was done.")
+
+    async def work(db: Db, scope: Scope) -> dict[str, Any]:
+        row = await devices.resolve_ref(db, scope, ref)
+        request = await enterprise_wipe(db, scope, row.id, actor=scope.actor)
+        return {"DeviceId": request.device_id, "CommandUuid": request.command_uuid,
+                "Status": request.command_status, "RequestedBy": request.requested_by,
+                "RequestedAt": request.requested_at}
+
+    data = run(work, commit=True)
+    emit(data, as_json, f"Enterprise Wipe queued for device {data['DeviceId']} as "
+                        f"{plain(data['CommandUuid'])}; it is EnterpriseWipePending until the device "
+                        "checks out.")

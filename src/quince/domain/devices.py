@@ -15,7 +15,21 @@ class EnrollmentStatus(StrEnum):
 
     ENROLLMENT_IN_PROGRESS = "EnrollmentInProgress"
     ENROLLED = "Enrolled"
+    ENTERPRISE_WIPE_PENDING = "EnterpriseWipePending"
+    """An Enterprise Wipe (removing management) is queued; the device is still managed until it
+    checks out or acknowledges the removal of its enrollment profile."""
     UNENROLLED = "Unenrolled"
+
+
+# The statuses of a record whose device is still managed: it connects for commands, and its
+# record cannot be deleted until the device has left (an Enterprise Wipe first).
+_MANAGED = frozenset({EnrollmentStatus.ENROLLED, EnrollmentStatus.ENTERPRISE_WIPE_PENDING})
+
+
+def still_managed(status: str) -> bool:
+    """True while a device of this status is under management: Enrolled, or Enterprise Wipe
+    pending (its enrollment profile's removal is queued but not done)."""
+    return status in _MANAGED
 
 
 class PushState(StrEnum):

@@ -354,8 +354,16 @@ class SimulatedDevice:
             if not response.content:
                 return result
             command_uuid, command = read_command(response.content)
-            answer = self.iphone.answer(command_uuid, command)
             request_type = str(command.get("RequestType", "")) if isinstance(command, dict) else ""
+            if request_type == "RemoveProfile" and command.get("Identifier") == enrollment.profile.identifier:
+                # Removing the enrollment profile removes management (an Enterprise Wipe): the
+                # device checks out and never answers the command.
+                gone = CommandExchange(command_uuid, request_type, "Unenrolled", command, {})
+                result.exchanges.append(gone)
+                self.received.append(gone)
+                await self.checkout()
+                return result
+            answer = self.iphone.answer(command_uuid, command)
             exchange = CommandExchange(command_uuid, request_type, answer.status,
                                        command if isinstance(command, dict) else {}, answer.body)
             result.exchanges.append(exchange)

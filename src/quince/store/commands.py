@@ -33,3 +33,12 @@ async def by_uuid(db: AsyncSession, device_id: int, command_uuid: str) -> Comman
 def newest_first(device_id: int) -> Select[tuple[CommandRow]]:
     """The device's commands, newest first (for paging)."""
     return select(CommandRow).where(CommandRow.device_id == device_id).order_by(CommandRow.id.desc())
+
+
+async def newest_of_type(db: AsyncSession, device_id: int, request_type: str) -> list[CommandRow]:
+    """The device's commands of this request type, newest first."""
+    return list(await db.scalars(
+        select(CommandRow)
+        .where(CommandRow.device_id == device_id, CommandRow.request_type == request_type)
+        .order_by(CommandRow.id.desc())
+    ))

@@ -70,3 +70,15 @@ async def devices_by_status(db: AsyncSession) -> dict[str, int]:
     rows = await db.execute(
         select(DeviceRow.enrollment_status, func.count()).group_by(DeviceRow.enrollment_status))
     return {status: count for status, count in rows.tuples()}
+
+
+async def devices_by_status_and_ownership(db: AsyncSession, path: str) -> list[tuple[str, str, bool, int]]:
+    """How many devices at or below `path` have each (enrollment status, stored ownership,
+    user-enrolled) combination."""
+    rows = await db.execute(
+        select(DeviceRow.enrollment_status, DeviceRow.ownership, DeviceRow.is_user_enrolled, func.count())
+        .join(OrgGroupRow, OrgGroupRow.id == DeviceRow.og_id)
+        .where(OrgGroupRow.path.startswith(path, autoescape=True))
+        .group_by(DeviceRow.enrollment_status, DeviceRow.ownership, DeviceRow.is_user_enrolled)
+    )
+    return [(status, ownership, bool(ue), int(count)) for status, ownership, ue, count in rows.tuples()]

@@ -209,3 +209,10 @@ def forget_loaded(db: AsyncSession) -> None:
     for instance in list(db.sync_session.identity_map.values()):
         if isinstance(instance, _TOUCHED):
             db.expire(instance)
+
+
+async def delete_device_unless(db: AsyncSession, device_id: int, statuses: Sequence[str]) -> int:
+    """Delete this device record unless its status is one of `statuses` (checked in the DELETE
+    itself, so a device that enrolled meanwhile stays); 1 when it was deleted, else 0."""
+    return await _run(db, delete(DeviceRow).where(
+        DeviceRow.id == device_id, DeviceRow.enrollment_status.not_in(list(statuses))))

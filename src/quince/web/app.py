@@ -18,14 +18,15 @@ from quince.web import workers
 from quince.web.access_log import AccessLog
 from quince.web.api import apps as app_routes
 from quince.web.api import (
+    device_changes,
+    device_commands,
+    device_reports,
     devices,
     enrollment,
     errors,
     group_settings,
     groups,
-    oauth,
     openapi,
-    system,
     user_groups,
     users,
 )
@@ -89,7 +90,8 @@ def create_app(
     # (last, a device message was matched against some 120 others first). No other route shares
     # its paths, so the order changes nothing else.
     app.include_router(mdm_routes.router)
-    for module in (oauth, groups, group_settings, users, user_groups, enrollment, devices, system):
+    for module in (groups, group_settings, users, user_groups, enrollment, devices, device_commands,
+                   device_changes, device_reports):
         app.include_router(module.router)
     app.include_router(job_routes.router)
     app.include_router(app_routes.router)

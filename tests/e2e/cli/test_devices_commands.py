@@ -57,3 +57,32 @@ async def test_a_command_user_enrollment_forbids_is_refused_naming_it(
     assert await cli.json("devices", "commands", ENROLLMENT_ID) == []
     assert "--keys is not valid JSON" in await cli.fails("devices", "command", ENROLLMENT_ID,
                                                           "ProfileList", "--keys", "{nope")
+
+
+async def test_an_enterprise_wipe_asks_first_naming_the_device_and_its_user(
+    cli: Cli, session: AsyncSession, scope: Scope
+) -> None:
+    device_id = await _device(session, scope)
+    declined = await cli("devices", "wipe", ENROLLMENT_ID, "--enterprise", input="n\n")
+    assert declined.exit_code == 1
+    assert f"Enterprise Wipe device {device_id} (maria Apple device 18.2.1, Enrolled) of user maria?" \
+        in " ".join(declined.output.split())
+    assert "Nothing was done." in declined.stderr
+    assert await cli.json("devices", "commands", ENROLLMENT_ID) == []
+
+    confirmed = await cli.ok("devices", "wipe", ENROLLMENT_ID, "--enterprise", input="y\n")
+    assert "EnterpriseWipePending" in confirmed.stdout
+    history = await cli.json("devices", "commands", ENROLLMENT_ID)
+    assert [(c["RequestType"], c["QueuedBy"]) for c in history] == [("RemoveProfile", "local operator")]
+    assert (await cli.json("devices", "show", ENROLLMENT_ID))["EnrollmentStatus"] == "EnterpriseWipePending"
+
+
+async def test_a_wipe_without_enterprise_is_refused_because_user_enrollment_forbids_erasing(
+    cli: Cli, session: AsyncSession, scope: Scope
+) -> None:
+    await _device(session, scope)
+    assert "forbids erasing a device" in await cli.fails("devices", "wipe", ENROLLMENT_ID, "--yes")
+    wiped = await cli.json("devices", "wipe", ENROLLMENT_ID, "--enterprise", "--yes")
+    assert (wiped["Status"], wiped["RequestedBy"]) == ("Queued", "local operator")
+    history = await cli.json("devices", "commands", ENROLLMENT_ID)
+    assert [c["RequestType"] for c in history] == ["RemoveProfile"]

@@ -21,6 +21,7 @@ from quince.services.apps import licensing, vpp_tokens
 from quince.services.apps.catalog import NewApp
 from quince.services.directory import og_settings
 from quince.services.scope import Scope
+from quince.simulator import SimulatedDevice
 from quince.store.database import make_sessionmaker
 from quince.store.models import CommandRow, DeviceAppRow, DeviceRow, JobRow, VppUserRow
 from tests.e2e.mdm.conftest import NewDevice, Tenant, find_by_udid
@@ -84,14 +85,19 @@ async def statuses(session: AsyncSession, device_id: int) -> dict[int, tuple[str
     return {r.app_id: (r.status, r.license_type, r.reason) for r in rows}
 
 
+async def enrolled_iphone(new_device: NewDevice, api: httpx.AsyncClient) -> tuple[SimulatedDevice, int]:
+    """A new iPhone of Maria's, enrolled, and its device id."""
+    iphone = new_device()
+    enrolled = await iphone.enroll()
+    assert enrolled.enrollment_id is not None
+    return iphone, int((await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"])
+
+
 async def test_a_user_enrolled_device_gets_its_apps_through_silent_association(
     new_device: NewDevice, api: httpx.AsyncClient, session: AsyncSession, migrated_engine: AsyncEngine,
     live_settings: Settings, vpp_server: VppDouble, catalog: Catalog,
 ) -> None:
-    iphone = new_device()
-    enrolled = await iphone.enroll()
-    assert enrolled.enrollment_id is not None
-    device_id = (await find_by_udid(api, enrolled.enrollment_id))["Id"]["Value"]
+    iphone, device_id = await enrolled_iphone(new_device, api)
 
     before = await statuses(session, device_id)
     assert before[catalog.public][0] == "NotSupported"
@@ -202,6 +208,30 @@ async def test_the_last_device_unenrolling_releases_the_users_licences(
     assert vpp_server.assigned_users(HUB) == []
     assert vpp_server.assigned_users(WORD) == []
     assert vpp_server.invitations_requested == []
+
+
+async def test_an_enterprise_wipe_of_the_users_last_device_releases_their_licences(
+    new_device: NewDevice, api: httpx.AsyncClient, session: AsyncSession, migrated_engine: AsyncEngine,
+    live_settings: Settings, vpp_server: VppDouble, catalog: Catalog,
+) -> None:
+    iphone, device_id = await enrolled_iphone(new_device, api)
+    worker = runner(migrated_engine, live_settings, vpp_server, "wipe-worker")
+    await drain(worker)
+    vpp_user = await session.scalar(select(VppUserRow))
+    assert vpp_user is not None
+    assert vpp_server.assigned_users(HUB) == [vpp_user.client_user_id]
+
+    wiped = await api.post(f"/API/mdm/devices/{device_id}/commands", params={"command": "EnterpriseWipe"})
+    assert wiped.status_code == 202, wiped.text
+    await drain(worker)
+    assert vpp_server.assigned_users(HUB) == [vpp_user.client_user_id]  # pending: not gone yet
+
+    await iphone.connect()  # receives RemoveProfile for its enrollment profile, checks out
+    await drain(worker)
+    assert vpp_server.assigned_users(HUB) == []
+    assert vpp_server.assigned_users(WORD) == []
+    assert {status for status, _, _ in (await statuses(session, device_id)).values()} <= {
+        "Removed", "NotSupported"}
 
 
 async def test_apples_error_codes_reach_the_device_app_status_as_readable_text(

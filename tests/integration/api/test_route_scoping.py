@@ -40,11 +40,14 @@ class Case:
     """A search: out of scope it finds nothing (200, Total 0) rather than refusing."""
     install_wide: bool = False
     """Only administrators of the whole install (Global) may use it; Acme's are refused too."""
+    bulk: bool = False
+    """A bulk request: out of scope each item is a fault (200, AcceptedItems 0), nothing changes."""
 
 
 G, U, UG = "/API/system/groups", "/API/system/users", "/API/system/usergroups"
 UE = "user_enrollment_enabled"
 D, ENG_UDID = "/API/mdm/devices", "ROUTE-SCOPING-ENROLLMENT-ID"
+OLD_UDID = "ROUTE-SCOPING-UNENROLLED"
 A, BUILDER = "/API/mam/apps", {"bundleid": "com.acme.builder"}
 
 
@@ -52,6 +55,8 @@ A, BUILDER = "/API/mam/apps", {"bundleid": "com.acme.builder"}
 class DeviceWorld(World):
     eng_device: int
     """Carol's enrolled, user-enrolled device in Engineering."""
+    eng_old_device: int = 0
+    """Carol's Unenrolled device in Engineering (a record that can be deleted)."""
     eng_app: int = 0
     """A purchased app in Engineering's catalog, assigned to Eng Team (eng_assignment)."""
     eng_assignment: int = 0
@@ -69,6 +74,10 @@ async def world(world: World, session: AsyncSession) -> DeviceWorld:
                        enrollment_status="Enrolled", ownership="E", is_user_enrolled=True,
                        license_type_eligibility=2)
     session.add(device)
+    old = DeviceRow(og_id=world.eng, enrollment_user_id=world.carol, udid=OLD_UDID,
+                    enrollment_status="Unenrolled", ownership="E", is_user_enrolled=True,
+                    license_type_eligibility=2)
+    session.add(old)
     app = AppRow(og_id=world.eng, kind="purchased", name="Builder", bundle_id="com.acme.builder",
                  adam_id="1000", total_licenses=10)
     session.add(app)
@@ -77,8 +86,13 @@ async def world(world: World, session: AsyncSession) -> DeviceWorld:
                                   mode="automatic")
     session.add(assignment)
     await session.commit()
-    return DeviceWorld(**asdict(world), eng_device=device.id, eng_app=app.id,
+    return DeviceWorld(**asdict(world), eng_device=device.id, eng_old_device=old.id, eng_app=app.id,
                        eng_assignment=assignment.id)
+
+
+def old_dev(w: World) -> int:
+    assert isinstance(w, DeviceWorld)
+    return w.eng_old_device
 
 
 def app(w: World) -> int:
@@ -252,6 +266,48 @@ CASES: dict[str, Case] = {
         lambda w: Call("POST", f"{D}/{dev(w)}/commands", json={"RequestType": "ProfileList"}),
         lambda w: Call("POST", f"{D}/{dev(w)}/commands", json={"RequestType": ""}),
     ),
+    f"POST {D}/commands": Case(
+        lambda w: Call("POST", f"{D}/commands",
+                       {"command": "DeviceQuery", "searchby": "Udid", "id": ENG_UDID}),
+        lambda w: Call("POST", f"{D}/commands", {"command": "Fly", "searchby": "Udid", "id": ENG_UDID}),
+    ),
+    f"POST {D}/commands/bulk": Case(
+        lambda w: Call("POST", f"{D}/commands/bulk", {"command": "DeviceQuery", "searchby": "DeviceId"},
+                       json={"BulkValues": {"Value": [str(dev(w))]}}),
+        lambda w: Call("POST", f"{D}/commands/bulk", {"command": "DeviceQuery", "searchby": "DeviceId"},
+                       json={"BulkValues": {"Value": []}}),
+        bulk=True,
+    ),
+    f"DELETE {D}/{{device_id}}": Case(
+        lambda w: Call("DELETE", f"{D}/{old_dev(w)}"),
+        lambda w: Call("DELETE", f"{D}/0"),
+    ),
+    f"DELETE {D}": Case(
+        lambda w: Call("DELETE", D, {"searchby": "Udid", "id": OLD_UDID}),
+        lambda w: Call("DELETE", D, {"searchby": "Name", "id": OLD_UDID}),
+    ),
+    f"PUT {D}/{{device_id}}/commands/changeorganizationgroup/{{ogid}}": Case(
+        lambda w: Call("PUT", f"{D}/{dev(w)}/commands/changeorganizationgroup/{w.eng_lab}"),
+        lambda w: Call("PUT", f"{D}/{dev(w)}/commands/changeorganizationgroup/0"),
+    ),
+    f"POST {D}/commands/changeorganizationgroup": Case(
+        lambda w: Call("POST", f"{D}/commands/changeorganizationgroup",
+                       {"searchby": "Udid", "id": ENG_UDID, "ogid": w.eng_lab}),
+        lambda w: Call("POST", f"{D}/commands/changeorganizationgroup",
+                       {"searchby": "Udid", "id": ENG_UDID, "ogid": 0}),
+    ),
+    f"GET {D}/{{device_id}}/security": Case(
+        lambda w: Call("GET", f"{D}/{dev(w)}/security"),
+        lambda w: Call("GET", f"{D}/0/security"),
+    ),
+    f"GET {D}/security": Case(
+        lambda w: Call("GET", f"{D}/security", {"searchby": "Udid", "id": ENG_UDID}),
+        lambda w: Call("GET", f"{D}/security", {"searchby": "Name", "id": ENG_UDID}),
+    ),
+    f"GET {D}/devicecountinfo": Case(
+        lambda w: Call("GET", f"{D}/devicecountinfo", {"organizationgroupid": w.eng}),
+        lambda w: Call("GET", f"{D}/devicecountinfo", {"organizationgroupid": 0}),
+    ),
     f"GET {D}/{{device_id}}/commands": Case(
         lambda w: Call("GET", f"{D}/{dev(w)}/commands"),
         lambda w: Call("GET", f"{D}/{dev(w)}/commands", {"pagesize": 0}),
@@ -384,6 +440,10 @@ async def test_an_admin_of_a_sibling_subtree_cannot_touch_it(
     if case.filters:
         assert response.status_code == 200, response.text
         assert response.json()["Total"] == 0
+    elif case.bulk:
+        assert response.status_code == 200, response.text
+        assert response.json()["AcceptedItems"] == 0
+        assert {f["ErrorCode"] for f in response.json()["Faults"]["Fault"]} == {5061}
     else:
         assert response.status_code in (403, 404), response.text
         assert_error(response, response.status_code)

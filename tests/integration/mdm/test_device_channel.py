@@ -23,6 +23,7 @@ from quince.config import Settings
 from quince.logs import JsonLines
 from quince.services.directory import og_settings, org_groups, users
 from quince.services.mdm import commands
+from quince.services.mdm.enterprise_wipe import enterprise_wipe
 from quince.services.scope import Scope
 from quince.store.models import (
     CommandRow,
@@ -485,3 +486,29 @@ async def test_a_trusted_proxy_may_forward_the_device_certificate_when_configure
                     forged_cert.public_bytes(serialization.Encoding.DER)).decode() + ":"})
     assert accepted.status_code == 200
     assert forged.status_code == 403
+
+
+async def test_a_device_acknowledging_its_enterprise_wipe_is_unenrolled_and_a_late_check_out_changes_nothing(
+    session: AsyncSession, scope: Scope, world: World
+) -> None:
+    await _enrolled(world.one)
+    session.expire_all()
+    wipe = await enterprise_wipe(session, scope, world.one.device_id, actor="helpdesk")
+    await session.commit()
+    # While the wipe is pending the device still connects, and a TokenUpdate does not re-enroll it.
+    assert (await world.one.token_update()).status_code == 200
+    assert (await _device(session, world.one)).enrollment_status == "EnterpriseWipePending"
+    sent = plistlib.loads((await world.one.report("Idle")).content)
+    assert sent["CommandUUID"] == wipe.command_uuid
+    assert sent["Command"] == {"RequestType": "RemoveProfile",
+                               "Identifier": "org.quince.enrollment.enrollment"}
+
+    assert (await world.one.report("Acknowledged", wipe.command_uuid)).status_code == 200
+
+    row = await _device(session, world.one)
+    assert row.enrollment_status == "Unenrolled" and row.unenrolled_at is not None
+    left_at = row.unenrolled_at
+    checked_out = await world.one.put(CHECKIN, {
+        "MessageType": "CheckOut", "EnrollmentID": world.one.enrollment_id, "Topic": world.one.topic})
+    assert checked_out.status_code == 200
+    assert (await _device(session, world.one)).unenrolled_at == left_at

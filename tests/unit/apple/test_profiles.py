@@ -19,6 +19,7 @@ from quince.apple.profiles import (
     EnrollmentFlow,
     EnrollmentProfileSpec,
     build_enrollment_profile,
+    enrollment_profile_identifier,
     enrollment_profile_plist,
     signed_enrollment_profile,
 )
@@ -92,6 +93,15 @@ def test_profile_is_a_configuration_with_the_top_level_keys(flow: EnrollmentFlow
     assert profile["PayloadVersion"] == 1
     assert profile["PayloadIdentifier"] == "com.example.quince.enrollment"
     assert profile["PayloadOrganization"] == "Example Corp"
+
+
+def test_the_enterprise_wipe_names_the_enrollment_profile_by_the_identifier_it_was_built_with(
+    flow: EnrollmentFlow,
+) -> None:
+    profile = build_enrollment_profile(spec(flow))
+    assert profile["PayloadIdentifier"] == enrollment_profile_identifier("com.example.quince")
+    # A RemoveProfile of it removes management; the mdm payload asks the device to check out then.
+    assert payloads(profile)[1]["CheckOutWhenRemoved"] is True
 
 
 def test_every_payload_has_the_common_keys(flow: EnrollmentFlow) -> None:

@@ -157,11 +157,29 @@ async def on_enrolled(db: Db, device: DeviceRow) -> list[DeviceAppRow]:
     """A device completed enrollment: its user's Apps and Books user is associated silently, and
     its automatic apps and its OG's companion app go out."""
     await associate_at_enrollment(db, device)
+    return [await deliver(db, device, app) for app in await _automatic_apps(db, device)]
+
+
+async def _automatic_apps(db: Db, device: DeviceRow) -> list[AppRow]:
+    """The apps a device gets without asking: its automatic assignments and its OG's companion app."""
     chosen: dict[int, AppRow] = {app.id: app for app, _ in await apps.apps_for_device(db, device)}
     companion = await _companion_app(db, device)
     if companion is not None:
         chosen.setdefault(companion.id, companion)
-    return [await deliver(db, device, app) for app in chosen.values()]
+    return list(chosen.values())
+
+
+async def on_moved(db: Db, device: DeviceRow) -> list[DeviceAppRow]:
+    """An Enrolled device moved to another OG: the automatic apps reaching it there (and that
+    OG's companion app) go out as at enrollment; apps it has or is getting are left alone, and
+    apps no longer assigned to it stay installed (Quince removes no app on a move)."""
+    if device.enrollment_status != EnrollmentStatus.ENROLLED.value:
+        return []
+    started = []
+    for app in await _automatic_apps(db, device):
+        if device.id not in await store.devices_with_app_in(db, app.id, UNDER_WAY, [device.id]):
+            started.append(await deliver(db, device, app))
+    return started
 
 
 async def install_on_demand(

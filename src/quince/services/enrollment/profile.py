@@ -10,7 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from quince.apple.profiles import EnrollmentFlow, EnrollmentProfileSpec, signed_enrollment_profile
+from quince.apple.profiles import (
+    EnrollmentFlow,
+    EnrollmentProfileSpec,
+    enrollment_profile_identifier,
+    signed_enrollment_profile,
+)
 from quince.pki.authority import Pki, device_common_name
 from quince.services.enrollment import scep
 from quince.services.enrollment.sessions import Flow, SessionStatus, mark
@@ -20,6 +25,9 @@ from quince.store.models import EnrollmentSessionRow
 CHECKIN_PATH = "/DeviceServices/mdm/checkin"
 SERVER_PATH = "/DeviceServices/mdm/server"
 SCEP_PATH = "/DeviceServices/scep"
+IDENTIFIER_PREFIX = "org.quince.enrollment"
+MDM_PROFILE_IDENTIFIER = enrollment_profile_identifier(IDENTIFIER_PREFIX)
+"""The enrollment profile's PayloadIdentifier: RemoveProfile with it is the Enterprise Wipe."""
 # A device may fetch the profile just before its session expires; SCEP still gets a moment.
 _MIN_CHALLENGE_TTL = timedelta(minutes=5)
 
@@ -54,7 +62,7 @@ async def deliver(
         topic=settings.topic,
         managed_apple_id=enrollment.managed_apple_id,
         organization=settings.organization,
-        identifier_prefix="org.quince.enrollment",
+        identifier_prefix=IDENTIFIER_PREFIX,
         uuid_seed=enrollment.uuid,
         allow_insecure=not settings.public_url.startswith("https://"),
     )

@@ -25,12 +25,13 @@ from quince.apple.mdm_messages.checkin import (
     TokenUpdate,
 )
 from quince.apple.mdm_messages.identity import DeviceIdentity
-from quince.domain.devices import EnrollmentStatus, identity_refusal, udid_for
+from quince.domain.devices import identity_refusal, still_managed, udid_for
 from quince.domain.errors import QuinceError
 from quince.pki.authority import Pki, serial_hex
 from quince.services.apps import delivery as app_delivery
 from quince.services.enrollment import placeholders
 from quince.services.enrollment.sessions import Flow, SecretKind, SessionStatus, secret_hash
+from quince.services.mdm import unenrollment
 from quince.store import device_binding
 from quince.store.database import Db
 from quince.store.models import DeviceCertificateRow, DeviceMessageRow, DeviceRow, EnrollmentSessionRow
@@ -149,7 +150,7 @@ async def handle_checkin(db: Db, context: DeviceContext, message: CheckInMessage
         device.push_magic = message.push_magic
         device.topic = message.topic
         device.push_state = None
-        if device.enrollment_status != EnrollmentStatus.ENROLLED:
+        if not still_managed(device.enrollment_status):
             placeholders.complete(device, now)
             context.enrollment.status = SessionStatus.COMPLETED
             context.enrollment.completed_at = now
@@ -161,11 +162,8 @@ async def handle_checkin(db: Db, context: DeviceContext, message: CheckInMessage
         await db.flush()
         return "token_updated"
     if isinstance(message, CheckOut):
-        device.enrollment_status = EnrollmentStatus.UNENROLLED
-        device.unenrolled_at = now
-        await db.flush()
-        await app_delivery.on_unenrolled(db, device)
-        return "checked_out"
+        left = await unenrollment.unenroll(db, device, now)
+        return "checked_out" if left else "checked_out:already_unenrolled"
     raise NotSupported(f"Quince does not support the {message.message_type} check-in.")
 
 

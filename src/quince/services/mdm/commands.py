@@ -21,7 +21,7 @@ from quince.domain.app_statuses import DeviceAppStatus
 from quince.domain.devices import EnrollmentStatus
 from quince.domain.errors import Conflict, NotFound
 from quince.services.apps import catalog as apps
-from quince.services.mdm import push
+from quince.services.mdm import push, unenrollment
 from quince.services.scope import Scope
 from quince.store import commands as stored
 from quince.store.database import Db
@@ -129,6 +129,9 @@ async def record_report(db: Db, device: DeviceRow, report: CommandReport) -> Com
         if update:
             device.inventory = merge_inventory(device.inventory or {}, update)
     await _app_result(db, row)
+    wiped = unenrollment.removes_management(row.request_type, row.command)
+    if status is CommandStatus.ACKNOWLEDGED and wiped:
+        await unenrollment.unenroll(db, device)  # the Enterprise Wipe is done
     await db.flush()
     return row
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from quince.apple.commands.building import KNOWN_REQUEST_TYPES
+from quince.services.mdm.ws1_commands import COMMAND_NAMES
+from quince.web.api.fields import AnyCase, Text
 from quince.web.api.schemas import ApiModel, IdValue, Paged, Reference
+
+MAX_BULK_VALUES = 500
 
 
 class DeviceReference(ApiModel):
@@ -118,3 +122,77 @@ class DeviceMessage(ApiModel):
 
 class DeviceMessages(Paged):
     messages: list[DeviceMessage]
+
+
+Ws1CommandName = Annotated[str, AnyCase(COMMAND_NAMES, "command")]
+"""A Workspace ONE command name (`DeviceQuery`, `SyncDevice`, `EnterpriseWipe`, …), any case."""
+
+
+class Ws1CommandBody(BaseModel):
+    """`{"command": "ClearPasscode"}`: the body one Workspace ONE client posts instead of
+    `?command=`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: Ws1CommandName
+
+
+class BulkValueList(ApiModel):
+    value: list[Annotated[Text, Field(min_length=1, max_length=128)]] = Field(
+        min_length=1, max_length=MAX_BULK_VALUES)
+
+
+class BulkValues(ApiModel):
+    """`{"BulkValues": {"Value": ["1", "2"]}}`: the devices, as `searchby` names them."""
+
+    bulk_values: BulkValueList
+
+
+class BulkFault(ApiModel):
+    item_value: str = Field(description="The value of BulkValues that failed.")
+    error_code: int = Field(description="The errorCode the single-device request would answer.")
+    message: str
+
+
+class BulkFaults(ApiModel):
+    fault: list[BulkFault]
+
+
+class BulkResponse(ApiModel):
+    total_items: int
+    accepted_items: int
+    failed_items: int
+    faults: BulkFaults
+
+
+class DeviceSecurityInfo(ApiModel):
+    """What the device last reported in a SecurityInfo answer; null where it reported nothing.
+    A user-enrolled device never reports PasscodePresent or PasscodeCompliantWithProfiles
+    (Apple's User Enrollment rules), so they are null for it."""
+
+    id: IdValue
+    uuid: str
+    udid: str
+    is_user_enrolled: bool
+    security_info_reported_on: str | None = Field(
+        description="When the device answered the SecurityInfo these values come from; null: "
+                    "never (send command=SecurityInfo).")
+    is_compromised: None = Field(description="Always null: Quince does not detect compromised devices.")
+    hardware_encryption_caps: int | None
+    block_level_encryption: bool | None
+    file_level_encryption: bool | None
+    is_passcode_present: bool | None
+    is_passcode_compliant: bool | None
+    is_passcode_compliant_with_profiles: bool | None
+
+
+class DeviceCountInfo(ApiModel):
+    """The devices of an OG and its children."""
+
+    total_devices: int
+    enrollment_status: dict[str, int] = Field(
+        description="Every Workspace ONE enrollment status with its count.")
+    ownership: dict[str, int] = Field(
+        description="CorporateDedicated, EmployeeOwned, CorporateShared, Undefined (a user-enrolled "
+                    "device is always EmployeeOwned).")
+    platform: dict[str, int] = Field(description="Apple: every device Quince manages.")

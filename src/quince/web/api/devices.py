@@ -14,7 +14,6 @@ from quince.domain.errors import InvalidInput
 from quince.domain.og_settings import Ownership
 from quince.services.devices import records as devices
 from quince.services.devices.records import APPLE_PLATFORM, Related, SearchBy
-from quince.services.mdm import commands
 from quince.services.scope import Scope
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
 from quince.web.api import errors
@@ -22,7 +21,6 @@ from quince.web.api.deps import Caller, IdPath, OgFilter, Paging, SortOrder, sor
 from quince.web.api.device_schemas import (
     Command,
     CommandHistory,
-    CommandRequest,
     Device,
     DeviceMessage,
     DeviceMessages,
@@ -30,10 +28,9 @@ from quince.web.api.device_schemas import (
     DeviceSearch,
     ExtendedProperties,
     ExtendedProperty,
-    QueuedCommand,
 )
 from quince.web.api.fields import AnyCase, DateTime, Text
-from quince.web.api.schemas import ApiError, IdValue, Reference, wire_time
+from quince.web.api.schemas import IdValue, Reference, wire_time
 from quince.web.deps import Db
 
 router = APIRouter(prefix="/API/mdm/devices", tags=["Devices"], responses=errors.RESPONSES)
@@ -92,16 +89,16 @@ async def present(db: Db, scope: Scope, rows: Sequence[DeviceRow]) -> list[Devic
     return [present_one(row, related) for row in rows]
 
 
+SearchByQuery = Annotated[Annotated[str, AnyCase([s.value for s in SearchBy], "searchby")], Query(
+    description="Udid (a user-enrolled device's Enrollment ID), DeviceId, or Workspace ONE's "
+    "Macaddress, Serialnumber, ImeiNumber, EasId (never stored for user-enrolled devices: 404)."
+)]
+AlternateIdQuery = Annotated[Text, Query(min_length=1, max_length=UDID_MAX_LENGTH,
+                                         description="The device's value of `searchby`.")]
+
+
 @router.get("", response_model=Device)
-async def find_device(
-    db: Db,
-    caller: Caller,
-    searchby: Annotated[Annotated[str, AnyCase([s.value for s in SearchBy], "searchby")], Query(
-        description="Udid (a user-enrolled device's Enrollment ID), DeviceId, or Workspace ONE's "
-        "Macaddress, Serialnumber, ImeiNumber, EasId (never stored for user-enrolled devices: 404)."
-    )],
-    id: Annotated[Text, Query(min_length=1, max_length=UDID_MAX_LENGTH)],
-) -> Device:
+async def find_device(db: Db, caller: Caller, searchby: SearchByQuery, id: AlternateIdQuery) -> Device:
     """One device by an alternate identifier; `Udid` matches exactly, case included. With
     `DeviceId`, an id that is not a device id finds no device (404)."""
     row = await devices.find_by(db, caller, searchby, id)
@@ -182,33 +179,11 @@ async def get_extended_properties(device_id: IdPath, db: Db, caller: Caller) -> 
     ])
 
 
-def _queued(row: CommandRow) -> dict[str, Any]:
+def queued_fields(row: CommandRow) -> dict[str, Any]:
     return {
         "command_uuid": row.uuid, "request_type": row.request_type, "status": row.status,
         "queued_at": wire_time(row.queued_at),
     }
-
-
-@router.post(
-    "/{device_id:int}/commands", response_model=QueuedCommand, status_code=201,
-    responses={
-        409: {"model": ApiError, "description": "The device is not enrolled."},
-        422: {"model": ApiError, "description": (
-            "The command is not allowed on a user-enrolled device (errorCode 1030), or its keys "
-            "do not fit its RequestType (errorCode 1031); the message says which.")},
-    },
-)
-async def queue_command(device_id: IdPath, body: CommandRequest, db: Db, caller: Caller) -> QueuedCommand:
-    """Queue an MDM command: `{"RequestType": "DeviceInformation", "Queries": [...]}`; the other
-    keys are the command's own. A command User Enrollment forbids (e.g. EraseDevice) on a
-    user-enrolled device is refused with 422 and nothing is queued."""
-    caller.require_write()
-    device = await devices.get(db, caller, device_id)  # a missing device is 404 like elsewhere
-    row = await commands.queue(
-        db, caller, device.id, body.request_type.value, body.command_keys, queued_by=caller.actor
-    )
-    await db.commit()
-    return QueuedCommand(**_queued(row))
 
 
 @router.get("/{device_id:int}/commands", response_model=CommandHistory)
@@ -218,7 +193,7 @@ async def command_history(device_id: IdPath, db: Db, caller: Caller, paging: Pag
     return CommandHistory(
         commands=[
             Command(
-                **_queued(row), sent_at=_time(row.sent_at), completed_at=_time(row.completed_at),
+                **queued_fields(row), sent_at=_time(row.sent_at), completed_at=_time(row.completed_at),
                 error_chain=row.error_chain, queued_by=row.queued_by,
             )
             for row in page.items

@@ -110,7 +110,8 @@ def error_response(request: Request, status: int, code: int, message: str) -> JS
     )
 
 
-def _classify(exc: QuinceError) -> tuple[int, int]:
+def classify(exc: QuinceError) -> tuple[int, int]:
+    """The HTTP status and errorCode of an error (a bulk request reports them per item)."""
     for kind, status, code in _MAPPING:
         if isinstance(exc, kind):
             return status, code
@@ -162,7 +163,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(QuinceError)
     async def _quince(request: Request, exc: QuinceError) -> JSONResponse:
-        status, code = _classify(exc)
+        status, code = classify(exc)
         # An authentication failure answers one message for every cause; the log says which.
         detail = exc.reason if isinstance(exc, AuthenticationFailed) else exc.message
         log.info("api refused %s %s: %s %s", request.method, request.url.path, status, detail,
@@ -223,7 +224,7 @@ def install(app: FastAPI) -> None:
                     type(exc).__name__, getattr(exc, "orig", None) or exc,
                     extra={"activity_id": activity_id(request)})
         refusal = ConcurrentChange()
-        status, code = _classify(refusal)
+        status, code = classify(refusal)
         return error_response(request, status, code, refusal.message)
 
     for error in DATABASE_ERRORS:  # DBAPIError covers IntegrityError and PostgreSQL's class 40

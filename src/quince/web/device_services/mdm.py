@@ -26,7 +26,7 @@ from quince.apple.mdm_messages.command_report import CommandReport, ReportStatus
 from quince.apple.mdm_messages.identity import DeviceIdentity
 from quince.apple.mdm_messages.replies import command_plist
 from quince.config import Settings
-from quince.domain.devices import EnrollmentStatus
+from quince.domain.devices import still_managed
 from quince.pki.authority import Pki
 from quince.services.mdm import checkin, commands
 from quince.services.mdm.checkin import DeviceContext, DeviceRefused, NotSupported
@@ -164,7 +164,7 @@ async def connect_endpoint(request: Request, db: Db, pki: CurrentPki, read: Repo
     body, report = read.body, read.message
     try:
         context = await _authenticate(request, db, pki, body, report.identity)
-        if context.device.enrollment_status != EnrollmentStatus.ENROLLED.value:
+        if not still_managed(context.device.enrollment_status):
             raise DeviceRefused(f"device is {context.device.enrollment_status}")
     except DeviceRefused as exc:
         await db.rollback()
