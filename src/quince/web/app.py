@@ -26,7 +26,9 @@ from quince.web.api import (
     errors,
     group_settings,
     groups,
+    oauth,
     openapi,
+    system,
     user_groups,
     users,
 )
@@ -90,8 +92,8 @@ def create_app(
     # (last, a device message was matched against some 120 others first). No other route shares
     # its paths, so the order changes nothing else.
     app.include_router(mdm_routes.router)
-    for module in (groups, group_settings, users, user_groups, enrollment, devices, device_commands,
-                   device_changes, device_reports):
+    for module in (oauth, groups, group_settings, users, user_groups, enrollment, devices, device_commands,
+                   device_changes, device_reports, system):
         app.include_router(module.router)
     app.include_router(job_routes.router)
     app.include_router(app_routes.router)
