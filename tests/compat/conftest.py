@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.services.access import admins, oauth_clients
 from quince.services.scope import Scope
-from quince.store.models import DeviceRow, OrgGroupRow
+from quince.store.models import DeviceRow, EnrollmentUserRow, OrgGroupRow
 from tests.fixtures.database import database_url, engine, migrated_engine, scope, session
 from tests.fixtures.live_server import live_server, live_settings
 from tests.integration.api.support import build_world
@@ -41,6 +41,11 @@ async def replay(live_server: str, session: AsyncSession, scope: Scope) -> Async
                        license_type_eligibility=2, model="iPhone16,2", model_name="iPhone",
                        product_name="iPhone16,2", os_version="18.1")
     session.add(device)
+    # A record whose device has left (unenrolled): the kind a helpdesk deletes.
+    old_device = DeviceRow(og_id=world.eng, enrollment_user_id=world.bob, udid=f"EID-{world.bob}-old",
+                           enrollment_status="Unenrolled", ownership="E", is_user_enrolled=True,
+                           license_type_eligibility=2)
+    session.add(old_device)
     await admins.add_admin(session, scope, username=ADMIN, password=PASSWORD, og_id=world.acme,
                            role="administrator")
     _row, key = await admins.create_api_key(session, scope, og_id=world.acme)
@@ -53,12 +58,15 @@ async def replay(live_server: str, session: AsyncSession, scope: Scope) -> Async
         "LocationGroupId": world.eng, "Purchased": 50, "Redeemed": 0})
     assert app.status_code == 201, app.text
     eng = await session.get(OrgGroupRow, world.eng)
-    assert eng is not None
+    bob = await session.get(EnrollmentUserRow, world.bob)
+    assert eng is not None and bob is not None
     values = {
         "root": world.root, "acme": world.acme, "sales": world.sales, "eng": world.eng,
         "eng_lab": world.eng_lab, "alice": world.alice, "bob": world.bob, "carol": world.carol,
         "sales_team": world.sales_team, "eng_team": world.eng_team, "device": device.id,
-        "device_udid": device.udid, "app": app.json()["Id"]["Value"], "eng_uuid": eng.uuid, "me": ADMIN,
+        "device_udid": device.udid, "device_uuid": device.uuid, "old_device": old_device.id,
+        "old_device_udid": old_device.udid, "app": app.json()["Id"]["Value"], "eng_uuid": eng.uuid,
+        "bob_uuid": bob.uuid, "me": ADMIN,
         "client_id": oauth_client.client_id, "client_secret": secret,
     }
     yield Replay(client, {name: str(value) for name, value in values.items()})
