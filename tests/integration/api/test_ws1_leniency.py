@@ -91,7 +91,7 @@ async def test_workspace_one_names_for_the_group_filter_narrow_the_search(
         users = (await client.get(f"{USERS}/search", params=params)).json()["Users"]
         assert [u["UserName"] for u in users] == ["alice"], params
     clash = assert_error(await client.get(f"{USERS}/search", params={
-        "locationgroupid": world.sales, "organizationgroupid": world.eng}), 400)
+        "locationgroupid": world.sales, "organizationgroupid": world.eng}), 422)
     assert "different organization groups" in clash["message"]
     outside = assert_error(await client.get(f"{USERS}/search", params={
         "organizationgroupuuid": "3f2504e0-4f89-11d3-9a0c-0305e82c3301"}), 404)

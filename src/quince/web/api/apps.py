@@ -89,7 +89,8 @@ TypeQuery = Annotated[Annotated[str, AnyCase(_APP_TYPES.values(), "type")] | Non
 # --- purchased (Apps and Books) apps ------------------------------------------------------------
 
 
-@router.get(f"{A}/purchased/search", response_model=ApplicationSearch, response_model_exclude_none=True)
+@router.get(f"{A}/purchased/search", response_model=ApplicationSearch, response_model_exclude_none=True,
+            responses=errors.UNPROCESSABLE)
 async def search_purchased(
     db: Db, caller: Caller, paging: Paging, og: OgFilter,
     applicationname: NameQuery = None, name: NameQuery = None, bundleid: BundleQuery = None,
@@ -173,7 +174,8 @@ async def add_internal(body: InternalAppCreate, db: Db, caller: Caller) -> Appli
     return await _one(db, row)
 
 
-@router.get(f"{A}/search", response_model=ApplicationSearch, response_model_exclude_none=True)
+@router.get(f"{A}/search", response_model=ApplicationSearch, response_model_exclude_none=True,
+            responses=errors.UNPROCESSABLE)
 async def search_apps(
     db: Db, caller: Caller, paging: Paging, og: OgFilter,
     type: TypeQuery = None,

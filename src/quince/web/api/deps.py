@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from quince.domain.errors import InvalidInput
+from quince.domain.errors import InvalidInContext, InvalidInput
 from quince.services.access.admins import AuthenticationFailed, VerifiedPasswords, api_scope
 from quince.services.access.oauth_clients import bearer_scope
 from quince.services.directory import org_groups
@@ -104,7 +104,8 @@ async def og_filter(
         og = await org_groups.get_by_uuid(db, caller, organizationgroupuuid)
         named["organizationgroupuuid"] = og.id
     if len(set(named.values())) > 1:
-        raise InvalidInput(next(iter(named)), f"{' and '.join(named)} name different organization groups.")
+        raise InvalidInContext(next(iter(named)),
+                               f"{' and '.join(named)} name different organization groups.")
     return next(iter(named.values()), None)
 
 

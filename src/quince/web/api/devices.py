@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Path, Query
 
 from quince.domain import users as user_rules
-from quince.domain.errors import InvalidInput
 from quince.domain.og_settings import Ownership
 from quince.services.devices import records as devices
 from quince.services.devices.records import APPLE_PLATFORM, Related, SearchBy
@@ -105,7 +104,7 @@ async def find_device(db: Db, caller: Caller, searchby: SearchByQuery, id: Alter
     return (await present(db, caller, [row]))[0]
 
 
-@router.get("/search", response_model=DeviceSearch)
+@router.get("/search", response_model=DeviceSearch, responses=errors.UNPROCESSABLE)
 async def search_devices(
     db: Db,
     caller: Caller,
@@ -127,18 +126,15 @@ async def search_devices(
                                                              "lastseen.")] = None,
     seenbefore: Annotated[DateTime | None, Query(description="Last seen before this time.")] = None,
     isuserenrolled: bool | None = None,
-    allrecords: Annotated[bool, Query(description=(
-        "Workspace ONE's switch for one answer without paging: only false; page with page and "
-        "pagesize."))] = False,
+    allrecords: Annotated[Annotated[str, AnyCase(("false",), "allrecords")] | None, Query(description=(
+        "Workspace ONE's switch for one answer without paging: only false (Quince always pages: "
+        "use page and pagesize)."))] = None,
     orderby: Annotated[Annotated[str, AnyCase(devices.ORDER_BY, "orderby")], Query()] = "id",
     sortorder: SortOrder = None,
 ) -> DeviceSearch:
     """Devices in your organization groups, abandoned placeholders included. `lgid` (or
     `locationgroupid`, `organizationgroupid`, `organizationgroupuuid`) takes the OG with its
     children; `user` is a username; `model` matches part of the model."""
-    if allrecords:
-        raise InvalidInput("allrecords", "allrecords=true is not supported: page through the devices "
-                                         "with page and pagesize (at most 500 a page).")
     # Both given: both must hold, so the later one decides.
     given = [devices.as_utc(t) for t in (lastseen, seensince) if t is not None]
     since = max(given) if given else None

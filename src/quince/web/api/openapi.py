@@ -33,6 +33,16 @@ def _not_null(parameter: dict[str, Any]) -> None:
         parameter["schema"] = {**branches[0], **rest}
 
 
+# An optional query parameter sent without a value counts as not sent (web/api/request_spelling.py:
+# Workspace ONE's binder does so, and PowerShell scripts send every parameter, empty or not).
+_EMPTY = {"type": "string", "maxLength": 0, "description": "Empty: the same as not sent."}
+
+
+def _empty_is_absent(parameter: dict[str, Any]) -> None:
+    if parameter.get("in") == "query" and not parameter.get("required"):
+        parameter["schema"] = {"anyOf": [parameter.get("schema", {}), dict(_EMPTY)]}
+
+
 def _adjust(schema: dict[str, Any]) -> None:
     # Validation errors are 400s here (web/api/errors.py), never FastAPI's default 422; a 422 a
     # route declares itself (an ApiError) stays.
@@ -43,6 +53,7 @@ def _adjust(schema: dict[str, Any]) -> None:
                 responses.pop("422")
             for parameter in operation.get("parameters", ()):
                 _not_null(parameter)
+                _empty_is_absent(parameter)
     components = schema.setdefault("components", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)
@@ -55,10 +66,13 @@ def _adjust(schema: dict[str, Any]) -> None:
 def document(app: FastAPI) -> None:
     """Make `app.openapi()` return the adjusted document (FastAPI caches the result)."""
     generate = app.openapi
+    adjusted: list[dict[str, Any]] = []
 
     def openapi() -> dict[str, Any]:
-        schema = generate()
-        _adjust(schema)
-        return schema
+        if not adjusted:  # adjusted once: FastAPI hands back the same cached document each time
+            schema = generate()
+            _adjust(schema)
+            adjusted.append(schema)
+        return adjusted[0]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -50,7 +50,7 @@ async def _present(db: Db, rows: Sequence[AdminRow]) -> list[AdminUser]:
     ]
 
 
-@router.get("/admins/search", response_model=AdminSearch | AdminSearchV2)
+@router.get("/admins/search", response_model=AdminSearch | AdminSearchV2, responses=errors.UNPROCESSABLE)
 async def search_admins(
     request: Request,
     db: Db,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from quince.domain.errors import InvalidInContext, InvalidInput
+from quince.domain.errors import InvalidInContext
 from quince.services.directory import org_groups, user_groups
 from quince.services.scope import Scope
 from quince.store.models import UserGroupMappingRow, UserGroupRow
@@ -57,7 +57,7 @@ async def present_mapping(db: Db, caller: Scope, row: UserGroupMappingRow) -> Us
     )
 
 
-@router.get("/search", response_model=UserGroupSearch)
+@router.get("/search", response_model=UserGroupSearch, responses=errors.UNPROCESSABLE)
 async def search_user_groups(
     db: Db,
     caller: Caller,
@@ -69,7 +69,7 @@ async def search_user_groups(
 ) -> UserGroupSearch:
     """User groups in your organization groups; `name` (or `groupname`) matches part of the name."""
     if name is not None and groupname is not None and name != groupname:
-        raise InvalidInput("groupname", "name and groupname say different things: send one.")
+        raise InvalidInContext("groupname", "name and groupname say different things: send one.")
     page = await user_groups.search(db, caller, paging, name=name or groupname, og_id=og)
     found = await present(db, caller, page.items)
     return UserGroupSearch(result_set=found, user_groups=found, page=page.page, page_size=page.page_size,

@@ -40,7 +40,7 @@ async def present_one(db: Db, row: EnrollmentUserRow) -> User:
     return (await present(db, [row]))[0]
 
 
-@router.get("/search", response_model=UserSearch)
+@router.get("/search", response_model=UserSearch, responses=errors.UNPROCESSABLE)
 async def search_users(
     db: Db,
     caller: Caller,
