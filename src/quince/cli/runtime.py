@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from quince.config import Settings
 from quince.domain.errors import ConcurrentChange, QuinceError
@@ -47,6 +48,15 @@ class CliConsole(Console):
 # No emoji codes: fingerprints and names hold things like ":AB:" that must print as typed.
 console = CliConsole(emoji=False)
 err_console = CliConsole(stderr=True, emoji=False)
+
+
+def progress_bar(label: str, *, quiet: bool) -> Progress:
+    """A progress bar on stderr for a long run, gone when it ends. Off when `quiet` (--json) and
+    when stderr is not a terminal: no progress noise in pipes, files or CI logs."""
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=quiet or not err_console.is_terminal,
+    )
 
 
 def settings() -> Settings:
