@@ -23,7 +23,9 @@ def preview(
     )] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the enrollment policy for a user without creating anything, with its decision trace."""
+    """Run the enrollment policy for a user without creating anything, with its decision trace.
+
+    Exits 0 when the user may enroll, 1 when the decision is a refusal."""
 
     async def work(session: Db, scope: Scope) -> dict[str, Any]:
         return await enrollment_preview.preview_as_seen(session, scope, username, group_id)
@@ -31,7 +33,13 @@ def preview(
     data = run(work)
     if as_json:
         print_json(data)
-        return
+    else:
+        _print(data)
+    if not data["Allowed"]:
+        raise typer.Exit(1)
+
+
+def _print(data: dict[str, Any]) -> None:
     target = data["LocationGroupId"]
     where = f"{plain(target['Name'])} (Group ID {plain(data['GroupId'])})" if target else "-"
     if data["Allowed"]:

@@ -5,29 +5,58 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import asyncpg
 import typer
 from pydantic import ValidationError
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from quince.config import Settings
 from quince.domain.errors import ConcurrentChange, QuinceError
-from quince.pki import authority
-from quince.pki.authority import Pki
-from quince.services.directory.org_groups import ensure_root
 from quince.services.scope import Scope, operator_scope
-from quince.store import migrate
 from quince.store.concurrency import lost_race
 from quince.store.database import Db, make_engine, make_sessionmaker
 from quince.store.errors import DATABASE_ERRORS, masked_url
 
+if TYPE_CHECKING:
+    from quince.pki.authority import Pki
+
 T = TypeVar("T")
+
+# Wide enough that no table or message printed into a pipe or file is wrapped or cut.
+UNWRAPPED_WIDTH = 65_536
+
+
+class CliConsole(Console):
+    """Rich's console, as wide as the terminal; into a pipe or a file (where Rich would wrap at 80
+    columns) lines stay whole, unless COLUMNS asks for a width. Rich prints no colour codes there."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        if self.is_terminal or "COLUMNS" in self._environ:
+            return ConsoleDimensions(size.width, size.height)
+        return ConsoleDimensions(UNWRAPPED_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
 # No emoji codes: fingerprints and names hold things like ":AB:" that must print as typed.
-console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+console = CliConsole(emoji=False)
+err_console = CliConsole(stderr=True, emoji=False)
+
+
+def progress_bar(label: str, *, quiet: bool) -> Progress:
+    """A progress bar on stderr for a long run, gone when it ends. Off when `quiet` (--json) and
+    when stderr is not a terminal: no progress noise in pipes, files or CI logs."""
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=quiet or not err_console.is_terminal,
+    )
 
 
 def settings() -> Settings:
@@ -43,6 +72,9 @@ def settings() -> Settings:
 
 async def prepare_database(config: Settings) -> None:
     """Create or upgrade the schema, make sure the Global root exists, and create Quince's CA."""
+    from quince.services.directory.org_groups import ensure_root  # only init and serve need these
+    from quince.store import migrate
+
     config.ensure_var_dir()
     prepare_pki(config)
     engine = make_engine(config.resolved_database_url)
@@ -57,6 +89,8 @@ async def prepare_database(config: Settings) -> None:
 
 def prepare_pki(config: Settings) -> Pki:
     """Load Quince's CA and profile-signing identity from var/pki, creating what is missing."""
+    from quince.pki import authority  # cryptography: only for the commands that use the CA
+
     try:
         return authority.ensure(config.pki_dir, organization=config.organization_name)
     except OSError as exc:  # not the database's fault: say which directory
@@ -100,6 +134,8 @@ def run(work: Callable[[Db, Scope], Awaitable[T]], *, commit: bool = False) -> T
 
 def run_async(work: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine; Quince's errors and an unusable database print one clear line, exit 1."""
+    import asyncpg  # imported when a command runs, not for --help
+
     try:
         return asyncio.run(work)
     except QuinceError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from quince.cli.runtime import console, fail, plain, print_json
+from quince.cli.runtime import console, fail, plain, print_json, progress_bar
 from quince.cli.views import JsonOption, PasswordStdinOption, read_password
 from quince.simulator import Credentials, DeviceRun, run_many
 
@@ -62,10 +62,14 @@ def simulate(
     secret = read_password(password, password_stdin, required=False)
     if secret is None:
         secret = str(typer.prompt("Password", hide_input=True))
-    runs = asyncio.run(run_many(
-        server, Credentials(email, secret, group_id), devices, concurrency=concurrency,
-        abort_after_sign_in=abort_after_sign_in, connect=connect, verify=ca_file or True,
-    ))
+    progress = progress_bar("Enrolling devices", quiet=as_json)
+    task = progress.add_task("simulate", total=devices)
+    with progress:
+        runs = asyncio.run(run_many(
+            server, Credentials(email, secret, group_id), devices, concurrency=concurrency,
+            abort_after_sign_in=abort_after_sign_in, connect=connect, verify=ca_file or True,
+            on_finished=lambda _: progress.advance(task),
+        ))
     results = [_as_dict(run) for run in runs]
     if as_json:
         print_json(results)

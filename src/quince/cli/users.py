@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from quince.cli.runtime import console, emit, err_console, fail, plain, print_json, run, settings
+from quince.cli.runtime import console, emit, fail, plain, print_json, progress_bar, run, settings
 from quince.cli.views import (
     GroupIds,
     JsonOption,
@@ -225,10 +224,7 @@ def import_(
         fail(exc.message)
     batch_size = settings().import_batch_size
 
-    progress = Progress(
-        TextColumn("Importing users"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True, disable=as_json,
-    )
+    progress = progress_bar("Importing users", quiet=as_json)
 
     async def work(session: Db, scope: Scope) -> user_import.ImportReport:
         task = progress.add_task("import", total=parsed.total)

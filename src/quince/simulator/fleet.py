@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -51,10 +51,12 @@ async def run_many(
     connect: bool = False,
     verify: bool | str = True,
     transport: httpx.AsyncBaseTransport | None = None,
+    on_finished: Callable[[DeviceRun], None] | None = None,
 ) -> list[DeviceRun]:
     """Enroll `n` devices, `concurrency` at a time; device i signs in as credentials[i % len] (or all
     as the same person), then, with `connect`, runs one connect session. Devices stay usable
-    (`run.device`) while `transport` is open; without one, a pool is made and closed here."""
+    (`run.device`) while `transport` is open; without one, a pool is made and closed here.
+    `on_finished` is called as each device is done, failed or not (the CLI's progress bar)."""
     people = [credentials] if isinstance(credentials, Credentials) else list(credentials)
     if not people:
         raise ValueError("run_many needs at least one set of credentials")
@@ -75,6 +77,8 @@ async def run_many(
                 run.error = str(exc)
             finally:
                 run.seconds = time.perf_counter() - started
+        if on_finished is not None:
+            on_finished(run)
 
     try:
         await asyncio.gather(*(one(run) for run in runs))

@@ -32,13 +32,16 @@ class Cli:
             runner.invoke, app, list(args), input=input, env={**self.env, **env}, catch_exceptions=False
         )
 
-    async def ok(self, *args: str, input: str | None = None, **env: str) -> Result:
+    async def ok(self, *args: str, input: str | None = None, exit_code: int = 0, **env: str) -> Result:
+        """Run a command that must exit with `exit_code` (0: success)."""
         result = await self(*args, input=input, **env)
-        assert result.exit_code == 0, f"quince {' '.join(args)} exited {result.exit_code}:\n{result.output}"
+        assert result.exit_code == exit_code, (
+            f"quince {' '.join(args)} exited {result.exit_code}:\n{result.output}"
+        )
         return result
 
-    async def json(self, *args: str, input: str | None = None, **env: str) -> Any:
-        return json.loads((await self.ok(*args, "--json", input=input, **env)).stdout)
+    async def json(self, *args: str, input: str | None = None, exit_code: int = 0, **env: str) -> Any:
+        return json.loads((await self.ok(*args, "--json", input=input, exit_code=exit_code, **env)).stdout)
 
     async def fails(self, *args: str, input: str | None = None, **env: str) -> str:
         """Run a command that must fail; return its error message (stderr)."""

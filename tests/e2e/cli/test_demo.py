@@ -89,7 +89,7 @@ async def test_demo_previews_give_the_outcomes_the_readme_claims(
 ) -> None:
     await cli.ok("demo")
     args = ["enroll", "preview", username] + (["--group-id", group_id] if group_id else [])
-    preview = await cli.json(*args)
+    preview = await cli.json(*args, exit_code=0 if allowed else 1)
     assert preview["Allowed"] is allowed
     assert preview["GroupId"] == target
     assert any(in_trace in step for step in preview["Trace"]), preview["Trace"]

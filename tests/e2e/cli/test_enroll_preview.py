@@ -33,7 +33,7 @@ async def test_preview_json_has_exactly_the_documented_keys_for_a_decision(cli: 
 
 async def test_preview_json_of_a_refusal_names_the_target_and_the_reason(cli: Cli, acme: None) -> None:
     await cli.ok("settings", "set", "acme-sales", "user_enrollment_enabled", "false")
-    preview = await cli.json("enroll", "preview", "alice")
+    preview = await cli.json("enroll", "preview", "alice", exit_code=1)
     assert set(preview) == PREVIEW_KEYS
     assert preview["Allowed"] is False
     assert preview["GroupId"] == "acme-sales"
@@ -41,7 +41,7 @@ async def test_preview_json_of_a_refusal_names_the_target_and_the_reason(cli: Cl
 
 
 async def test_preview_json_of_an_unknown_group_id_has_no_target(cli: Cli, acme: None) -> None:
-    preview = await cli.json("enroll", "preview", "alice", "--group-id", "nowhere")
+    preview = await cli.json("enroll", "preview", "alice", "--group-id", "nowhere", exit_code=1)
     assert set(preview) == PREVIEW_KEYS
     assert (preview["Allowed"], preview["GroupId"], preview["LocationGroupId"]) == (False, None, None)
     assert "'nowhere' is not recognised" in preview["Reason"]
@@ -57,6 +57,12 @@ async def test_preview_human_output_numbers_the_trace(cli: Cli, acme: None) -> N
     out = (await cli.ok("enroll", "preview", "alice")).stdout
     assert "Allowed" in out and "Sales (Group ID acme-sales)" in out
     assert "  1. User 'alice' is active" in out
+
+
+async def test_preview_of_a_refusal_says_refused_and_exits_1(cli: Cli, acme: None) -> None:
+    await cli.ok("users", "deactivate", "alice")
+    out = (await cli.ok("enroll", "preview", "alice", exit_code=1)).stdout
+    assert "Refused" in out and "Reason:" in out and "  1. " in out
 
 
 async def test_preview_of_an_unknown_user_fails_naming_them(cli: Cli, acme: None) -> None:
