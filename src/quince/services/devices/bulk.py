@@ -99,10 +99,11 @@ async def apply(db: Db, scope: Scope, action: BulkAction, device_ids: Sequence[i
     scope.require_write()
     require_selection(device_ids)
     found = await device_search.devices_in_subtree_by_id(db, scope.path, device_ids)
+    # Each refusal is read before anything happens: deleting a record forgets the loaded rows.
+    plan = [(device_id, Failure.NOT_FOUND if device_id not in found else refusal(action, found[device_id]))
+            for device_id in dict.fromkeys(device_ids)]
     done, failures = 0, []
-    for device_id in dict.fromkeys(device_ids):
-        device = found.get(device_id)
-        failure = Failure.NOT_FOUND if device is None else refusal(action, device)
+    for device_id, failure in plan:
         if failure is None:
             failure = await _one(db, scope, action, device_id, actor)
         if failure is None:
