@@ -13,6 +13,10 @@ from tests.integration.api.support import snapshot
 from tests.integration.console.support import ALICE_ENROLLMENT_ID, Fleet, csrf_token, sign_in
 
 
+def _paths(fleet: Fleet) -> tuple[str, str]:
+    return f"/console/devices/{fleet.alice_iphone}/wipe", f"/console/devices/{fleet.bob_placeholder}/delete"
+
+
 async def _post(client: httpx.AsyncClient, path: str) -> httpx.Response:
     token = csrf_token((await client.get("/console/devices")).text)
     return await client.post(path, data={"csrf_token": token})
@@ -83,7 +87,7 @@ async def test_a_read_only_admin_sees_neither_button_and_is_refused(
         page = (await client.get(f"/console/devices/{device}")).text
         assert "Enterprise Wipe…" not in page and "Delete record…" not in page
     before = await snapshot(engine)
-    for path in (f"/console/devices/{fleet.alice_iphone}/wipe", f"/console/devices/{fleet.bob_placeholder}/delete"):
+    for path in _paths(fleet):
         assert (await client.get(path)).status_code == 403, path
         assert (await _post(client, path)).status_code == 403, path
     assert await snapshot(engine) == before
@@ -94,7 +98,7 @@ async def test_a_device_outside_the_admins_ogs_is_not_found_and_not_touched(
 ) -> None:
     await sign_in(client, "beta-admin")
     before = await snapshot(engine)
-    for path in (f"/console/devices/{fleet.alice_iphone}/wipe", f"/console/devices/{fleet.bob_placeholder}/delete"):
+    for path in _paths(fleet):
         assert (await client.get(path)).status_code == 404, path
         assert (await _post(client, path)).status_code == 404, path
     assert await snapshot(engine) == before
@@ -105,7 +109,7 @@ async def test_a_wipe_or_delete_without_its_csrf_token_is_refused(
 ) -> None:
     await sign_in(client, "acme-admin")
     before = await snapshot(engine)
-    for path in (f"/console/devices/{fleet.alice_iphone}/wipe", f"/console/devices/{fleet.bob_placeholder}/delete"):
+    for path in _paths(fleet):
         answer = await client.post(path, data={})
         assert answer.status_code == 403 and "This page has expired" in answer.text
     assert await snapshot(engine) == before
