@@ -113,3 +113,10 @@ async def test_a_wipe_or_delete_without_its_csrf_token_is_refused(
         answer = await client.post(path, data={})
         assert answer.status_code == 403 and "This page has expired" in answer.text
     assert await snapshot(engine) == before
+
+
+async def test_a_confirmation_page_for_anything_else_is_not_found(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    await sign_in(client, "acme-admin")
+    assert (await client.get(f"/console/devices/{fleet.alice_iphone}/erase")).status_code == 404

@@ -15,12 +15,22 @@ from quince.services.devices import deletion
 from quince.services.devices import records as devices
 from quince.services.mdm import enterprise_wipe
 from quince.store.models import DeviceRow
-from quince.web.console.context import Console, ConsoleRoute, SignedIn, log, posted, redirect, render
+from quince.web.console.context import (
+    Console,
+    ConsoleRoute,
+    PageNotFound,
+    SignedIn,
+    log,
+    posted,
+    redirect,
+    render,
+)
 from quince.web.console.device_page_routes import console_and_device
 from quince.web.console.device_views import list_item
 from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
+ACTIONS = ("wipe", "delete")
 Confirmed = Annotated[FormData, Depends(posted(max_fields=2))]
 
 
@@ -39,10 +49,13 @@ def _allowed(action: str, device: DeviceRow) -> bool:
     return not still_managed(device.enrollment_status)
 
 
-@router.get("/devices/{device_ref}/wipe")
-async def wipe_confirmation(request: Request, db: Db, console: SignedIn, device_ref: str) -> Response:
+@router.get("/devices/{device_ref}/{action}")
+async def confirmation(request: Request, db: Db, console: SignedIn, device_ref: str, action: str) -> Response:
+    """The page confirming an Enterprise Wipe (`wipe`) or the deletion of the record (`delete`)."""
+    if action not in ACTIONS:
+        raise PageNotFound(console)
     console, device = await console_and_device(console, db, device_ref, change=True)
-    return await _confirmation(request, db, console, device, "wipe")
+    return await _confirmation(request, db, console, device, action)
 
 
 @router.post("/devices/{device_ref}/wipe")
@@ -53,12 +66,6 @@ async def wipe(request: Request, form: Confirmed, db: Db, console: SignedIn, dev
     log(request, "console.device", "enterprise_wipe", admin=console.admin.username, device=device.uuid,
         command=wiped.command_uuid)
     return redirect(f"/console/devices/{device.id}", console, done="wipe")
-
-
-@router.get("/devices/{device_ref}/delete")
-async def delete_confirmation(request: Request, db: Db, console: SignedIn, device_ref: str) -> Response:
-    console, device = await console_and_device(console, db, device_ref, change=True)
-    return await _confirmation(request, db, console, device, "delete")
 
 
 @router.post("/devices/{device_ref}/delete")
