@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quince.services.devices import records as devices
 from quince.services.directory import users
 from quince.services.scope import Scope
+from quince.store.models import DeviceRow
 from quince.store.paging import PageRequest
 
 
@@ -41,3 +43,30 @@ async def test_search_folds_the_case_of_non_ascii_letters_on_postgresql_only(
     await _add(session, scope, "Émile")
     assert await _found(session, scope, "Émile") == ["Émile"]
     assert await _found(session, scope, "émile") == (["Émile"] if dialect == "postgresql" else [])
+
+
+async def _devices_found(session: AsyncSession, scope: Scope, text: str) -> list[str]:
+    """The names of the devices the device list's search for `text` finds."""
+    page = await devices.search(session, scope, PageRequest(), text=text, order_by="devicereportedname")
+    return [str(d.device_name) for d in page.items]
+
+
+async def test_the_device_search_matches_name_udid_username_and_email_literally_in_any_case(
+    session: AsyncSession, scope: Scope
+) -> None:
+    owner = await users.add(session, scope, username="Carol_M", email="carol@Example.test", og_id=scope.og_id)
+    session.add_all([
+        DeviceRow(og_id=scope.og_id, enrollment_status="Enrolled", ownership="E", device_name="Work 50%",
+                  udid="AB-CD"),
+        DeviceRow(og_id=scope.og_id, enrollment_status="Enrolled", ownership="E", device_name="Spare",
+                  udid="EF_GH", enrollment_user_id=owner.id),
+        DeviceRow(og_id=scope.og_id, enrollment_status="Enrolled", ownership="E", device_name="Other",
+                  udid="EFXGH"),
+    ])
+    await session.flush()
+    assert await _devices_found(session, scope, "work 5") == ["Work 50%"]
+    assert await _devices_found(session, scope, "50%") == ["Work 50%"]
+    assert await _devices_found(session, scope, "ab-cd") == ["Work 50%"]
+    assert await _devices_found(session, scope, "f_g") == ["Spare"]
+    assert await _devices_found(session, scope, "CAROL_m") == ["Spare"]
+    assert await _devices_found(session, scope, "EXAMPLE.TEST") == ["Spare"]

@@ -83,6 +83,8 @@ class DeviceFilter:
     user_enrolled: bool | None = None
     abandoned: bool | None = None
     """True: only records another enrollment superseded; False: none of them."""
+    text: str | None = None
+    """Part of the device name, the Udid (Enrollment ID), or its user's username or email, any case."""
 
 
 def _recently_seen(db: AsyncSession, since: datetime) -> ColumnElement[bool]:
@@ -96,6 +98,20 @@ def _recently_seen(db: AsyncSession, since: datetime) -> ColumnElement[bool]:
     scanned = UnaryExpression(DeviceRow.last_seen_at.expression, operator=custom_op("+"),
                               type_=DeviceRow.last_seen_at.type)
     return scanned >= since
+
+
+def _text_matches(text: str) -> ColumnElement[bool]:
+    """The console's free-text search: LIKE '%text%' (wildcards in `text` escaped) on lower-cased
+    values, so it ignores case alike on SQLite and PostgreSQL. A leading wildcard can use no
+    index; the subtree join and the other filters narrow the rows first, and the users it names
+    are one subquery on the (smaller) users table, whose ids meet ix_devices_enrollment_user_id."""
+    users = select(EnrollmentUserRow.id).where(
+        EnrollmentUserRow.username.icontains(text, autoescape=True)
+        | EnrollmentUserRow.email.icontains(text, autoescape=True)
+    )
+    return (DeviceRow.device_name.icontains(text, autoescape=True)
+            | DeviceRow.udid.icontains(text, autoescape=True)
+            | DeviceRow.enrollment_user_id.in_(users))
 
 
 def _conditions(db: AsyncSession, f: DeviceFilter) -> list[ColumnElement[bool]]:
@@ -129,6 +145,8 @@ def _conditions(db: AsyncSession, f: DeviceFilter) -> list[ColumnElement[bool]]:
     if f.abandoned is not None:
         superseded = DeviceRow.superseded_by_device_id.is_not(None)
         conditions.append(superseded if f.abandoned else ~superseded)
+    if f.text:
+        conditions.append(_text_matches(f.text))
     if f.never_seen:
         conditions.append(DeviceRow.last_seen_at.is_(None))
     if f.not_seen_since is not None:
@@ -147,6 +165,13 @@ def devices_matching(
     ordered = column.desc() if descending else column.asc()
     return (in_subtree(select(DeviceRow), f.path).where(*_conditions(db, f))
             .order_by(ordered.nulls_last(), DeviceRow.id))
+
+
+def devices_after(db: AsyncSession, f: DeviceFilter, after_id: int, limit: int) -> Select[tuple[DeviceRow]]:
+    """The next `limit` devices these filters keep with an id above `after_id`, by id: an export
+    walks the whole list in batches without OFFSET. Run it after `plan_for_parameters`."""
+    return (in_subtree(select(DeviceRow), f.path).where(*_conditions(db, f), DeviceRow.id > after_id)
+            .order_by(DeviceRow.id).limit(limit))
 
 
 async def plan_for_parameters(db: AsyncSession) -> None:

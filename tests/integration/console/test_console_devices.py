@@ -185,7 +185,8 @@ async def test_a_read_only_admin_sees_no_queue_form_and_cannot_queue(
 
 def _listed(page: str) -> set[int]:
     """The ids of the devices in a page's table (the link in each row's first cell)."""
-    return {int(n) for n in re.findall(r'<tr[^>]*>\s*<td><a href="/console/devices/(\d+)\?', page)}
+    return {int(n) for n in re.findall(
+        r'<tr[^>]*>\s*(?:<td class="select">[^\n]*</td>\s*)?<td><a href="/console/devices/(\d+)\?', page)}
 
 
 async def test_the_last_seen_filter_picks_devices_by_when_they_were_last_seen(

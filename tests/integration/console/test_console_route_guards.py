@@ -16,7 +16,7 @@ from tests.integration.api.support import snapshot
 from tests.integration.console.support import Fleet, csrf_token, sign_in
 
 PUBLIC = {("GET", "/console/sign-in"), ("POST", "/console/sign-in"), ("GET", "/console/static/console.css"),
-          ("GET", "/console/static/favicon.svg")}
+          ("GET", "/console/static/favicon.svg"), ("GET", "/console/static/devices.js")}
 # Forms a read-only admin may send: they change nothing.
 READ_ONLY_ALLOWED = {"/console/sign-out", "/console/logs/bundle"}
 

@@ -6,10 +6,11 @@ for them (NotFound), and searches never return one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 from quince.domain.devices import license_type_eligibility, ownership_for
 from quince.domain.errors import InvalidInput, NotFound
@@ -210,52 +211,79 @@ def as_utc(value: datetime) -> datetime:
         return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
+class Criteria(TypedDict, total=False):
+    """What a device search keeps (see `search`)."""
+
+    user: str | None
+    og_id: int | None
+    ownership: str | None
+    enrollment_status: str | None
+    platform: str | None
+    model: str | None
+    last_seen_since: datetime | None
+    seen_before: datetime | None
+    user_enrolled: bool | None
+    last_seen: LastSeen | None
+    now: datetime | None
+    abandoned: bool | None
+    text: str | None
+
+
+async def filters(db: Db, scope: Scope, **criteria: Unpack[Criteria]) -> DeviceFilter:
+    """The store's filters for these criteria (each parsed; InvalidInput names a bad one)."""
+    c = criteria
+    og_id, user, ownership = c.get("og_id"), c.get("user"), c.get("ownership")
+    status = c.get("enrollment_status")
+    platform, since, before = c.get("platform"), c.get("last_seen_since"), c.get("seen_before")
+    path = scope.path if og_id is None else (await org_groups.get(db, scope, og_id)).path
+    found = DeviceFilter(
+        path,
+        user_key=username_key(user) if user is not None else None,
+        ownership=_parse_ownership(ownership) if ownership is not None else None,
+        enrollment_status=_parse_status(status) if status is not None else None,
+        # Every device Quince manages is an Apple one.
+        nothing=platform is not None and platform.strip().casefold() != APPLE_PLATFORM.casefold(),
+        model=c.get("model") or None,
+        seen_since=as_utc(since) if since is not None else None,
+        seen_before=as_utc(before) if before is not None else None,
+        user_enrolled=c.get("user_enrolled"),
+        abandoned=c.get("abandoned"),
+        text=c.get("text") or None,
+    )
+    last_seen = c.get("last_seen")
+    if last_seen is not None:
+        found = _with_last_seen(found, last_seen, c.get("now"))
+    return found
+
+
 async def search(
-    db: Db,
-    scope: Scope,
-    page: PageRequest,
-    *,
-    user: str | None = None,
-    og_id: int | None = None,
-    ownership: str | None = None,
-    enrollment_status: str | None = None,
-    platform: str | None = None,
-    model: str | None = None,
-    last_seen_since: datetime | None = None,
-    seen_before: datetime | None = None,
-    user_enrolled: bool | None = None,
-    order_by: str = "id",
-    descending: bool = False,
-    last_seen: LastSeen | None = None,
-    now: datetime | None = None,
-    abandoned: bool | None = None,
+    db: Db, scope: Scope, page: PageRequest, *, order_by: str = "id", descending: bool = False,
+    **criteria: Unpack[Criteria],
 ) -> Page[DeviceRow]:
     """Devices in scope, abandoned placeholders included. `og_id` takes the OG with its children;
     `user` is a username (any case); `model` matches part of the model; times are UTC;
     `last_seen` is the console's window, counted back from `now` (default: the current time);
-    `abandoned` True keeps only records another enrollment superseded, False leaves them out."""
+    `abandoned` True keeps only records another enrollment superseded, False leaves them out;
+    `text` matches part of the device name, Udid (Enrollment ID), username or email, any case."""
     order = order_by.strip().lower()
     if order not in device_search.ORDERS:
         raise InvalidInput("orderby", f"orderby must be one of {', '.join(device_search.ORDERS)}.")
-    path = scope.path if og_id is None else (await org_groups.get(db, scope, og_id)).path
-    filters = DeviceFilter(
-        path,
-        user_key=username_key(user) if user is not None else None,
-        ownership=_parse_ownership(ownership) if ownership is not None else None,
-        enrollment_status=_parse_status(enrollment_status) if enrollment_status is not None else None,
-        # Every device Quince manages is an Apple one.
-        nothing=platform is not None and platform.strip().casefold() != APPLE_PLATFORM.casefold(),
-        model=model or None,
-        seen_since=as_utc(last_seen_since) if last_seen_since is not None else None,
-        seen_before=as_utc(seen_before) if seen_before is not None else None,
-        user_enrolled=user_enrolled,
-        abandoned=abandoned,
-    )
-    if last_seen is not None:
-        filters = _with_last_seen(filters, last_seen, now)
-    stmt = device_search.devices_matching(db, filters, order, descending=descending)
+    stmt = device_search.devices_matching(db, await filters(db, scope, **criteria), order,
+                                          descending=descending)
     await device_search.plan_for_parameters(db)
     return await paginate(db, stmt, page)
+
+
+async def each_batch(db: Db, found: DeviceFilter, *, size: int, cap: int) -> AsyncIterator[list[DeviceRow]]:
+    """The devices `filters` found, by id, `size` at a time, `cap` at most (an export)."""
+    after, left = 0, cap
+    await device_search.plan_for_parameters(db)
+    while left > 0:
+        rows = list(await db.scalars(device_search.devices_after(db, found, after, min(size, left))))
+        if not rows:
+            return
+        yield rows
+        after, left = rows[-1].id, left - len(rows)
 
 
 async def related(db: Db, scope: Scope, rows: Sequence[DeviceRow]) -> Related:

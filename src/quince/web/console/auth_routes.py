@@ -44,6 +44,13 @@ async def htmx() -> Response:
     return Response(pages.HTMX.read_bytes(), media_type="text/javascript", headers=STATIC_HEADERS)
 
 
+@router.get("/static/devices.js")
+async def device_list_script() -> Response:
+    """The device list's "Select all on this page" (the page works without it)."""
+    return Response((pages.STATIC / "devices.js").read_bytes(), media_type="text/javascript",
+                    headers=STATIC_HEADERS)
+
+
 @router.get("/static/favicon.svg")
 async def favicon() -> Response:
     return Response((pages.STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml",

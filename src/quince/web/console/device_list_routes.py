@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from quince.domain.errors import InvalidInput, NotFound, ReadOnly
+from quince.domain.devices import EnrollmentStatus
+from quince.domain.errors import InvalidInput, ReadOnly
+from quince.services.devices import bulk
 from quince.services.devices import cleanup as device_cleanup
 from quince.services.devices import records as devices
 from quince.services.devices.cleanup import RemovalChanged
@@ -31,18 +33,44 @@ from quince.web.console.context import (
     render,
     text,
 )
-from quince.web.console.device_views import OWNERSHIPS, list_item
+from quince.web.console.device_views import OWNERSHIPS, BulkNotice, bulk_notice, list_item
 from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
 PAGE_SIZE = 50
-STATUSES = ("Enrolled", "EnrollmentInProgress", "Unenrolled")
+PAGE_SIZES = (25, 50, 100, 200)
+STATUSES = tuple(status.value for status in EnrollmentStatus)
 SORTS = (("id", "ID"), ("devicereportedname", "Name"), ("udid", "UDID / Enrollment ID"),
-         ("enrollmentstatus", "Status"), ("model", "Model"), ("lastseen", "Last seen"))
+         ("enrollmentstatus", "Status"), ("model", "Model"), ("operatingsystem", "OS version"),
+         ("lastseen", "Last seen"))
 LAST_SEEN = tuple((choice.value, choice.label) for choice in devices.LastSeen)
 # The list's filters, carried by sort links, the pager and the jump-to-page form.
-LIST_PARAMS = ("og", "status", "ownership", "user", "ue", "abandoned", "seen", "q", "sort", "dir")
+LIST_PARAMS = ("og", "status", "ownership", "user", "ue", "abandoned", "seen", "q", "sort", "dir", "size")
+
+
+def list_filters(request: Request, console: Console) -> dict[str, str]:
+    """The list's filters from the query (what links carry on), `og` set to the console's OG."""
+    q = request.query_params
+    params = {name: q.get(name, "").strip()[:128] for name in LIST_PARAMS}
+    params["og"] = str(console.og.id)
+    return params
+
+
+def criteria(params: dict[str, str]) -> devices.Criteria:
+    """What the list's filters ask of the device search (InvalidInput for a bad "Last seen")."""
+    return devices.Criteria(
+        text=params["q"] or None, user=params["user"] or None, ownership=params["ownership"] or None,
+        enrollment_status=params["status"] or None,
+        user_enrolled={"yes": True, "no": False}.get(params["ue"]),
+        abandoned={"yes": True, "no": False}.get(params["abandoned"]),
+        last_seen=devices.LastSeen.parse(params["seen"]) if params["seen"] else None,
+    )
+
+
+def page_size(params: dict[str, str]) -> int:
+    """The page size chosen (one of PAGE_SIZES), else PAGE_SIZE."""
+    return int(params["size"]) if params["size"] in {str(n) for n in PAGE_SIZES} else PAGE_SIZE
 
 
 # --- the device list ----------------------------------------------------------------------------
@@ -55,7 +83,8 @@ async def device_list(request: Request, db: Db, console: SignedIn) -> Response:
     if removed.isascii() and removed.isdigit() and len(removed) < 10:
         count = int(removed)
         notice = f"Removed {count} abandoned placeholder{'' if count == 1 else 's'}."
-    return await _list_page(request, db, console, notice=notice)
+    done = await bulk_notice(request, db, console)
+    return await _list_page(request, db, console, notice=notice, done=done)
 
 
 def _jump_target(raw: str | None) -> int | None:
@@ -69,13 +98,13 @@ def _jump_target(raw: str | None) -> int | None:
 
 async def _list_page(
     request: Request, db: Db, console: Console, *, status: int = 200,
-    notice: str | None = None, cleanup_days: str = str(device_cleanup.DEFAULT_DAYS),
-    cleanup_error: str | None = None,
+    notice: str | None = None, done: BulkNotice | None = None,
+    cleanup_days: str = str(device_cleanup.DEFAULT_DAYS), cleanup_error: str | None = None,
 ) -> Response:
     """The device list for the request's query, with the removal form as given."""
     q = request.query_params
-    params = {name: q.get(name, "").strip()[:128] for name in LIST_PARAMS}
-    params["og"] = str(console.og.id)
+    params = list_filters(request, console)
+    size = page_size(params)
     sort = params["sort"] if params["sort"] in dict(SORTS) else "id"
     descending = params["dir"] == "desc"
     page_number = parse_page(q.get("page"))
@@ -88,37 +117,23 @@ async def _list_page(
     rows: list[DeviceRow] = []
     total = 0
     try:
-        if params["q"]:
-            try:
-                rows = [await devices.find_by(db, console.here, "Udid", params["q"])]
-            except NotFound:
-                rows = []
-            total = len(rows)
-            page_number = 0
-        else:
-            last_seen = devices.LastSeen.parse(params["seen"]) if params["seen"] else None
+        asked = criteria(params)
 
-            async def search(number: int) -> Page[DeviceRow]:
-                return await devices.search(
-                    db, console.here, PageRequest(number, PAGE_SIZE),
-                    user=params["user"] or None, ownership=params["ownership"] or None,
-                    enrollment_status=params["status"] or None,
-                    user_enrolled={"yes": True, "no": False}.get(params["ue"]),
-                    abandoned={"yes": True, "no": False}.get(params["abandoned"]),
-                    last_seen=last_seen, order_by=sort, descending=descending,
-                )
+        async def search(number: int) -> Page[DeviceRow]:
+            return await devices.search(db, console.here, PageRequest(number, size), order_by=sort,
+                                        descending=descending, **asked)
 
+        found = await search(page_number)
+        pages = max(1, -(-found.total // size))
+        if jump is not None and not 1 <= jump <= pages:
+            jump_error = (f"There is no page {jump_raw.strip()!r}: enter a page number from 1 to "
+                          f"{pages}.")
+            page_number = 0 if jump == 0 else pages - 1
             found = await search(page_number)
-            pages = max(1, -(-found.total // PAGE_SIZE))
-            if jump is not None and not 1 <= jump <= pages:
-                jump_error = (f"There is no page {jump_raw.strip()!r}: enter a page number from 1 to "
-                              f"{pages}.")
-                page_number = 0 if jump == 0 else pages - 1
-                found = await search(page_number)
-            rows, total = list(found.items), found.total
+        rows, total = list(found.items), found.total
     except InvalidInput as exc:
         error = exc.message
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = max(1, -(-total // size))
     related = await devices.related(db, console.scope, rows)
     items = [list_item(row, related) for row in rows]
     bad = error is not None or jump_error is not None
@@ -126,7 +141,9 @@ async def _list_page(
         request, console, "devices.html", status=400 if bad and status == 200 else status,
         title="Devices", nav="devices", items=items, total=total, page=page_number, pages=pages,
         params=params, sort_headers=_sort_headers(params, sort, descending), statuses=STATUSES,
-        ownerships=OWNERSHIPS, last_seen=LAST_SEEN, error=error, notice=notice,
+        ownerships=OWNERSHIPS, last_seen=LAST_SEEN, error=error, notice=notice, done=done,
+        page_sizes=PAGE_SIZES, page_size=size, max_selection=bulk.MAX_SELECTION,
+        bulk_actions=list(bulk.BulkAction),
         jump_error=jump_error, jump_value=jump_raw.strip() if jump_error else str(page_number + 1),
         carried=[(name, value) for name, value in params.items() if value],
         cleanup_days=cleanup_days, cleanup_error=cleanup_error, min_days=device_cleanup.MIN_DAYS,

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from quince.domain.devices import still_managed
 from quince.domain.errors import InvalidInput, QuinceError
 from quince.services.apps import catalog as apps
 from quince.services.devices import records as devices
 from quince.services.enrollment import decision as enrollment_decision
 from quince.services.enrollment import device_decision
 from quince.services.enrollment import preview as enrollment_preview
-from quince.services.mdm import commands
+from quince.services.mdm import commands, enterprise_wipe
 from quince.store.models import AppRow, DeviceAppRow, DeviceRow, EnrollmentSessionRow, EnrollmentUserRow
 from quince.store.paging import Page, PageRequest
 from quince.web.console.context import (
@@ -80,6 +81,7 @@ async def _device_page(request: Request, db: Db, console: Console, device: Devic
     device_apps: Page[tuple[DeviceAppRow, AppRow]] = await apps.device_apps(
         db, console.scope, device.id, latest)
     messages = await devices.messages(db, console.scope, device.id, latest)
+    wipe = await enterprise_wipe.pending_wipe(db, console.scope, device.id)
     return render(
         request, console, "device.html", status=status, title=f"Device {device.id}", nav="devices",
         item=item, device=device, user=user, properties=devices.extended_properties(device),
@@ -89,10 +91,11 @@ async def _device_page(request: Request, db: Db, console: Console, device: Devic
         message_views=[MessageView(m, CHANNELS.get(m.channel, m.channel), raw_plist(m.raw) or
                                    RawPlist("", 0, False, False, True)) for m in messages.items],
         detail_limit=DETAIL_LIMIT, raw_limit=RAW_LIMIT, queueable=QUEUEABLE, error=error, notice=notice,
+        wipe=wipe, deletable=not still_managed(device.enrollment_status),
     )
 
 
-async def _console_and_device(
+async def console_and_device(
     console: Console, db: Db, device_ref: str, *, change: bool = False
 ) -> tuple[Console, DeviceRow]:
     """The signed-in console and a device of its chosen OG; else PageNotFound."""
@@ -102,9 +105,11 @@ async def _console_and_device(
 
 @router.get("/devices/{device_ref}")
 async def device_detail(request: Request, db: Db, console: SignedIn, device_ref: str) -> Response:
-    console, device = await _console_and_device(console, db, device_ref)
+    console, device = await console_and_device(console, db, device_ref)
     queued = parse_id(request.query_params.get("queued"))
     notice = f"Command {queued} was queued." if queued else None
+    if request.query_params.get("done") == "wipe":
+        notice = "Enterprise Wipe queued: management is removed when the device next connects."
     return await _device_page(request, db, console, device, notice=notice)
 
 
@@ -116,7 +121,7 @@ async def queue_command(
     console: SignedIn,
     device_ref: str,
 ) -> Response:
-    console, device = await _console_and_device(console, db, device_ref, change=True)
+    console, device = await console_and_device(console, db, device_ref, change=True)
     request_type = text(form, "request_type", 64)
     try:
         if not request_type:

@@ -8,9 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
+
 from quince.apple.plists import load_plist
+from quince.domain.apple_models import marketing_name
+from quince.services.devices import bulk
 from quince.services.devices import records as devices
 from quince.store.models import CommandRow, DeviceMessageRow, DeviceRow
+from quince.web.console.context import Console, parse_id
+from quince.web.deps import Db
 
 # A raw plist is shown up to this many characters (with a note when cut).
 RAW_LIMIT = 64 * 1024
@@ -33,6 +39,8 @@ class ListItem:
     og: str
     ownership: str
     successor: DeviceRow | None
+    model: str
+    """The model's marketing name ("iPhone 15 Pro"), or '' when the identifier is not known."""
 
 
 def list_item(row: DeviceRow, related: devices.Related) -> ListItem:
@@ -43,7 +51,48 @@ def list_item(row: DeviceRow, related: devices.Related) -> ListItem:
     return ListItem(row, devices.friendly_name(row, user.username if user else None),
                     user.username if user else "", og.name if og else "",
                     dict(OWNERSHIPS).get(devices.effective_ownership(row), devices.effective_ownership(row)),
-                    successor)
+                    successor, marketing_name(row.product_name) or "")
+
+
+@dataclass(frozen=True)
+class BulkNotice:
+    """What a bulk action did, as the device list tells it after the redirect."""
+
+    text: str
+    failures: list[tuple[str, str]]
+    """Each device that did not take it (#id and name) with the reason."""
+
+
+def bulk_query(outcome: bulk.Outcome, action: bulk.BulkAction) -> dict[str, str | int]:
+    """The redirect's query parameters telling what a bulk action did (read by `bulk_notice`)."""
+    return {"done": action.value, "count": outcome.done,
+            "failed": ",".join(f"{device_id}:{failure.value}" for device_id, failure in outcome.failures)}
+
+
+async def bulk_notice(request: Request, db: Db, console: Console) -> BulkNotice | None:
+    """The notice for `?done=<action>&count=N&failed=<id>:<reason>,...`; None without one."""
+    q = request.query_params
+    try:
+        action = bulk.BulkAction(q.get("done", ""))
+    except ValueError:
+        return None
+    count = parse_id(q.get("count")) or 0
+    failed: list[tuple[int, bulk.Failure]] = []
+    for part in q.get("failed", "").split(",")[:bulk.MAX_SELECTION]:
+        raw_id, _, raw_reason = part.partition(":")
+        device_id = parse_id(raw_id)
+        if device_id is not None and raw_reason in {f.value for f in bulk.Failure}:
+            failed.append((device_id, bulk.Failure(raw_reason)))
+    rows = {row.id: row for row in await bulk.selected(db, console.here, [i for i, _ in failed])}
+    related = await devices.related(db, console.scope, list(rows.values()))
+    devices_done = f"{count} device{'' if count == 1 else 's'}"
+    text = (f"Deleted the records of {devices_done}." if action is bulk.BulkAction.DELETE
+            else f"{action.label} queued for {devices_done}.")
+    if failed:
+        text += f" Not done for {len(failed)}:"
+    return BulkNotice(text, [
+        (f"#{i} {list_item(rows[i], related).name}" if i in rows else f"#{i}", failure.reason)
+        for i, failure in failed])
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ from fastapi import APIRouter
 from quince.web.console import (
     app_routes,
     auth_routes,
+    device_bulk_routes,
     device_list_routes,
     device_page_routes,
+    device_removal_routes,
     group_routes,
     home_routes,
     log_routes,
@@ -26,7 +28,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 # The one console form that uploads a file: it may send more than the API's body limit.
 UPLOAD_PATH = "/console/users/import"
 AREAS = (auth_routes, home_routes, group_routes, user_routes, user_group_routes, preview_routes,
-         device_list_routes,
-    device_page_routes, app_routes, log_routes)
+         device_list_routes, device_bulk_routes, device_removal_routes, device_page_routes, app_routes,
+         log_routes)
 for area in AREAS:
     router.include_router(area.router)
