@@ -84,8 +84,8 @@ def simulate(
                           f"{r['Seconds']:.2f}", plain(commands))
         console.print(table)
     if push is not None:
-        err_console.print(f"[yellow]Warning:[/] {plain(push.message)} The simulated devices connected on their "
-                      "own; a real device would not.", highlight=False)
+        err_console.print(f"[yellow]Warning:[/] {plain(push.message)} The simulated devices connected "
+                          "on their own; a real device would not.", highlight=False)
     failed = sum(1 for r in results if r["Error"])
     if failed:
         fail(f"{failed} of {len(results)} device(s) failed.")

@@ -1,5 +1,6 @@
 """Schemathesis against the real Quince server: every operation of the OpenAPI document at
-/API/openapi.json (the document /API/help presents), with valid and invalid requests, must answer as the document says.
+/API/openapi.json (the document /API/help presents), with valid and invalid requests, must answer as
+the document says.
 
 Bar: no server error, every response (status, content type, headers, body) as documented, every
 request the document allows accepted and every request it forbids refused. See docs/api.md."""
