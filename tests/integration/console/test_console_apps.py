@@ -61,7 +61,8 @@ async def build_catalog(session: AsyncSession, scope: Scope, fleet: Fleet) -> Ca
         manifest_url="https://apps.acme.example/tool/manifest.plist"))
     chat = await apps.create(session, scope, NewApp(
         AppKind.PUBLIC, fleet.beta, "Beta Chat", "com.beta.chat", adam_id="4004"))
-    acme_token = VppTokenRow(og_id=fleet.acme, token_encrypted=b"not-a-real-token", token_sha256="a" * 64)
+    acme_token = VppTokenRow(og_id=fleet.acme, token_encrypted=b"not-a-real-token", token_sha256="a" * 64,
+                             location_name="Acme HQ")
     beta_token = VppTokenRow(og_id=fleet.beta, token_encrypted=b"not-a-real-token", token_sha256="b" * 64)
     session.add_all([acme_token, beta_token])
     await session.flush()
