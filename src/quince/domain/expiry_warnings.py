@@ -48,6 +48,19 @@ def _days(delta: timedelta) -> str:
     return "today" if days == 0 else f"in {days} day{'' if days == 1 else 's'}"
 
 
+def _by_date(kind: WarningKind, expires: datetime, now: datetime, notice: timedelta, *, expired: str,
+             soon: str) -> ConfigWarning | None:
+    """BROKEN once `expires` has passed, SOON within `notice` of it, else None. The messages take
+    `{date}` (the expiry day) and `soon` also `{when}` ("in 3 days")."""
+    expires = _aware(expires)
+    if expires <= now:
+        return ConfigWarning(kind, Severity.BROKEN, expired.format(date=f"{expires:%Y-%m-%d}"))
+    if expires - now < notice:
+        return ConfigWarning(kind, Severity.SOON, soon.format(date=f"{expires:%Y-%m-%d}",
+                                                               when=_days(expires - now)))
+    return None
+
+
 def push_certificate_warning(expires: datetime | None, now: datetime) -> ConfigWarning | None:
     """No push certificate, or one that expired or expires within 30 days (`None`: none installed)."""
     kind = WarningKind.PUSH_CERTIFICATE
@@ -55,18 +68,13 @@ def push_certificate_warning(expires: datetime | None, now: datetime) -> ConfigW
         return ConfigWarning(kind, Severity.BROKEN,
                              "No APNs push certificate is installed: queued commands stay Queued, because "
                              "no device is told to connect. Install one with `quince apns set-cert`.")
-    expires = _aware(expires)
-    if expires <= now:
-        return ConfigWarning(kind, Severity.BROKEN,
-                             f"The APNs push certificate expired on {expires:%Y-%m-%d}: queued commands stay "
-                             "Queued. Renew it in Apple's Push Certificates Portal (same topic) and install "
-                             "it with `quince apns set-cert`.")
-    if expires - now < PUSH_NOTICE:
-        return ConfigWarning(kind, Severity.SOON,
-                             f"The APNs push certificate expires {_days(expires - now)} "
-                             f"({expires:%Y-%m-%d}). Renew it in Apple's Push Certificates Portal (same "
-                             "topic), then run `quince apns set-cert`.")
-    return None
+    return _by_date(
+        kind, expires, now, PUSH_NOTICE,
+        expired="The APNs push certificate expired on {date}: queued commands stay Queued. Renew it in "
+                "Apple's Push Certificates Portal (same topic) and install it with `quince apns set-cert`.",
+        soon="The APNs push certificate expires {when} ({date}). Renew it in Apple's Push Certificates "
+             "Portal (same topic), then run `quince apns set-cert`.",
+    )
 
 
 def vpp_token_warning(og_name: str, *, has_token: bool, expires: datetime | None, purchased_apps: int,
@@ -82,34 +90,25 @@ def vpp_token_warning(og_name: str, *, has_token: bool, expires: datetime | None
                              "they cannot be licensed or installed. Set one with `quince vpp set-token`.")
     if expires is None:
         return None
-    expires = _aware(expires)
-    if expires <= now:
-        return ConfigWarning(kind, Severity.BROKEN,
-                             f"The Apps and Books token of {og_name} expired on {expires:%Y-%m-%d}: "
-                             "purchased apps cannot be licensed. Download a new one from Apple Business "
-                             "Manager and set it with `quince vpp set-token`.")
-    if expires - now < VPP_NOTICE:
-        return ConfigWarning(kind, Severity.SOON,
-                             f"The Apps and Books token of {og_name} expires {_days(expires - now)} "
-                             f"({expires:%Y-%m-%d}). Download a new one from Apple Business Manager and set "
-                             "it with `quince vpp set-token`.")
-    return None
+    renew = "Download a new one from Apple Business Manager and set it with `quince vpp set-token`."
+    name = og_name.replace("{", "{{").replace("}", "}}")
+    return _by_date(
+        kind, expires, now, VPP_NOTICE,
+        expired=f"The Apps and Books token of {name} expired on {{date}}: purchased apps cannot be "
+                f"licensed. {renew}",
+        soon=f"The Apps and Books token of {name} expires {{when}} ({{date}}). {renew}",
+    )
 
 
 def ca_certificate_warning(expires: datetime, now: datetime) -> ConfigWarning | None:
     """Quince's CA expired or expiring within 90 days."""
-    kind = WarningKind.CA_CERTIFICATE
-    expires = _aware(expires)
-    if expires <= now:
-        return ConfigWarning(kind, Severity.BROKEN,
-                             f"Quince's CA certificate expired on {expires:%Y-%m-%d}: devices cannot get or "
-                             "renew their identity certificates, and enrollments fail.")
-    if expires - now < CA_NOTICE:
-        return ConfigWarning(kind, Severity.SOON,
-                             f"Quince's CA certificate expires {_days(expires - now)} ({expires:%Y-%m-%d}): "
-                             "enrolled devices will have to enroll again under a new CA. Plan the change "
-                             "(see `quince pki show`).")
-    return None
+    return _by_date(
+        WarningKind.CA_CERTIFICATE, expires, now, CA_NOTICE,
+        expired="Quince's CA certificate expired on {date}: devices cannot get or renew their identity "
+                "certificates, and enrollments fail.",
+        soon="Quince's CA certificate expires {when} ({date}): enrolled devices will have to enroll again "
+             "under a new CA. Plan the change (see `quince pki show`).",
+    )
 
 
 UNCONFIGURED_TOPIC = "com.apple.mgmt.External.quince-unconfigured"
