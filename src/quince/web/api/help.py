@@ -37,8 +37,8 @@ def endpoints_by_tag(document: dict[str, Any]) -> list[tuple[str, list[Endpoint]
             if operation is None:
                 continue
             tag = (operation.get("tags") or ["Other"])[0]
-            first_line = (operation.get("description") or "").strip().split("\n")[0]
-            summary = first_line or operation.get("summary", "")
+            first_paragraph = " ".join((operation.get("description") or "").strip().split("\n\n")[0].split())
+            summary = first_paragraph or operation.get("summary", "")
             groups.setdefault(tag, []).append(Endpoint(method.upper(), path, summary))
     return sorted(groups.items(), key=lambda item: item[0].lower())
 
