@@ -52,3 +52,14 @@ async def test_an_admin_assigns_a_purchased_app_to_an_og(
                            "table.device-apps td:nth-child(7)')"
                            ".forEach(td => td.textContent = '2025-01-01 09:00')")
     await save_screenshot(desktop, "console-app.png")
+
+
+async def test_an_admin_queues_a_sync_of_the_purchased_apps(
+    desktop: Page, fleet: Fleet, catalog: Catalog
+) -> None:
+    await console_sign_in(desktop, "acme-admin")
+    await desktop.get_by_role("link", name="Apps", exact=True).click()
+    await expect(desktop.locator(".app-synced")).to_have_text("never")
+    await desktop.get_by_role("button", name="Sync purchased apps").click()
+    await expect(desktop.locator(".notice-ok")).to_contain_text("A sync of the purchased apps was queued")
+    await expect(desktop.get_by_role("heading", level=1)).to_have_text("Apps for Acme")

@@ -97,3 +97,12 @@ async def test_a_read_only_admin_downloads_a_log_bundle_from_the_logs_form(
         await desktop.get_by_role("button", name="Download bundle").click()
     assert (await download.value).suggested_filename.startswith("quince-logs-all-")
     assert await desktop.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+async def test_the_dashboard_warns_when_no_push_certificate_is_installed(
+    desktop: Page, dashboard_data: Fleet
+) -> None:
+    await console_sign_in(desktop, "acme-admin")
+    warning = desktop.locator('[data-warning="push_certificate"]')
+    await expect(warning).to_be_visible()
+    await expect(warning).to_contain_text("No APNs push certificate is installed")

@@ -49,7 +49,7 @@ async def test_a_rank_one_mapping_wins_the_preview(desktop: Page, fleet: Fleet, 
     trace = desktop.locator("#decision-trace li")
     await expect(trace.first).to_contain_text("User 'alice' is active")
     await expect(trace.last).to_have_text("Decision: enroll into 'Sales' (Group ID sales).")
-    assert "user=alice" in desktop.url  # a GET: the answer can be shared as a link
+    assert "username=alice" in desktop.url  # a GET: the answer can be shared as a link
 
     await desktop.get_by_role("link", name="User groups", exact=True).click()
     await desktop.get_by_role("link", name="Field crew", exact=True).click()

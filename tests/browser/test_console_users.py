@@ -7,7 +7,7 @@ import os
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quince.services.directory import users
+from quince.services.directory import user_groups, users
 from quince.services.scope import Scope
 from tests.browser.conftest import console_sign_in, save_screenshot
 from tests.integration.console.support import Fleet
@@ -28,6 +28,10 @@ async def _name_people(session: AsyncSession, scope: Scope, fleet: Fleet) -> Non
                     last_name="Diaz", managed_apple_id="dana@appleid.acme.example", og_id=fleet.field)
     await users.add(session, scope, username="ed", email="ed@acme.example", first_name="Ed",
                     last_name="Evans", og_id=fleet.sales, active=False)
+    sellers = await user_groups.create(session, scope, name="Sellers", og_id=fleet.acme)
+    for ref in ("alice", "bob"):
+        member = await users.get_by_username(session, scope, ref)
+        await user_groups.add_member(session, scope, sellers.id, member.id)
     await session.commit()
 
 
@@ -61,3 +65,25 @@ async def test_an_admin_lists_searches_and_adds_a_user(
     await expect(desktop.get_by_role("heading", level=1)).to_have_text("User carol")
     await expect(desktop.locator(".summary")).to_contain_text("Field")
 
+
+
+async def test_an_admin_deactivates_selected_users_after_seeing_them_listed(
+    desktop: Page, fleet: Fleet, session: AsyncSession, scope: Scope
+) -> None:
+    await _name_people(session, scope, fleet)
+    await console_sign_in(desktop, "acme-admin")
+    await desktop.goto(f"/console/users?og={fleet.acme}")
+    table = desktop.locator("table.usr-list")
+    await expect(table.locator("thead")).to_contain_text("Enrolled devices")
+    await desktop.get_by_label("Select alice").check()
+    await desktop.get_by_label("Select dana").check()
+    await desktop.get_by_role("button", name="Deactivate…").click()
+    await expect(desktop.get_by_role("heading", level=1)).to_have_text("Deactivate 2 users?")
+    await expect(desktop.locator("table.usr-list tbody tr")).to_have_count(2)
+    await desktop.get_by_role("button", name="Deactivate 2 users").click()
+    await expect(desktop.locator(".notice-ok")).to_contain_text("2 users deactivated.")
+    await expect(desktop.locator("table.usr-list tr.usr-inactive")).to_have_count(3)  # ed was already
+    await desktop.get_by_label("Select ed").check()
+    await desktop.get_by_role("button", name="Activate", exact=True).click()
+    await expect(desktop.locator(".notice-ok")).to_contain_text("1 user activated.")
+    assert await desktop.evaluate("document.documentElement.scrollWidth") <= 1280

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from quince.cli.runtime import console, fail, plain, print_json, progress_bar
+from quince.cli.runtime import console, err_console, fail, plain, print_json, progress_bar
 from quince.cli.views import JsonOption, PasswordStdinOption, read_password
+from quince.domain.expiry_warnings import push_topic_warning
 from quince.simulator import Credentials, DeviceRun, run_many
 
 
@@ -71,6 +72,9 @@ def simulate(
             on_finished=lambda _: progress.advance(task),
         ))
     results = [_as_dict(run) for run in runs]
+    # The profile's topic says whether the server has a push certificate: without one, the
+    # simulated device answered because it connected by itself, but a real one is never woken.
+    push = push_topic_warning(next((r["Topic"] for r in results if r["Topic"]), None)) if connect else None
     if as_json:
         print_json(results)
     else:
@@ -83,6 +87,9 @@ def simulate(
             table.add_row(str(r["Index"]), plain(outcome), plain(r["EnrollmentId"] or "-"),
                           f"{r['Seconds']:.2f}", plain(commands))
         console.print(table)
+    if push is not None:
+        err_console.print(f"[yellow]Warning:[/] {plain(push.message)} The simulated devices connected "
+                          "on their own; a real device would not.", highlight=False)
     failed = sum(1 for r in results if r["Error"])
     if failed:
         fail(f"{failed} of {len(results)} device(s) failed.")

@@ -5,6 +5,7 @@ they do, taking plain values; scope and rules are the services' business. Nothin
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -95,6 +96,15 @@ async def purchased_apps_in(
     if bundle_id is not None:
         stmt = stmt.where(AppRow.bundle_id == bundle_id)
     return list(await db.scalars(stmt))
+
+
+async def last_synced(db: AsyncSession, og_id: int) -> datetime | None:
+    """The latest sync time of the purchased apps in the catalog of `og_id` (None: never synced)."""
+    found: datetime | None = await db.scalar(
+        select(func.max(AppRow.synced_at))
+        .where(AppRow.og_id == og_id, AppRow.kind == AppKind.PURCHASED.value)
+    )
+    return found
 
 
 async def apps_matching(

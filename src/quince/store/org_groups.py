@@ -88,6 +88,13 @@ async def all_ogs(db: AsyncSession) -> list[OrgGroupRow]:
     return list(await db.scalars(select(OrgGroupRow)))
 
 
+async def names_of_type(db: AsyncSession, og_type: str, limit: int) -> list[str]:
+    """The names of up to `limit` OGs of this type, oldest first."""
+    return list(await db.scalars(
+        select(OrgGroupRow.name).where(OrgGroupRow.type == og_type).order_by(OrgGroupRow.id).limit(limit)
+    ))
+
+
 async def rows_within(db: AsyncSession, path: str) -> list[OrgGroupRow]:
     return list(await db.scalars(select(OrgGroupRow).where(within(path))))
 

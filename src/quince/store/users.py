@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quince.domain.devices import EnrollmentStatus
 from quince.store.models import DeviceRow, EnrollmentUserRow, SignInNameRow
 from quince.store.org_groups import og_ids_within
 from quince.store.paging import Page, PageRequest, paginate
@@ -71,6 +72,28 @@ async def search(
 async def device_count(db: AsyncSession, user_id: int) -> int:
     """How many device records (placeholders included) the user has."""
     return (await db.scalar(select(func.count()).where(DeviceRow.enrollment_user_id == user_id))) or 0
+
+
+async def enrolled_device_counts(db: AsyncSession, user_ids: list[int]) -> dict[int, int]:
+    """How many enrolled devices each of `user_ids` has now (0 for none), in one query."""
+    stmt = (
+        select(DeviceRow.enrollment_user_id, func.count())
+        .where(DeviceRow.enrollment_user_id.in_(user_ids),
+               DeviceRow.enrollment_status == EnrollmentStatus.ENROLLED.value)
+        .group_by(DeviceRow.enrollment_user_id)
+    )
+    found: dict[int, int] = {user_id: count for user_id, count in (await db.execute(stmt)).tuples()
+                             if user_id is not None}
+    return {user_id: found.get(user_id, 0) for user_id in user_ids}
+
+
+async def users_within(db: AsyncSession, user_ids: list[int], path: str) -> list[EnrollmentUserRow]:
+    """Those of `user_ids` who are users of the OGs in the subtree at `path`, by username."""
+    return list(await db.scalars(
+        select(EnrollmentUserRow)
+        .where(EnrollmentUserRow.id.in_(user_ids), EnrollmentUserRow.og_id.in_(og_ids_within(path)))
+        .order_by(EnrollmentUserRow.username_key, EnrollmentUserRow.id)
+    ))
 
 
 async def devices_of(db: AsyncSession, user_id: int) -> list[DeviceRow]:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import RedirectResponse
 
 import quince
 from quince.config import Settings
@@ -32,6 +33,7 @@ from quince.web.api import (
     user_groups,
     users,
 )
+from quince.web.api import help as api_help
 from quince.web.api import jobs as job_routes
 from quince.web.api.deps import known_query_names, reject_nul_in_query, supported_api_version
 from quince.web.api.request_spelling import RequestSpelling
@@ -45,6 +47,11 @@ from quince.web.faces import Face
 from quince.web.metrics import Metrics
 from quince.web.networks import parse_networks
 from quince.web.proxies import TrustedProxies
+
+
+async def to_console() -> RedirectResponse:
+    """`/`: the console (whose pages send a visitor without a session to its sign-in page)."""
+    return RedirectResponse("/console/", status_code=307)
 
 
 def create_app(
@@ -70,7 +77,7 @@ def create_app(
         "(an admin) plus the `aw-tenant-code` header (an API key), or with an OAuth 2.0 Bearer "
         "token from `POST /connect/token` (client credentials of a client made with "
         "`quince apiclient create`).",
-        openapi_url="/API/help",
+        openapi_url=api_help.DOCUMENT_PATH,
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
@@ -96,6 +103,8 @@ def create_app(
                    device_changes, device_reports, system):
         app.include_router(module.router)
     app.include_router(job_routes.router)
+    app.include_router(api_help.router)
+    app.add_api_route("/", to_console, include_in_schema=False)
     app.include_router(app_routes.router)
     app.include_router(signin.router)
     app.include_router(console_routes.router)

@@ -16,7 +16,7 @@ from quince.clients.apns import ApnsClients
 from quince.config import Settings
 from quince.services import jobs
 from quince.services.access import admin_sessions, oauth_clients, sign_in_throttle
-from quince.services.apps import licensing
+from quince.services.apps import licensing, vpp_sync
 from quince.services.mdm import push
 from quince.store.database import Sessions
 
@@ -27,7 +27,7 @@ class BackgroundWork:
     def __init__(self, settings: Settings, sessionmaker: Sessions) -> None:
         self.apns = ApnsClients(settings)
         handlers: dict[str, jobs.Handler] = {
-            **push.handlers(self.apns), **licensing.handlers(settings),
+            **push.handlers(self.apns), **licensing.handlers(settings), **vpp_sync.handlers(settings),
         }
         # Host and pid say where a worker runs; the random part keeps two processes apart that share
         # both (a restarted container is pid 1 on the same host name again, and replicas may be

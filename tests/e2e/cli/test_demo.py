@@ -105,3 +105,13 @@ async def test_demo_admin_and_key_reach_the_rest_preview(cli: Cli, live_server: 
         response = await client.get("/API/mdm/enrollment/preview", params={"username": "carol"})
     assert response.status_code == 200, response.text
     assert response.json() == await cli.json("enroll", "preview", "carol")
+
+
+async def test_demo_has_purchased_apps_with_licence_counts_without_asking_apple(cli: Cli) -> None:
+    await cli.ok("demo")
+    found = await cli.json("apps", "list", "--kind", "purchased")
+    by_name = {app["ApplicationName"]: app for app in found}
+    assert set(by_name) == {"Microsoft Outlook", "Slack"}
+    outlook = by_name["Microsoft Outlook"]
+    assert (outlook["BundleId"], outlook["GroupId"], outlook["Purchased"], outlook["Redeemed"]) == (
+        "com.microsoft.Office.Outlook", "acme", 50, 12)

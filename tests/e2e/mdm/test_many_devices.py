@@ -51,3 +51,12 @@ async def test_quince_simulate_enrolls_and_reports_what_each_device_did(
     refused = await cli.fails("simulate", "--server", live_server, "--email", MARIA.email,
                               "--password", "wrong-password")
     assert "1 of 1 device(s) failed" in refused
+
+
+async def test_quince_simulate_connect_warns_when_the_server_has_no_push_certificate(
+    live_server: str, tenant: Tenant, cli: Cli
+) -> None:
+    result = await cli.ok("simulate", "--server", live_server, "--email", MARIA.email, "--password-stdin",
+                          "--connect", input=MARIA.password + "\n")
+    warning = " ".join(result.stderr.split())
+    assert "No APNs push certificate is installed" in warning and "a real device would not" in warning

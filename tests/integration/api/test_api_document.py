@@ -69,7 +69,7 @@ EXPECTED_OPERATIONS = {
 
 async def test_api_help_serves_the_openapi_document_of_every_route(live_server: str) -> None:
     async with httpx.AsyncClient(base_url=live_server) as client:
-        response = await client.get("/API/help")
+        response = await client.get("/API/openapi.json")
     assert response.status_code == 200
     document = response.json()
     assert document["openapi"].startswith("3.")
@@ -90,7 +90,7 @@ async def test_api_help_serves_the_openapi_document_of_every_route(live_server: 
 
 async def test_the_documented_models_are_pascal_case(live_server: str) -> None:
     async with httpx.AsyncClient(base_url=live_server) as client:
-        schemas = (await client.get("/API/help")).json()["components"]["schemas"]
+        schemas = (await client.get("/API/openapi.json")).json()["components"]["schemas"]
     assert set(schemas["User"]["properties"]) == {
         "Id", "Uuid", "UserName", "Email", "ManagedAppleId", "FirstName", "LastName", "Status",
         "LocationGroupId", "Group", "OrganizationGroupUuid", "SecurityType", "CreatedOn"}
@@ -160,3 +160,22 @@ async def test_every_error_carries_a_distinct_activity_id(
     client = await api_client(og_id=world.sales)
     ids = {assert_error(await client.get(f"{S}/groups/{world.eng}"), 404)["activityId"] for _ in range(3)}
     assert len(ids) == 3
+
+
+async def test_api_help_is_a_page_for_people_and_the_document_for_a_client_asking_for_json(
+    live_server: str,
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        page = await client.get("/API/help", headers={"Accept": "text/html,*/*;q=0.8"})
+        as_json = await client.get("/API/help", headers={"Accept": "application/json"})
+        document = (await client.get("/API/openapi.json")).json()
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "<h2" in page.text and "/API/system/users/search" in page.text and "/API/openapi.json" in page.text
+    assert as_json.json() == document
+
+
+async def test_the_root_sends_people_to_the_console(live_server: str) -> None:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        answer = await client.get("/")
+    assert answer.status_code in (302, 307) and answer.headers["location"] == "/console/"

@@ -61,7 +61,8 @@ async def build_catalog(session: AsyncSession, scope: Scope, fleet: Fleet) -> Ca
         manifest_url="https://apps.acme.example/tool/manifest.plist"))
     chat = await apps.create(session, scope, NewApp(
         AppKind.PUBLIC, fleet.beta, "Beta Chat", "com.beta.chat", adam_id="4004"))
-    acme_token = VppTokenRow(og_id=fleet.acme, token_encrypted=b"not-a-real-token", token_sha256="a" * 64)
+    acme_token = VppTokenRow(og_id=fleet.acme, token_encrypted=b"not-a-real-token", token_sha256="a" * 64,
+                             location_name="Acme HQ")
     beta_token = VppTokenRow(og_id=fleet.beta, token_encrypted=b"not-a-real-token", token_sha256="b" * 64)
     session.add_all([acme_token, beta_token])
     await session.flush()
@@ -117,7 +118,7 @@ async def test_the_catalog_shows_the_apps_that_reach_the_chosen_og_with_licence_
     assert acme.text.count("Not supported on User Enrollment") == 3
     assert html.escape(PUBLIC_APP_ON_USER_ENROLLED) in acme.text
     assert "Installs (user-based licence)" in acme.text
-    assert "quince vpp sync --group-id acme" in acme.text
+    assert "Sync purchased apps" in acme.text and "Last synced: <span class=\"app-synced\">never" in acme.text
     assert f'href="/console/apps/vpp-users?og={fleet.acme}"' in acme.text
     sales = (await client.get(f"/console/apps?og={fleet.sales}")).text
     assert "3 apps" in sales and "Field Tool" not in sales
@@ -420,3 +421,45 @@ async def test_the_vpp_users_page_lists_users_of_the_chosen_og_with_status_and_l
     beta = (await client.get("/console/apps/vpp-users")).text
     assert "1 Apps and Books user<" in beta and "erin@" in beta and "alice@" not in beta
     assert (await client.get(f"/console/apps/vpp-users?og={fleet.acme}")).status_code == 404
+
+
+# --- syncing purchased apps -----------------------------------------------------------------------
+
+
+async def test_syncing_purchased_apps_queues_one_background_job_and_says_so(
+    client: httpx.AsyncClient, fleet: Fleet, catalog: Catalog, session: AsyncSession
+) -> None:
+    await sign_in(client, "acme-admin")
+    page = f"/console/apps?og={fleet.sales}"
+    queued = await _post(client, page, f"/console/apps/sync?og={fleet.sales}")
+    assert queued.status_code == 303 and "done=sync-queued" in queued.headers["location"]
+    assert "A sync of the purchased apps was queued" in (await client.get(queued.headers["location"])).text
+    again = await _post(client, page, f"/console/apps/sync?og={fleet.sales}")
+    assert "done=sync-waiting" in again.headers["location"]
+    jobs = list(await session.scalars(select(JobRow).where(JobRow.kind == "vpp.sync")))
+    assert [job.payload for job in jobs] == [{"og_id": fleet.acme}]  # the token's OG, once
+
+
+async def test_without_a_token_there_is_no_sync_button_and_a_sync_is_not_found(
+    client: httpx.AsyncClient, fleet: Fleet, session: AsyncSession
+) -> None:
+    await sign_in(client, "acme-admin")
+    page = await client.get(f"/console/apps?og={fleet.acme}")
+    assert "Sync purchased apps" not in page.text and "quince vpp set-token --group-id acme" in page.text
+    refused = await _post(client, f"/console/apps?og={fleet.acme}", f"/console/apps/sync?og={fleet.acme}")
+    assert refused.status_code == 404
+    assert await _count(session, JobRow) == 0
+
+
+async def test_a_read_only_admin_sees_no_sync_button_and_cannot_queue_one(
+    client: httpx.AsyncClient, fleet: Fleet, catalog: Catalog, session: AsyncSession
+) -> None:
+    await sign_in(client, "acme-reader")
+    page = await client.get(f"/console/apps?og={fleet.acme}")
+    assert "Sync purchased apps" not in page.text and "Last synced" in page.text
+    refused = await client.post(f"/console/apps/sync?og={fleet.acme}",
+                                data={"csrf_token": csrf_token(page.text)})
+    assert refused.status_code == 403
+    forged = await client.post(f"/console/apps/sync?og={fleet.acme}", data={"csrf_token": "forged"})
+    assert forged.status_code == 403 and "This page has expired" in forged.text
+    assert await _count(session, JobRow) == 0

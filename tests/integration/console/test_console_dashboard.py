@@ -171,3 +171,13 @@ async def test_an_og_outside_the_admins_subtree_is_not_found(client: httpx.Async
     for og_id in (fleet.acme, fleet.sales_eu, "x"):
         answer = await client.get(f"/console/?og={og_id}")
         assert answer.status_code == 404 and "Not found" in answer.text
+
+
+async def test_the_dashboard_warns_that_without_a_push_certificate_commands_stay_queued(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    await sign_in(client, "acme-reader")
+    page = await client.get(f"/console/?og={fleet.acme}")
+    device = await client.get(f"/console/devices/{fleet.alice_iphone}?og={fleet.acme}")
+    assert 'data-warning="push_certificate"' in page.text and "stay Queued" in page.text
+    assert 'data-warning="push_certificate"' in device.text

@@ -73,7 +73,7 @@ async def test_without_a_group_id_the_user_enrolls_into_their_own_og(
     client: httpx.AsyncClient, session: AsyncSession, scope: Scope, ue_on: Fleet
 ) -> None:
     await sign_in(client, "acme-admin")
-    page = await client.get(f"/console/preview?og={ue_on.acme}&user=Alice")
+    page = await client.get(f"/console/preview?og={ue_on.acme}&username=Alice")
     assert page.status_code == 200
     text = _flat(page.text)
     assert "alice's device would enroll into <strong>Sales</strong>" in text
@@ -228,3 +228,12 @@ async def test_a_read_only_admin_may_preview(client: httpx.AsyncClient, ue_on: F
     page = await client.get(f"/console/preview?og={ue_on.acme}&user=alice")
     assert page.status_code == 200 and "<strong>Sales</strong>" in page.text
     assert page.text.count('method="post"') == 1  # sign-out only
+
+
+async def test_the_preview_takes_username_and_still_takes_user(
+    client: httpx.AsyncClient, ue_on: Fleet
+) -> None:
+    await sign_in(client, "acme-admin")
+    for name in ("username", "user"):
+        page = await client.get(f"/console/preview?og={ue_on.acme}&{name}=alice")
+        assert page.status_code == 200 and "alice's device would enroll into" in _flat(page.text), name

@@ -199,7 +199,7 @@ async def test_the_user_page_shows_fields_groups_and_links(
     assert f'href="/console/user-groups/{sellers.id}?og={fleet.acme}">Sellers</a>' in page
     assert "Global staff" not in page  # a group above the admin's OG
     assert f'href="/console/devices?og={fleet.acme}&amp;user=alice"' in page
-    assert f'href="/console/preview?og={fleet.sales}&amp;user=alice"' in page
+    assert f'href="/console/preview?og={fleet.sales}&amp;username=alice"' in page
     assert "Edit user" in page and "Deactivate" in page
 
 

@@ -11,7 +11,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quince.apple.discovery import access_token_from_callback_url
-from quince.services.directory import user_groups, users
+from quince.config import Settings
+from quince.services.directory import org_groups, user_groups, users
 from quince.services.enrollment import sessions as enrollment
 from quince.services.enrollment.sessions import SecretKind
 from quince.services.scope import Scope
@@ -239,3 +240,29 @@ def test_the_signing_key_is_created_once_readable_only_by_quince(tmp_path: Path)
     path = tmp_path / "var" / "secret.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(key) == 32 and signing.load_secret_key(tmp_path / "var") == key
+
+
+async def test_both_flows_name_the_installs_one_customer_organization(
+    browser_client: httpx.AsyncClient, session: AsyncSession, scope: Scope
+) -> None:
+    await org_groups.create(session, scope, scope.og_id, name="Northwind Traders", group_id="northwind",
+                            og_type="Customer")
+    await session.commit()
+    for path in (ACCOUNT, WEB):
+        page = await browser_client.get(path)
+        assert page.status_code == 200
+        assert '<p class="org">Northwind Traders</p>' in page.text
+        assert "<title>Sign in · Northwind Traders</title>" in page.text
+
+
+async def test_a_configured_organization_name_wins_over_the_customer_og(
+    session: AsyncSession, scope: Scope
+) -> None:
+    await org_groups.create(session, scope, scope.og_id, name="Northwind Traders", group_id="northwind",
+                            og_type="Customer")
+    configured = Settings(database_url="sqlite+aiosqlite://", organization_name="Northwind")
+    default = Settings(database_url="sqlite+aiosqlite://")
+    assert await org_groups.organization_name(session, configured) == "Northwind"
+    assert await org_groups.organization_name(session, default) == "Northwind Traders"
+    await org_groups.create(session, scope, scope.og_id, name="Other", group_id="other", og_type="Customer")
+    assert await org_groups.organization_name(session, default) == "Quince"

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.apple.vpp.errors import VppError
 from quince.clients.vpp import VppClient
+from quince.config import Settings
 from quince.domain.errors import NotFound
+from quince.services import jobs
 from quince.services.apps import vpp_sync, vpp_tokens
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
+from quince.store.database import make_sessionmaker
 from quince.store.models import AppRow, VppTokenRow
 from tests.support_vpp import VppDouble
 
@@ -101,3 +104,25 @@ async def test_a_failed_sync_changes_nothing(
         await vpp_sync.sync_assets(session, scope, scope.og_id, client)
     assert caught.value.retryable
     assert await purchased(session) == {}
+
+
+async def test_a_sync_queued_from_the_console_runs_as_one_background_job_per_token(
+    session: AsyncSession, scope: Scope, var_dir: Path, vpp_server: VppDouble, engine: AsyncEngine
+) -> None:
+    await vpp_tokens.set_token(session, scope, scope.og_id, vpp_server.token_file_text, var_dir=var_dir)
+    vpp_server.add_asset("361304891", total=10)
+    assert await vpp_sync.last_synced(session, scope.og_id) is None
+    assert await vpp_sync.queue_sync(session, scope, scope.og_id)
+    assert not await vpp_sync.queue_sync(session, scope, scope.og_id)  # already waiting
+    await session.commit()
+    settings = Settings(database_url="sqlite+aiosqlite://", var_dir=var_dir, vpp_url=vpp_server.url)
+    runner = jobs.JobRunner(make_sessionmaker(engine), vpp_sync.handlers(settings), worker_id="test:1")
+    assert await runner.run_once() == 1
+    session.expire_all()
+    assert (await purchased(session))["361304891"].total_licenses == 10
+    assert await vpp_sync.last_synced(session, scope.og_id) is not None
+
+
+async def test_a_sync_cannot_be_queued_without_a_token(session: AsyncSession, scope: Scope) -> None:
+    with pytest.raises(NotFound):
+        await vpp_sync.queue_sync(session, scope, scope.og_id)

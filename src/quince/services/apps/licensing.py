@@ -87,7 +87,8 @@ def _done_before(failures: list[VppFailure], code: int) -> bool:
     return bool(failures) and all(f.code == code for f in failures)
 
 
-def _retry_for(exc: VppError) -> jobs.Outcome:
+def retry_for(exc: VppError) -> jobs.Outcome:
+    """A failed call to Apple as a job outcome: try again later when Apple says so, else fail."""
     if exc.retryable:
         return jobs.Retry(f"Apps and Books: {exc.message}", delay=exc.retry_after)
     return jobs.Fail(f"Apps and Books: {exc.message}")
@@ -166,7 +167,7 @@ async def _register(
             vpp_user.last_error = exc.message[:1000]
             await _fail_waiting(db, user_id, DeviceAppStatus.WAITING_FOR_VPP_USER,
                                 f"Apps and Books: {exc.message}")
-        return _retry_for(exc)
+        return retry_for(exc)
     return await _after_registration(db, user, vpp_user, user_id, found)
 
 
@@ -229,7 +230,7 @@ async def handle_license(db: Db, job: JobRow, ctx: Context) -> jobs.Outcome:
             licence.last_error = exc.message[:1000]
             await _fail_waiting(db, vpp_user.enrollment_user_id, DeviceAppStatus.WAITING_FOR_LICENSE,
                                 f"Apps and Books: {exc.message}", app.id)
-        return _retry_for(exc)
+        return retry_for(exc)
     if status.state is EventState.PENDING:
         return jobs.Retry("Waiting for Apple to assign the licence.", delay=ctx.poll_seconds,
                           counts=False)
@@ -285,7 +286,7 @@ async def handle_release(db: Db, job: JobRow, ctx: Context) -> jobs.Outcome:
             async with ctx.client_for(token) as client:
                 await client.disassociate_assets([app.adam_id], [vpp_user.client_user_id])
         except VppError as exc:
-            return _retry_for(exc)
+            return retry_for(exc)
         licence.status = VppLicenseStatus.RELEASED
         _log("vpp.licence", "released", app=app.bundle_id, client_user_id=vpp_user.client_user_id)
     await db.flush()

@@ -14,15 +14,19 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from quince.apple.vpp.errors import VppError
 from quince.clients.vpp import VppClient
+from quince.config import Settings
 from quince.domain.app_eligibility import AppKind
 from quince.domain.errors import NotFound
-from quince.services.apps.vpp_tokens import token_row
+from quince.services import jobs
+from quince.services.apps.licensing import ClientFactory, retry_for
+from quince.services.apps.vpp_tokens import effective_token, token_row
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
 from quince.store import apps as store
 from quince.store.database import Db
-from quince.store.models import AppRow
+from quince.store.models import AppRow, JobRow
 
 log = logging.getLogger("quince.vpp")
 
@@ -105,3 +109,49 @@ async def sync_assets(
              len(assets), created, updated, len(existing))
     return SyncResult(token_og_id=token.og_id, apps=len(assets), created=created, updated=updated,
                       gone=len(existing), location_name=token.location_name)
+
+
+# --- syncing in the background (the console's "Sync purchased apps") --------------------------------
+
+SYNC_JOB = "vpp.sync"
+
+
+async def queue_sync(db: Db, scope: Scope, og_id: int) -> bool:
+    """Queue a sync of the purchased apps of the token serving `og_id` (one waiting job per token);
+    False when one was already waiting. NotFound when no token serves the OG."""
+    scope.require_write()
+    await org_groups.get(db, scope, og_id)
+    token = await token_row(db, og_id)
+    if token is None:
+        raise NotFound("Apps and Books token for organization group", og_id)
+    job = await jobs.enqueue(db, SYNC_JOB, {"og_id": token.og_id}, dedupe_key=f"vpp-sync:{token.og_id}",
+                             max_attempts=5)
+    return job is not None
+
+
+async def last_synced(db: Db, og_id: int) -> datetime | None:
+    """When the purchased apps of the token serving `og_id` were last synced (None: never, or no
+    token)."""
+    token = await token_row(db, og_id)
+    return await store.last_synced(db, token.og_id) if token is not None else None
+
+
+def handlers(settings: Settings, client_for: ClientFactory | None = None) -> dict[str, jobs.Handler]:
+    """The sync job's handler, for a JobRunner."""
+    make_client = client_for or (lambda token: VppClient(token, base_url=settings.vpp_url))
+
+    async def run(db: Db, job: JobRow) -> jobs.Outcome:
+        og_id = job.payload.get("og_id")
+        if not isinstance(og_id, int):
+            return jobs.Fail(f"job {job.id} has no integer 'og_id'")
+        token = await effective_token(db, og_id, var_dir=settings.var_dir)
+        if token is None:
+            return jobs.Fail("No Apps and Books token for this organization group any more.")
+        try:
+            async with make_client(token.token) as client:
+                await sync_assets(db, None, og_id, client)
+        except VppError as exc:
+            return retry_for(exc)
+        return None
+
+    return {SYNC_JOB: run}

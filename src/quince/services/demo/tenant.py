@@ -1,14 +1,18 @@
 """The demo tenant `make run` seeds on a fresh install: small, fixed, and showing every rule of
 where a device enrolls (mapping win, rank win, a tie, User Enrollment disabled, inactive user),
-with a few enrollments so the console has devices to show (`demo_devices`)."""
+with a few enrollments so the console has devices to show (`demo_devices`), and two purchased
+apps so the Apps pages are not empty."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from quince.domain.app_eligibility import AppKind
 from quince.domain.errors import Conflict
 from quince.domain.org_groups import group_id_key
 from quince.services.access import admins
+from quince.services.apps import catalog as apps
+from quince.services.apps.catalog import NewApp
 from quince.services.demo import devices as demo_devices
 from quince.services.directory import og_settings, org_groups, user_groups, users
 from quince.services.scope import Scope
@@ -96,6 +100,25 @@ USERS = (
 )
 
 
+
+@dataclass(frozen=True)
+class DemoApp:
+    """A purchased (Apps and Books) app in Acme Corp's catalog, with the licence counts a sync
+    would have brought (the demo has no token: nothing is asked of Apple)."""
+
+    name: str
+    bundle_id: str
+    adam_id: str
+    total: int
+    assigned: int
+
+
+APPS = (
+    DemoApp("Microsoft Outlook", "com.microsoft.Office.Outlook", "951937596", total=50, assigned=12),
+    DemoApp("Slack", "com.tinyspeck.chatlyio", "618783545", total=25, assigned=4),
+)
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     """What `quince demo` tells the operator after seeding."""
@@ -150,6 +173,10 @@ async def seed(session: Db, scope: Scope) -> DemoSummary:
         for u in USERS:
             if g.name in u.groups:
                 await user_groups.add_member(session, scope, group.id, user_ids[u.username])
+    for app in APPS:
+        await apps.create(session, scope, NewApp(
+            AppKind.PURCHASED, og_ids[CUSTOMER_GROUP_ID], app.name, app.bundle_id, adam_id=app.adam_id,
+            total_licenses=app.total, assigned_licenses=app.assigned))
     people = {u.username: await users.get(session, scope, user_ids[u.username]) for u in USERS}
     await demo_devices.seed(session, people, utcnow())
     await admins.add_admin(

@@ -18,3 +18,8 @@ async def groups_of_user(db: Db, scope: Scope, user_id: int) -> list[UserGroupRo
     """The groups user `user_id` belongs to whose OG is in `scope` (a group can sit above the
     user's OG), by name."""
     return await user_group_store.groups_of_user(db, user_id, scope.path)
+
+
+async def groups_of_users(db: Db, scope: Scope, user_ids: list[int]) -> dict[int, list[UserGroupRow]]:
+    """`groups_of_user` for a page of users at once."""
+    return await user_group_store.groups_of_users(db, user_ids, scope.path)

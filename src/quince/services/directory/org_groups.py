@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from quince.config import Settings
 from quince.domain.errors import (
     Conflict,
     GroupIdTaken,
@@ -267,3 +268,12 @@ async def subtree(session: Db, scope: Scope, og_id: int) -> list[tuple[OrgGroupR
 
 async def parent_of(session: Db, row: OrgGroupRow) -> OrgGroupRow | None:
     return None if row.parent_id is None else await session.get(OrgGroupRow, row.parent_id)
+
+
+async def organization_name(db: Db, settings: Settings) -> str:
+    """The organization the enrollment sign-in pages name: QUINCE_ORGANIZATION_NAME when it is set,
+    else the install's one Customer OG (a single-tenant install), else the default ("Quince")."""
+    if "organization_name" in settings.model_fields_set:
+        return settings.organization_name
+    customers = await og_store.names_of_type(db, OGType.CUSTOMER.value, 2)
+    return customers[0] if len(customers) == 1 else settings.organization_name

@@ -234,6 +234,40 @@ async def delete(session: Db, scope: Scope, user_id: int) -> None:
     await session.flush()
 
 
+async def enrolled_device_counts(session: Db, user_ids: list[int]) -> dict[int, int]:
+    """How many enrolled devices each user of a page has (the page's users are in scope)."""
+    return await user_store.enrolled_device_counts(session, user_ids)
+
+
+async def get_many(session: Db, scope: Scope, user_ids: list[int]) -> list[EnrollmentUserRow]:
+    """Those of `user_ids` in scope, by username (the others are left out)."""
+    return await user_store.users_within(session, list(dict.fromkeys(user_ids)), scope.path)
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What (de)activating a selection of users did."""
+
+    changed: list[EnrollmentUserRow]
+    unchanged: list[EnrollmentUserRow]
+    """Already as asked."""
+    missing: int
+    """Selected users who are not (or no longer) in scope."""
+
+
+async def set_active_many(session: Db, scope: Scope, user_ids: list[int], active: bool) -> BulkOutcome:
+    """Activate or deactivate the selected users of `scope`; a deactivated user can no longer sign
+    in to enroll, and their enrolled devices stay enrolled."""
+    scope.require_write()
+    wanted = list(dict.fromkeys(user_ids))
+    rows = await user_store.users_within(session, wanted, scope.path)
+    changed = [row for row in rows if row.active != active]
+    for row in changed:
+        row.active = active
+    await session.flush()
+    return BulkOutcome(changed, [row for row in rows if row not in changed], len(wanted) - len(rows))
+
+
 async def og_of(session: Db, row: EnrollmentUserRow) -> OrgGroupRow:
     og = await session.get(OrgGroupRow, row.og_id)
     assert og is not None

@@ -20,6 +20,8 @@ from urllib.parse import quote
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from quince.web.api.help import HELP_PATH
+
 PREFIX = "/api/"
 VERSIONS = (1, 2)
 _VERSION_SEGMENT = re.compile(r"v([0-9]+)", re.IGNORECASE)
@@ -72,7 +74,7 @@ class _Spelling:
     first (`devices/search` before `devices/{id}`)."""
 
     def __init__(self, app: FastAPI) -> None:
-        templates = [_Template.of(app.openapi_url or "", set())]
+        templates = [_Template.of(app.openapi_url or "", set()), _Template.of(HELP_PATH, set())]
         for path, operations in app.openapi().get("paths", {}).items():
             if path.lower().startswith(PREFIX):
                 templates.append(_Template.of(path, _integer_parameters(operations)))

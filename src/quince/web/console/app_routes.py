@@ -22,8 +22,10 @@ from quince.domain.errors import Conflict, InvalidInput, NotFound, QuinceError
 from quince.services.apps import catalog as apps
 from quince.services.apps import delivery as app_delivery
 from quince.services.apps import overview as app_overview
+from quince.services.apps import vpp_sync
 from quince.services.apps.catalog import NewApp
 from quince.services.apps.overview import CatalogEntry
+from quince.services.apps.vpp_tokens import token_info
 from quince.store.models import OrgGroupRow
 from quince.store.paging import PageRequest
 from quince.web.console.context import (
@@ -90,7 +92,27 @@ async def app_list(request: Request, db: Db, console: SignedIn) -> Response:
         entries=found.items, total=found.total, page=page_number,
         pages=max(1, -(-found.total // PAGE_SIZE)), params=params, kinds=KINDS, error=error,
         kind_label=_kind_label, query=lambda **changes: query(params, **changes),
+        token=await token_info(db, console.scope, console.og.id),
+        last_synced=await vpp_sync.last_synced(db, console.og.id),
+        notice=SYNC_NOTICES.get(q.get("done", "")),
     )
+
+
+SYNC_NOTICES = {
+    "sync-queued": "A sync of the purchased apps was queued: it runs in the background in a moment. "
+                   "Reload this page to see the new licence counts.",
+    "sync-waiting": "A sync of the purchased apps was already waiting to run: it runs in a moment.",
+}
+
+
+@router.post("/apps/sync")
+async def sync_purchased(request: Request, form: Annotated[FormData, Depends(posted(max_fields=2))], db: Db,
+                         console: Changer) -> Response:
+    queued = await vpp_sync.queue_sync(db, console.here, console.og.id)
+    await db.commit()
+    log(request, "console.apps", "sync_queued" if queued else "sync_waiting", admin=console.admin.username,
+        og=console.og.group_id)
+    return redirect("/console/apps", console, done="sync-queued" if queued else "sync-waiting")
 
 
 # --- adding a public or in-house app ------------------------------------------------------------

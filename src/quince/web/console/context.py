@@ -34,6 +34,7 @@ from quince.domain.errors import (
     QuinceError,
     ReadOnly,
 )
+from quince.services import warnings
 from quince.services.access import admin_sessions
 from quince.services.directory import org_groups
 from quince.services.scope import Scope
@@ -261,7 +262,9 @@ def chrome(console: Console | None) -> dict[str, Any]:
 
 def render(request: Request, console: Console | None, template: str, *, status: int = 200,
            **context: Any) -> Response:
-    """A console page with the masthead filled in for `console`."""
+    """A console page with the masthead filled in for `console`, and `push_warning` (no usable
+    push certificate: commands wait unseen) for the pages that show it."""
+    context.setdefault("push_warning", warnings.push_warning(settings_of(request)) if console else None)
     return pages.render(request, key(request), template, status=status, **context, **chrome(console))
 
 

@@ -1,4 +1,5 @@
-"""The dashboard at the chosen OG: devices per child OG, enrollments per day (an SVG chart drawn
+"""The dashboard at the chosen OG: what would fail silently (push certificate, Apps and Books
+tokens, the CA), devices per child OG, enrollments per day (an SVG chart drawn
 here, with the same figures as a table), and the recent enrollment refusals."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from quince.services import warnings
 from quince.services.devices import dashboard
 from quince.services.devices.dashboard import DayCount
 from quince.services.enrollment import refusals as enrollment_refusals
@@ -16,8 +18,10 @@ from quince.web.console.context import (
     ConsoleRoute,
     SignedIn,
     render,
+    settings_of,
 )
 from quince.web.deps import Db
+from quince.web.pki_state import app_pki
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -119,6 +123,9 @@ async def home(request: Request, db: Db, console: SignedIn) -> Response:
     counts = await dashboard.device_counts(db, console.here)
     days = await dashboard.enrollments_per_day(db, console.here)
     refusals = await enrollment_refusals.recent(db, console.here)
+    pki = await app_pki(request.app)
+    found = await warnings.at(db, console.og, settings_of(request),
+                              ca_expires=pki.ca_certificate.not_valid_after_utc)
     return render(request, console, "home.html", title="Dashboard", nav="home", counts=counts,
                   days=days, chart=chart(days, console.og.name), refusals=refusals,
-                  reasons=REASONS, flows=FLOWS)
+                  reasons=REASONS, flows=FLOWS, warnings=found)

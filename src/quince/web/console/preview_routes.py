@@ -131,7 +131,8 @@ async def _result(db: Db, console: Console, user: EnrollmentUserRow, group_id: s
 @router.get("/preview")
 async def preview_page(request: Request, db: Db, console: SignedIn) -> Response:
     q = request.query_params
-    username = q.get("user", "").strip()[:USERNAME_MAX_LENGTH]
+    # `username` is the form's name; `user`, what older links say, is taken too.
+    username = (q.get("username") or q.get("user", "")).strip()[:USERNAME_MAX_LENGTH]
     group_id = q.get("group_id", "").strip()[:GROUP_ID_INPUT_MAX]
     suggestions = await users.search(db, console.scope, PageRequest(0, SUGGESTIONS),
                                      text=username or None, order_by="username")

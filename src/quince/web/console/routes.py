@@ -21,14 +21,15 @@ from quince.web.console import (
     log_routes,
     preview_routes,
     user_group_routes,
+    user_list_routes,
     user_routes,
 )
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 # The one console form that uploads a file: it may send more than the API's body limit.
 UPLOAD_PATH = "/console/users/import"
-AREAS = (auth_routes, home_routes, group_routes, user_routes, user_group_routes, preview_routes,
-         device_list_routes, device_bulk_routes, device_removal_routes, device_page_routes, app_routes,
-         log_routes)
+AREAS = (auth_routes, home_routes, group_routes, user_list_routes, user_routes, user_group_routes,
+         preview_routes, device_list_routes, device_bulk_routes, device_removal_routes, device_page_routes,
+         app_routes, log_routes)
 for area in AREAS:
     router.include_router(area.router)

@@ -1,4 +1,4 @@
-"""Enrollment users: the list, a user's page, adding and editing users, (de)activating them, and
+"""Enrollment users: a user's page, adding and editing users, (de)activating them, and
 CSV imports that run in the background while their page shows the progress."""
 
 from __future__ import annotations
@@ -23,21 +23,17 @@ from quince.store.models import (
     OrgGroupRow,
     UserImportRunRow,
 )
-from quince.store.paging import PageRequest
 from quince.web.console.context import (
     Changer,
     Console,
     ConsoleRoute,
     SignedIn,
-    list_params,
     load_console,
     log,
     not_found,
     open_with,
     parse_id,
-    parse_page,
     posted,
-    query,
     redirect,
     render,
     settings_of,
@@ -47,8 +43,6 @@ from quince.web.deps import Db
 
 router = APIRouter(route_class=ConsoleRoute)
 
-PAGE_SIZE = 50
-STATUSES = (("", "Any"), ("active", "Active"), ("inactive", "Inactive"))
 # Cut form fields well past the service's limits, so an over-long value is refused, not shortened.
 CUT = 2
 # What each form field is called in the services' errors (InvalidInput.field).
@@ -88,7 +82,8 @@ def _tasks(request: Request) -> set[asyncio.Task[Any]]:
     return tasks
 
 
-def _og_names(console: Console) -> dict[int, OrgGroupRow]:
+def og_names(console: Console) -> dict[int, OrgGroupRow]:
+    """The OGs the admin may choose, by id (to name a user's OG)."""
     return {row.id: row for row, _ in console.ogs}
 
 
@@ -96,27 +91,6 @@ def _og_choices(console: Console) -> list[tuple[OrgGroupRow, int]]:
     """The OGs of the chosen OG's subtree, with their depth below it (for the OG select)."""
     base = next((level for row, level in console.ogs if row.id == console.og.id), 0)
     return [(row, level - base) for row, level in console.ogs if row.path.startswith(console.og.path)]
-
-
-# -- the list --------------------------------------------------------------------------------------
-
-
-@router.get("/users")
-async def user_list(request: Request, db: Db, console: SignedIn) -> Response:
-    params = list_params(request, console, "q", "status")
-    if params["status"] not in dict(STATUSES):
-        params["status"] = ""
-    page_number = parse_page(request.query_params.get("page"))
-    found = await users.search(
-        db, console.here, PageRequest(page_number, PAGE_SIZE), text=params["q"] or None,
-        active={"active": True, "inactive": False}.get(params["status"]),
-    )
-    return render(
-        request, console, "users.html", title="Users", nav="users", items=found.items,
-        total=found.total, page=page_number, pages=max(1, -(-found.total // PAGE_SIZE)),
-        params=params, statuses=STATUSES, og_names=_og_names(console),
-        query=lambda **changes: query(params, **changes),
-    )
 
 
 # -- adding and editing ----------------------------------------------------------------------------
@@ -307,7 +281,7 @@ async def _import_page(request: Request, db: Db, console: Console, *, status: in
                  for name in user_import.COLUMNS],
         example=EXAMPLE_CSV.format(group_id=console.og.group_id), limit=user_import_runs.size_text(limit),
         runs=await user_import_runs.recent(db, console.here), status_of=user_import_runs.status_of,
-        og_names=_og_names(console), error=error,
+        og_names=og_names(console), error=error,
     )
 
 
@@ -366,7 +340,7 @@ async def import_run(request: Request, db: Db, console: SignedIn, run_ref: str) 
     return render(
         request, console, "user_import_run.html", title=f"Import #{run.id}", nav="users", run=run,
         run_status=status, active=status in user_import_runs.ACTIVE,
-        run_og=_og_names(console).get(run.og_id),
+        run_og=og_names(console).get(run.og_id),
         percent=100 * run.done_rows // run.total_rows if run.total_rows else 0,
         interrupted_message=user_import_runs.INTERRUPTED_MESSAGE,
         self_url=f"/console/users/import/{run.id}?og={console.og.id}",
@@ -386,6 +360,6 @@ async def user_detail(request: Request, db: Db, console: SignedIn, user_ref: str
     notice = NOTICES[done].format(name=row.username) if done in NOTICES else None
     return render(
         request, console, "user.html", title=f"User {row.username}", nav="users", user=row,
-        user_og=_og_names(console).get(row.og_id), groups=groups, og_names=_og_names(console),
+        user_og=og_names(console).get(row.og_id), groups=groups, og_names=og_names(console),
         top_og=console.scope.og_id, notice=notice,
     )

@@ -109,7 +109,7 @@ def render(
     """A page with the organization's name, the request id, and the sign-in pages' headers."""
     settings: Settings = request.app.state.settings
     html = _templates.get_template(template).render(
-        org_name=settings.organization_name,
+        org_name=getattr(request.state, "org_name", settings.organization_name),
         stylesheet=STYLESHEET_URL,
         request_id=request.state.request_id,
         outcome=outcome,

@@ -40,6 +40,7 @@ from quince.domain.enrollment_policy import (
 from quince.domain.errors import InvalidInput
 from quince.services.access import sign_in_throttle
 from quince.services.access.sign_in_throttle import Throttled
+from quince.services.directory import org_groups
 from quince.services.directory.org_tree import load_overrides, load_tree
 from quince.services.enrollment import decision
 from quince.services.enrollment import sessions as enrollment
@@ -78,6 +79,13 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+async def _organization(request: Request, db: Db) -> None:
+    """The organization these pages name (the one Customer OG, or QUINCE_ORGANIZATION_NAME), kept
+    on the request for `pages.render`; solved before the form, so a refusal page names it too."""
+    request.state.org_name = await org_groups.organization_name(db, _settings(request))
+
+
+NAMED = [Depends(_organization)]
 _key = signing.request_key
 
 
@@ -165,25 +173,25 @@ async def stylesheet() -> Response:
     )
 
 
-@router.get(SIGN_IN_PATHS[Flow.WEB])
+@router.get(SIGN_IN_PATHS[Flow.WEB], dependencies=NAMED)
 async def web_form(request: Request) -> Response:
     """The web (profile-based) flow's sign-in form."""
     return _show_form(request, Flow.WEB)
 
 
-@router.post(SIGN_IN_PATHS[Flow.WEB])
+@router.post(SIGN_IN_PATHS[Flow.WEB], dependencies=NAMED)
 async def web_submit(request: Request, form: Annotated[FormData, Depends(posted(Flow.WEB))],
                      db: Db) -> Response:
     return await _submit(request, db, Flow.WEB, form)
 
 
-@router.get(SIGN_IN_PATHS[Flow.ACCOUNT])
+@router.get(SIGN_IN_PATHS[Flow.ACCOUNT], dependencies=NAMED)
 async def account_form(request: Request) -> Response:
     """The account-driven flow's sign-in form (the device appends `?user-identifier=`)."""
     return _show_form(request, Flow.ACCOUNT)
 
 
-@router.post(SIGN_IN_PATHS[Flow.ACCOUNT])
+@router.post(SIGN_IN_PATHS[Flow.ACCOUNT], dependencies=NAMED)
 async def account_submit(request: Request, form: Annotated[FormData, Depends(posted(Flow.ACCOUNT))],
                          db: Db) -> Response:
     return await _submit(request, db, Flow.ACCOUNT, form)
