@@ -59,14 +59,15 @@ async def replay(live_server: str, session: AsyncSession, scope: Scope) -> Async
     assert app.status_code == 201, app.text
     eng = await session.get(OrgGroupRow, world.eng)
     bob = await session.get(EnrollmentUserRow, world.bob)
-    assert eng is not None and bob is not None
+    alice = await session.get(EnrollmentUserRow, world.alice)
+    assert eng is not None and bob is not None and alice is not None
     values = {
         "root": world.root, "acme": world.acme, "sales": world.sales, "eng": world.eng,
         "eng_lab": world.eng_lab, "alice": world.alice, "bob": world.bob, "carol": world.carol,
         "sales_team": world.sales_team, "eng_team": world.eng_team, "device": device.id,
         "device_udid": device.udid, "device_uuid": device.uuid, "old_device": old_device.id,
         "old_device_udid": old_device.udid, "app": app.json()["Id"]["Value"], "eng_uuid": eng.uuid,
-        "bob_uuid": bob.uuid, "me": ADMIN,
+        "bob_uuid": bob.uuid, "alice_uuid": alice.uuid, "me": ADMIN,
         "client_id": oauth_client.client_id, "client_secret": secret,
     }
     yield Replay(client, {name: str(value) for name, value in values.items()})

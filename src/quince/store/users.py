@@ -28,6 +28,11 @@ async def all_users(db: AsyncSession) -> list[EnrollmentUserRow]:
     return list(await db.scalars(select(EnrollmentUserRow).order_by(EnrollmentUserRow.id)))
 
 
+async def user_by_uuid(db: AsyncSession, uuid: str) -> EnrollmentUserRow | None:
+    found = await db.execute(select(EnrollmentUserRow).where(EnrollmentUserRow.uuid == uuid.lower()))
+    return found.scalar_one_or_none()
+
+
 async def user_by_name_key(db: AsyncSession, key: str) -> EnrollmentUserRow | None:
     row: EnrollmentUserRow | None = await db.scalar(
         select(EnrollmentUserRow).where(EnrollmentUserRow.username_key == key)

@@ -32,6 +32,7 @@ from quince.web.api import (
     system,
     user_groups,
     users,
+    users_v2,
 )
 from quince.web.api import help as api_help
 from quince.web.api import jobs as job_routes
@@ -100,7 +101,7 @@ def create_app(
     # its paths, so the order changes nothing else.
     app.include_router(mdm_routes.router)
     for module in (oauth, groups, group_settings, users, user_groups, enrollment, devices, device_commands,
-                   device_changes, device_reports, system):
+                   device_changes, device_reports, system, users_v2):
         app.include_router(module.router)
     app.include_router(job_routes.router)
     app.include_router(api_help.router)

@@ -17,6 +17,7 @@ EXPECTED_OPERATIONS = {
     f"{S}/jobs/search": {"get"},
     f"{S}/admins/search": {"get"},
     f"{S}/info": {"get"},
+    f"{S}/users/{{user_uuid}}": {"get", "put", "delete"},
     "/connect/token": {"post"},
     "/API/oauth/token": {"post"},
     f"{S}/groups/{{og_id}}": {"get", "put", "delete", "post"},  # POST: a child OG

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quince.config import Settings
-from quince.store.models import AppAssignmentRow, AppRow, DeviceRow
+from quince.store.models import AppAssignmentRow, AppRow, DeviceRow, EnrollmentUserRow
 from quince.web.app import create_app
 from tests.fixtures.live_server import ApiClientFactory
 from tests.integration.api.support import World, assert_error, snapshot
@@ -57,6 +57,8 @@ A, BUILDER = "/API/mam/apps", {"bundleid": "com.acme.builder"}
 class DeviceWorld(World):
     eng_device: int
     """Carol's enrolled, user-enrolled device in Engineering."""
+    eng_user_uuid: str = ""
+    """Bob's Uuid (a user of Engineering with no devices)."""
     eng_old_device: int = 0
     """Carol's Unenrolled device in Engineering (a record that can be deleted)."""
     eng_app: int = 0
@@ -88,8 +90,15 @@ async def world(world: World, session: AsyncSession) -> DeviceWorld:
                                   mode="automatic")
     session.add(assignment)
     await session.commit()
+    bob = await session.get(EnrollmentUserRow, world.bob)
+    assert bob is not None
     return DeviceWorld(**asdict(world), eng_device=device.id, eng_old_device=old.id, eng_app=app.id,
-                       eng_assignment=assignment.id)
+                       eng_assignment=assignment.id, eng_user_uuid=bob.uuid)
+
+
+def user_uuid(w: World) -> str:
+    assert isinstance(w, DeviceWorld)
+    return w.eng_user_uuid
 
 
 def old_dev(w: World) -> int:
@@ -388,6 +397,18 @@ CASES: dict[str, Case] = {
     "GET /API/system/admins/search": Case(
         lambda w: Call("GET", "/API/system/admins/search", {"organizationgroupid": w.eng}),
         lambda w: Call("GET", "/API/system/admins/search", {"pagesize": 0}),
+    ),
+    f"GET {U}/{{user_uuid}}": Case(
+        lambda w: Call("GET", f"{U}/{user_uuid(w)}"),
+        lambda w: Call("GET", f"{U}/{user_uuid(w)}", {"verbose": "true"}),
+    ),
+    f"PUT {U}/{{user_uuid}}": Case(
+        lambda w: Call("PUT", f"{U}/{user_uuid(w)}", json={"firstName": "Robert"}),
+        lambda w: Call("PUT", f"{U}/{user_uuid(w)}", json={"userName": "bob smith"}),
+    ),
+    f"DELETE {U}/{{user_uuid}}": Case(
+        lambda w: Call("DELETE", f"{U}/{user_uuid(w)}"),
+        lambda w: Call("DELETE", f"{U}/{user_uuid(w)}", {"verbose": "true"}),
     ),
     "GET /API/system/info": Case(
         lambda w: Call("GET", "/API/system/info"),

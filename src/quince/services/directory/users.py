@@ -46,6 +46,14 @@ async def get(session: Db, scope: Scope, user_id: int) -> EnrollmentUserRow:
     return row
 
 
+async def get_by_uuid(session: Db, scope: Scope, uuid: str) -> EnrollmentUserRow:
+    """The user with this Uuid; NotFound if there is none in the scope."""
+    row = await user_store.user_by_uuid(session, uuid)
+    if row is None:
+        raise NotFound("User", uuid)
+    return await get(session, scope, row.id)
+
+
 async def find_by_username(session: Db, username: str) -> EnrollmentUserRow | None:
     """Any user with this username, ignoring case, regardless of scope (for sign-in)."""
     return await user_store.user_by_name_key(session, username_key(username))

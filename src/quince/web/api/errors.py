@@ -128,16 +128,22 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def _path_pattern(path: str, operations: dict[str, Any]) -> re.Pattern[str]:
     """The paths a templated path of the document matches: an integer parameter (an id) matches
-    digits only, as its route does, so /API/mam/apps/internal is not /API/mam/apps/{app_id}."""
-    integers = {
-        parameter["name"]
+    digits only and a UUID one a UUID, as their routes do, so /API/mam/apps/internal is not
+    /API/mam/apps/{app_id} and /API/system/users/adduser is not /API/system/users/{user_uuid}."""
+    kinds = {
+        parameter["name"]: (schema.get("type"), schema.get("format"))
         for operation in operations.values()
         for parameter in operation.get("parameters", ())
-        if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer"
+        if parameter.get("in") == "path" and (schema := parameter.get("schema", {})) is not None
     }
 
     def segment(match: re.Match[str]) -> str:
-        return "[0-9]+" if match.group(1) in integers else "[^/]+"
+        kind = kinds.get(match.group(1))
+        if kind == ("integer", None):
+            return "[0-9]+"
+        if kind == ("string", "uuid"):
+            return "[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}"
+        return "[^/]+"
 
     return re.compile("^" + re.sub(r"\\\{([^/]+?)\\\}", segment, re.escape(path)) + "$")
 

@@ -81,7 +81,7 @@ class ApiInput(ApiModel):
         return self
 
 
-def _ws1_boolean(value: object) -> object:
+def ws1_boolean(value: object) -> object:
     """Workspace ONE's .NET binder takes "true" and "false" for a boolean; PowerShell scripts send them."""
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
@@ -89,7 +89,7 @@ def _ws1_boolean(value: object) -> object:
 
 
 # A boolean a client may also send as the string "true" or "false" (any case).
-Ws1Boolean = Annotated[bool, BeforeValidator(_ws1_boolean),
+Ws1Boolean = Annotated[bool, BeforeValidator(ws1_boolean),
                        Field(json_schema_extra={"description": 'true or false; "true" and "false" too.'})]
 
 
