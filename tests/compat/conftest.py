@@ -66,7 +66,8 @@ async def replay(live_server: str, session: AsyncSession, scope: Scope) -> Async
         "eng_lab": world.eng_lab, "alice": world.alice, "bob": world.bob, "carol": world.carol,
         "sales_team": world.sales_team, "eng_team": world.eng_team, "device": device.id,
         "device_udid": device.udid, "device_uuid": device.uuid, "old_device": old_device.id,
-        "old_device_udid": old_device.udid, "app": app.json()["Id"]["Value"], "eng_uuid": eng.uuid,
+        "old_device_udid": old_device.udid, "app": app.json()["Id"]["Value"],
+        "app_uuid": app.json()["Uuid"], "eng_uuid": eng.uuid,
         "bob_uuid": bob.uuid, "alice_uuid": alice.uuid, "me": ADMIN,
         "client_id": oauth_client.client_id, "client_secret": secret,
     }

@@ -63,6 +63,13 @@ async def og_paths(db: AsyncSession, ids: Collection[int]) -> dict[int, str]:
 # --- the catalog ----------------------------------------------------------------------------------
 
 
+async def app_by_uuid(db: AsyncSession, og_ids: OgIds, uuid: str) -> AppRow | None:
+    """The app with this Uuid in a catalog of one of `og_ids`."""
+    row: AppRow | None = await db.scalar(
+        select(AppRow).where(AppRow.uuid == uuid.lower(), AppRow.og_id.in_(og_ids)))
+    return row
+
+
 async def app(
     db: AsyncSession, og_ids: OgIds, app_id: int, kind: AppKind | None = None,
 ) -> AppRow | None:

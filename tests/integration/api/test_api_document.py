@@ -63,6 +63,7 @@ EXPECTED_OPERATIONS = {
     "/API/mam/apps/public": {"post"},
     "/API/mam/apps/internal": {"post"},
     "/API/mam/apps/{app_id}": {"get", "delete"},
+    "/API/mam/apps/{app_uuid}": {"get"},
     "/API/mam/apps/{app_id}/assignments": {"get", "post"},
     "/API/mam/apps/{app_id}/assignments/{assignment_id}": {"delete"},
 }

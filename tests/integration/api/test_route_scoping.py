@@ -57,6 +57,8 @@ A, BUILDER = "/API/mam/apps", {"bundleid": "com.acme.builder"}
 class DeviceWorld(World):
     eng_device: int
     """Carol's enrolled, user-enrolled device in Engineering."""
+    eng_app_uuid: str = ""
+    """The Uuid of Engineering's purchased app."""
     eng_user_uuid: str = ""
     """Bob's Uuid (a user of Engineering with no devices)."""
     eng_old_device: int = 0
@@ -93,7 +95,8 @@ async def world(world: World, session: AsyncSession) -> DeviceWorld:
     bob = await session.get(EnrollmentUserRow, world.bob)
     assert bob is not None
     return DeviceWorld(**asdict(world), eng_device=device.id, eng_old_device=old.id, eng_app=app.id,
-                       eng_assignment=assignment.id, eng_user_uuid=bob.uuid)
+                       eng_assignment=assignment.id, eng_user_uuid=bob.uuid,
+                       eng_app_uuid=app.uuid)
 
 
 def user_uuid(w: World) -> str:
@@ -397,6 +400,11 @@ CASES: dict[str, Case] = {
     "GET /API/system/admins/search": Case(
         lambda w: Call("GET", "/API/system/admins/search", {"organizationgroupid": w.eng}),
         lambda w: Call("GET", "/API/system/admins/search", {"pagesize": 0}),
+    ),
+    f"GET {A}/{{app_uuid}}": Case(
+        lambda w: Call("GET", f"{A}/{w.eng_app_uuid}" if isinstance(w, DeviceWorld) else A),
+        lambda w: Call("GET", f"{A}/{w.eng_app_uuid}" if isinstance(w, DeviceWorld) else A,
+                       {"verbose": "true"}),
     ),
     f"GET {U}/{{user_uuid}}": Case(
         lambda w: Call("GET", f"{U}/{user_uuid(w)}"),

@@ -64,6 +64,14 @@ async def get(db: Db, scope: Scope, app_id: int, *, kind: AppKind | None = None)
     return row
 
 
+async def get_by_uuid(db: Db, scope: Scope, uuid: str) -> AppRow:
+    """The app with this Uuid; NotFound when missing or out of scope."""
+    row = await store.app_by_uuid(db, scope.og_ids(), uuid)
+    if row is None:
+        raise NotFound("App", uuid)
+    return row
+
+
 async def resolve_ref(db: Db, scope: Scope, ref: str) -> AppRow:
     """An app named by numeric id or by bundle ID (refused when several catalogs hold it)."""
     return await by_id_or_name(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response
 
@@ -193,6 +194,12 @@ async def search_apps(
 @router.get(f"{A}/{{app_id:int}}", response_model=Application, response_model_exclude_none=True)
 async def get_app(app_id: IdPath, db: Db, caller: Caller) -> Application:
     return await _one(db, await apps.get(db, caller, app_id))
+
+
+@router.get(f"{A}/{{app_uuid:uuid}}", response_model=Application, response_model_exclude_none=True)
+async def get_app_by_uuid(app_uuid: UUID, db: Db, caller: Caller) -> Application:
+    """An app by Uuid (Workspace ONE v2 names apps by Uuid), in the same shape as by id."""
+    return await _one(db, await apps.get_by_uuid(db, caller, str(app_uuid)))
 
 
 @router.delete(f"{A}/{{app_id:int}}", status_code=204)
