@@ -42,7 +42,7 @@ class AuthenticationFailed(QuinceError):
 
 def parse_role(raw: str) -> Role:
     for role in Role:
-        if raw.strip().casefold().replace("_", "-") == role.value:
+        if raw.strip().casefold().replace("_", "-").replace(" ", "-") == role.value:
             return role
     raise InvalidInput("Role", f"Role must be one of {', '.join(r.value for r in Role)}, not {raw!r}.")
 

@@ -32,6 +32,7 @@ from quince.services.access.sign_in_throttle import Throttled
 from quince.services.devices.records import DeviceNotFound
 from quince.store.concurrency import lost_race
 from quince.store.errors import DATABASE_ERRORS
+from quince.web.api.openapi import path_parameter_kinds
 from quince.web.api.schemas import ApiError
 
 log = logging.getLogger("quince.api")
@@ -130,12 +131,7 @@ def _path_pattern(path: str, operations: dict[str, Any]) -> re.Pattern[str]:
     """The paths a templated path of the document matches: an integer parameter (an id) matches
     digits only and a UUID one a UUID, as their routes do, so /API/mam/apps/internal is not
     /API/mam/apps/{app_id} and /API/system/users/adduser is not /API/system/users/{user_uuid}."""
-    kinds = {
-        parameter["name"]: (schema.get("type"), schema.get("format"))
-        for operation in operations.values()
-        for parameter in operation.get("parameters", ())
-        if parameter.get("in") == "path" and (schema := parameter.get("schema", {})) is not None
-    }
+    kinds = path_parameter_kinds(operations)
 
     def segment(match: re.Match[str]) -> str:
         kind = kinds.get(match.group(1))

@@ -23,6 +23,17 @@ _SECURITY_SCHEMES = {
 }
 
 
+def path_parameter_kinds(operations: dict[str, Any]) -> dict[str, tuple[str | None, str | None]]:
+    """Each path parameter of a document path's operations, with its schema's (type, format): an
+    id is ("integer", None), a Uuid ("string", "uuid"). Routing helpers match paths by them."""
+    return {
+        parameter["name"]: (schema.get("type"), schema.get("format"))
+        for operation in operations.values()
+        for parameter in operation.get("parameters", ())
+        if parameter.get("in") == "path" and (schema := parameter.get("schema", {})) is not None
+    }
+
+
 def _not_null(parameter: dict[str, Any]) -> None:
     # An optional parameter is absent, never null: FastAPI writes `str | None` as anyOf [string,
     # null], which would tell clients they may send null (and test tools that "null" is valid).

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from quince.web.api.help import HELP_PATH
+from quince.web.api.openapi import path_parameter_kinds
 
 PREFIX = "/api/"
 VERSIONS = (1, 2)
@@ -77,7 +77,9 @@ class _Spelling:
         templates = [_Template.of(app.openapi_url or "", set()), _Template.of(HELP_PATH, set())]
         for path, operations in app.openapi().get("paths", {}).items():
             if path.lower().startswith(PREFIX):
-                templates.append(_Template.of(path, _integer_parameters(operations)))
+                integers = {name for name, kind in path_parameter_kinds(operations).items()
+                            if kind == ("integer", None)}
+                templates.append(_Template.of(path, integers))
         self.templates = sorted(templates, key=lambda t: -t.literals)
 
     def spell(self, path: str) -> str | None:
@@ -87,16 +89,6 @@ class _Spelling:
             if spelled is not None:
                 return spelled
         return None
-
-
-def _integer_parameters(operations: dict[str, Any]) -> set[str]:
-    """The path parameters the document types as integers (ids: digits only, as their routes)."""
-    return {
-        parameter["name"]
-        for operation in operations.values()
-        for parameter in operation.get("parameters", ())
-        if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer"
-    }
 
 
 def version_of(path_parts: list[str], accept: str) -> tuple[list[str], int | None]:

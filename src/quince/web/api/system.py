@@ -70,12 +70,11 @@ async def search_admins(
     """Administrators of your organization groups, by username. Integrations call it with their own
     username to check their credentials. With `Accept: application/json;version=2` the list is
     `admins` in v2's camelCase."""
-    role_filter = {"read only": "read-only"}.get((role or "").strip().casefold(), role)
     if any((firstname, lastname, email)):
         page: Page[AdminRow] = Page([], paging.page, paging.page_size, 0)
     else:
         page = await admins.search(
-            db, caller, paging, username=username, role=role_filter,
+            db, caller, paging, username=username, role=role,
             active=None if status is None else status == "Active", og_id=og,
             descending=sort_descending(sortorder),
         )
